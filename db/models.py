@@ -1,0 +1,257 @@
+"""The projection's tables. Only activities (and the seeding command) write them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Dialect,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stored UTC; always handed back time-zone aware (SQLite forgets the zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored; give a time zone")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+JSONDoc = JSON().with_variant(JSONB(), "postgresql")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSONDoc, list[Any]: JSONDoc}
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16))
+    company: Mapped[str] = mapped_column(String(200), default="")
+    email: Mapped[str | None] = mapped_column(String(254))
+    created_at: Mapped[datetime]
+
+
+class Product(Base):
+    """The catalog as data: operations change a row, not the code."""
+
+    __tablename__ = "products"
+
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    line: Mapped[str] = mapped_column(String(8), index=True)
+    platform: Mapped[str] = mapped_column(String(16), index=True)
+    sort_order: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    data: Mapped[dict[str, Any]]
+    updated_at: Mapped[datetime]
+
+
+class InvoiceProfile(Base):
+    __tablename__ = "invoice_profiles"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    owner: Mapped[str] = mapped_column(String(64), index=True)
+    invoice_type: Mapped[str] = mapped_column(String(16))
+    title: Mapped[str] = mapped_column(String(200))
+    taxpayer_id: Mapped[str] = mapped_column(String(20))
+    recipient_name: Mapped[str] = mapped_column(String(200))
+    recipient_mobile: Mapped[str] = mapped_column(String(11))
+    recipient_address: Mapped[str] = mapped_column(String(1000))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class Order(Base):
+    """One row per shop order: filter columns plus the whole state the workflow last wrote."""
+
+    __tablename__ = "orders"
+
+    order_no: Mapped[str] = mapped_column(String(32), primary_key=True)
+    buyer: Mapped[str] = mapped_column(String(64), index=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    platform: Mapped[str] = mapped_column(String(16), index=True)
+    product_line: Mapped[str] = mapped_column(String(8))
+    product_code: Mapped[str] = mapped_column(String(40))
+    shop_name: Mapped[str] = mapped_column(String(200), index=True)
+    service_market_order_no: Mapped[str] = mapped_column(String(64), index=True)
+    placement_key: Mapped[str | None] = mapped_column(String(128))
+    refund_status: Mapped[str | None] = mapped_column(String(24), index=True)
+    invoice_status: Mapped[str | None] = mapped_column(String(16), index=True)
+    subtotal_fen: Mapped[int] = mapped_column(BigInteger)
+    placed_at: Mapped[datetime] = mapped_column(index=True)
+    service_end_at: Mapped[datetime]
+    version: Mapped[int] = mapped_column(Integer)
+    state: Mapped[dict[str, Any]]
+    updated_at: Mapped[datetime]
+
+    __table_args__ = (
+        # The same service-market order number cannot back two live orders.
+        Index(
+            "uq_orders_live_service_market_order_no",
+            "service_market_order_no",
+            unique=True,
+            postgresql_where=text("status <> 'voided'"),
+            sqlite_where=text("status <> 'voided'"),
+        ),
+        Index("uq_orders_buyer_placement_key", "buyer", "placement_key", unique=True),
+    )
+
+
+class Transaction(Base):
+    """交易流水."""
+
+    __tablename__ = "transactions"
+
+    serial_no: Mapped[str] = mapped_column(String(12), primary_key=True)
+    order_no: Mapped[str] = mapped_column(String(32), unique=True)
+    product_code: Mapped[str] = mapped_column(String(40))
+    standard_fen: Mapped[int] = mapped_column(BigInteger)
+    paid_here_fen: Mapped[int] = mapped_column(BigInteger)
+    discount_fen: Mapped[int] = mapped_column(BigInteger)
+    subtotal_fen: Mapped[int] = mapped_column(BigInteger)
+    payment_method: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime]
+
+
+class InvoiceApplication(Base):
+    __tablename__ = "invoice_applications"
+
+    invoice_app_no: Mapped[str] = mapped_column(String(24), primary_key=True)
+    order_no: Mapped[str] = mapped_column(String(32), index=True)
+    buyer: Mapped[str] = mapped_column(String(64), index=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    invoice_number: Mapped[str | None] = mapped_column(String(64), index=True)
+    created_at: Mapped[datetime]
+    data: Mapped[dict[str, Any]]
+
+
+class Refund(Base):
+    __tablename__ = "refunds"
+
+    refund_id: Mapped[str] = mapped_column(String(24), primary_key=True)
+    order_no: Mapped[str] = mapped_column(String(32), unique=True)
+    buyer: Mapped[str] = mapped_column(String(64), index=True)
+    status: Mapped[str] = mapped_column(String(24), index=True)
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    platform: Mapped[str] = mapped_column(String(16), index=True)
+    shop_name: Mapped[str] = mapped_column(String(200), index=True)
+    service_market_order_no: Mapped[str] = mapped_column(String(64), index=True)
+    applied_at: Mapped[datetime | None] = mapped_column(index=True)
+    data: Mapped[dict[str, Any]]
+
+
+class RefundLogEntry(Base):
+    """退款记录/操作日志, one row per step; (refund, seq) makes a retried write a no-op."""
+
+    __tablename__ = "refund_log"
+
+    refund_id: Mapped[str] = mapped_column(String(24), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime]
+    operator: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(600))
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(24))
+
+
+class OrderEvent(Base):
+    """The audit log: who did what when, per order."""
+
+    __tablename__ = "order_events"
+
+    order_no: Mapped[str] = mapped_column(String(32), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(40))
+    detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class Payout(Base):
+    """The payout ledger: one row per refund paid, written once."""
+
+    __tablename__ = "payouts"
+
+    refund_id: Mapped[str] = mapped_column(String(24), primary_key=True)
+    order_no: Mapped[str] = mapped_column(String(32), index=True)
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    bank_reference: Mapped[str] = mapped_column(String(100))
+    paid_at: Mapped[datetime] = mapped_column(index=True)
+    confirmed_by: Mapped[str] = mapped_column(String(64))
+    recorded_at: Mapped[datetime]
+
+
+class OutboxMessage(Base):
+    """Every e-mail, keyed so a retried activity never sends the same one twice."""
+
+    __tablename__ = "outbox"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    order_no: Mapped[str | None] = mapped_column(String(32), index=True)
+    template: Mapped[str] = mapped_column(String(40))
+    recipients: Mapped[list[Any]]
+    subject: Mapped[str] = mapped_column(String(300))
+    status: Mapped[str] = mapped_column(String(12))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+
+
+class Counter(Base):
+    """Sequences behind 交易流水号 (daily) and 开票编号 (global)."""
+
+    __tablename__ = "counters"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    period: Mapped[str] = mapped_column(String(16), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger)
+
+
+class NumberAllocation(Base):
+    """What a (workflow, step) was given, so a retried allocation returns the same numbers."""
+
+    __tablename__ = "number_allocations"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    numbers: Mapped[list[Any]]
+    created_at: Mapped[datetime]

@@ -1,0 +1,211 @@
+"""Every change anybody can ask of an order, one typed command each."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import ClassVar
+
+from pydantic import BaseModel, Field
+
+from domain.inputs import InvoiceProfilePatch, RefundAccountInput
+from domain.order import Actor, InvoiceProfileSnapshot, ProofRef
+from domain.statuses import RefundDecision, Role
+
+
+class Action(StrEnum):
+    EDIT = "edit"
+    CONFIRM_RECEIPT = "confirm_receipt"
+    DECIDE_REFUND = "decide_refund"
+    APPLY_REFUND = "apply_refund"
+    EDIT_REFUND = "edit_refund"
+    APPROVE = "approve"
+    RETURN = "return"
+    VOID = "void"
+    RECORD_SETTLEMENT = "record_settlement"
+    AGREE_REFUND = "agree_refund"
+    RETURN_REFUND = "return_refund"
+    PAYOUT = "payout"
+    ISSUE_INVOICE = "issue_invoice"
+    SHIP_INVOICE = "ship_invoice"
+    RETURN_INVOICE = "return_invoice"
+    EDIT_INVOICE = "edit_invoice"
+
+    @property
+    def label(self) -> str:
+        return ACTION_LABELS[self]
+
+
+ACTION_LABELS = {
+    Action.EDIT: "修改信息",
+    Action.CONFIRM_RECEIPT: "确认收货",
+    Action.DECIDE_REFUND: "退款/不退款",
+    Action.APPLY_REFUND: "申请退款",
+    Action.EDIT_REFUND: "修改退款申请",
+    Action.APPROVE: "审核通过",
+    Action.RETURN: "打回",
+    Action.VOID: "作废",
+    Action.RECORD_SETTLEMENT: "平台结算",
+    Action.AGREE_REFUND: "同意退款",
+    Action.RETURN_REFUND: "退款修改",
+    Action.PAYOUT: "确认打款",
+    Action.ISSUE_INVOICE: "开票",
+    Action.SHIP_INVOICE: "寄送发票",
+    Action.RETURN_INVOICE: "发票打回",
+    Action.EDIT_INVOICE: "发票修改",
+}
+
+_BUYER = frozenset({Role.BUYER})
+_REVIEWER = frozenset({Role.REVIEWER, Role.ADMIN})
+_FINANCE = frozenset({Role.FINANCE, Role.ADMIN})
+
+ACTION_ROLES: dict[Action, frozenset[Role]] = {
+    Action.EDIT: _BUYER,
+    Action.CONFIRM_RECEIPT: _BUYER,
+    Action.DECIDE_REFUND: _BUYER,
+    Action.APPLY_REFUND: _BUYER,
+    Action.EDIT_REFUND: _BUYER,
+    Action.EDIT_INVOICE: _BUYER,
+    Action.APPROVE: _REVIEWER,
+    Action.RETURN: _REVIEWER,
+    Action.VOID: _REVIEWER,
+    Action.RECORD_SETTLEMENT: _REVIEWER,
+    Action.AGREE_REFUND: _REVIEWER,
+    Action.RETURN_REFUND: _REVIEWER,
+    Action.ISSUE_INVOICE: _REVIEWER,
+    Action.SHIP_INVOICE: _REVIEWER,
+    Action.RETURN_INVOICE: _REVIEWER,
+    Action.PAYOUT: _FINANCE,
+}
+
+# Actions aimed at one invoice application of the order rather than the order itself.
+INVOICE_ACTIONS = frozenset(
+    {
+        Action.ISSUE_INVOICE,
+        Action.SHIP_INVOICE,
+        Action.RETURN_INVOICE,
+        Action.EDIT_INVOICE,
+    }
+)
+
+Reason = Field(min_length=1, max_length=500)
+Note = Field(default=None, max_length=500)
+
+
+class Command(BaseModel):
+    actor: Actor
+
+    action: ClassVar[Action]
+
+
+class EditOrder(Command):
+    """修改信息: the fields given replace the order's; the rest keep their value."""
+
+    contract_name: str | None = None
+    service_market_order_no: str | None = None
+    shop_name: str | None = None
+    seller_nick: str | None = None
+    baison_staff: str | None = None
+    reminder_name: str | None = None
+    reminder_mobile: str | None = None
+    reminder_email: str | None = None
+    reminder_backup_email: str | None = None
+    invoice_profile: InvoiceProfileSnapshot | None = None
+
+    action: ClassVar[Action] = Action.EDIT
+
+
+class ConfirmReceipt(Command):
+    action: ClassVar[Action] = Action.CONFIRM_RECEIPT
+
+
+class DecideRefund(Command):
+    decision: RefundDecision
+
+    action: ClassVar[Action] = Action.DECIDE_REFUND
+
+
+class ApplyRefund(Command):
+    account: RefundAccountInput
+    proof: ProofRef | None = None
+
+    action: ClassVar[Action] = Action.APPLY_REFUND
+
+
+class EditRefund(ApplyRefund):
+    action: ClassVar[Action] = Action.EDIT_REFUND
+
+
+class Approve(Command):
+    platform_amount_fen: int | None = None
+    note: str | None = Note
+
+    action: ClassVar[Action] = Action.APPROVE
+
+
+class ReturnOrder(Command):
+    reason: str = Reason
+
+    action: ClassVar[Action] = Action.RETURN
+
+
+class VoidOrder(Command):
+    reason: str = Reason
+
+    action: ClassVar[Action] = Action.VOID
+
+
+class RecordSettlement(Command):
+    note: str | None = Note
+
+    action: ClassVar[Action] = Action.RECORD_SETTLEMENT
+
+
+class AgreeRefund(Command):
+    note: str | None = Note
+
+    action: ClassVar[Action] = Action.AGREE_REFUND
+
+
+class ReturnRefund(Command):
+    reason: str = Reason
+
+    action: ClassVar[Action] = Action.RETURN_REFUND
+
+
+class Payout(Command):
+    amount_fen: int
+    bank_reference: str = Field(min_length=1, max_length=100)
+    paid_at: datetime | None = None
+
+    action: ClassVar[Action] = Action.PAYOUT
+
+
+class InvoiceCommand(Command):
+    invoice_app_no: str
+
+
+class IssueInvoice(InvoiceCommand):
+    invoice_number: str = Field(min_length=1, max_length=64)
+    issued_at: datetime | None = None
+
+    action: ClassVar[Action] = Action.ISSUE_INVOICE
+
+
+class ShipInvoice(InvoiceCommand):
+    courier: str = Field(min_length=1, max_length=50)
+    tracking_no: str = Field(min_length=1, max_length=64)
+
+    action: ClassVar[Action] = Action.SHIP_INVOICE
+
+
+class ReturnInvoice(InvoiceCommand):
+    reason: str = Reason
+
+    action: ClassVar[Action] = Action.RETURN_INVOICE
+
+
+class EditInvoice(InvoiceCommand):
+    patch: InvoiceProfilePatch
+
+    action: ClassVar[Action] = Action.EDIT_INVOICE

@@ -1,0 +1,123 @@
+"""What people type, validated field by field before anything is stored."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+from domain import validation
+from domain.statuses import InvoiceType, RefundType
+
+
+def _check(rule):  # type: ignore[no-untyped-def]
+    def validate(value: str) -> str:
+        error = rule(value)
+        if error:
+            raise ValueError(error)
+        return value
+
+    return AfterValidator(validate)
+
+
+Text = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)
+]
+LongText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)
+]
+Mobile = Annotated[
+    str, StringConstraints(strip_whitespace=True), _check(validation.mobile_error)
+]
+Email = Annotated[
+    str, StringConstraints(strip_whitespace=True), _check(validation.email_error)
+]
+TaxpayerId = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, to_upper=True),
+    _check(validation.taxpayer_id_error),
+]
+BankCard = Annotated[
+    str, StringConstraints(strip_whitespace=True), _check(validation.bank_card_error)
+]
+
+
+class StrictInput(BaseModel):
+    # Unknown fields are refused, so a buyer cannot slip in status, amounts or owner.
+    model_config = ConfigDict(extra="forbid")
+
+
+class InvoiceProfileInput(StrictInput):
+    """发票信息: what a buyer saves and an order snapshots."""
+
+    invoice_type: InvoiceType
+    title: Text
+    taxpayer_id: TaxpayerId
+    recipient_name: Text
+    recipient_mobile: Mobile
+    recipient_address: LongText
+
+
+class InvoiceProfilePatch(StrictInput):
+    """发票修改: any subset of the profile fields."""
+
+    invoice_type: InvoiceType | None = None
+    title: Text | None = None
+    taxpayer_id: TaxpayerId | None = None
+    recipient_name: Text | None = None
+    recipient_mobile: Mobile | None = None
+    recipient_address: LongText | None = None
+
+
+class SupplementaryInfo(StrictInput):
+    """补充信息 of an order."""
+
+    contract_name: Text | None = None
+    service_market_order_no: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)
+    ]
+    shop_name: Text
+    seller_nick: Text
+    baison_staff: Text
+    reminder_name: Text
+    reminder_mobile: Mobile
+    reminder_email: Email
+    reminder_backup_email: Email | None = None
+
+
+class SupplementaryPatch(StrictInput):
+    """修改信息 of a returned order: fields left out keep their value."""
+
+    invoice_profile_id: int | None = None
+    contract_name: Text | None = None
+    service_market_order_no: (
+        Annotated[
+            str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)
+        ]
+        | None
+    ) = None
+    shop_name: Text | None = None
+    seller_nick: Text | None = None
+    baison_staff: Text | None = None
+    reminder_name: Text | None = None
+    reminder_mobile: Mobile | None = None
+    reminder_email: Email | None = None
+    reminder_backup_email: Email | None = None
+
+
+class PlaceOrderInput(SupplementaryInfo):
+    product_code: Text
+    module_codes: list[Text] = Field(min_length=1, max_length=50)
+    invoice_profile_id: int
+    agreement_accepted: bool
+
+
+class RefundAccountInput(StrictInput):
+    """完善退款账号相关信息."""
+
+    refund_type: RefundType
+    account_name: Text
+    bank: Text
+    branch: Text
+    card_no: BankCard
+    region: Text

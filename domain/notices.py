@@ -1,0 +1,98 @@
+"""Which e-mail goes to whom after a change: decided here, rendered and sent by activities."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import BaseModel
+
+from domain.calendar import format_local, format_local_date
+from domain.money import format_fen
+from domain.order import InvoiceApplication, OrderState
+
+
+class Template(StrEnum):
+    ORDER_RETURNED = "order_returned"
+    ORDER_VOIDED = "order_voided"
+    REFUND_RETURNED = "refund_returned"
+    REFUND_AGREED = "refund_agreed"
+    REFUND_PAID = "refund_paid"
+    INVOICE_RETURNED = "invoice_returned"
+    INVOICE_SHIPPED = "invoice_shipped"
+    AUTO_INVOICE = "auto_invoice"
+    DEADLINE_REMINDER = "deadline_reminder"
+    EXPIRY_REMINDER = "expiry_reminder"
+
+
+class Notice(BaseModel):
+    template: Template
+    to: list[str]
+    # Unique per order and occasion: the outbox key is order number + this.
+    occasion: str
+    context: dict[str, str]
+
+
+def _order_context(state: OrderState) -> dict[str, str]:
+    return {
+        "order_no": state.order_no,
+        "company": state.buyer_company,
+        "shop_name": state.shop_name,
+        "product_name": state.product.name,
+        "service_market_order_no": state.service_market_order_no,
+        "placed_at": format_local(state.placed_at),
+        "service_end_at": format_local(state.service_end_at),
+        "service_end_date": format_local_date(state.service_end_at),
+        "subtotal": format_fen(state.subtotal_fen),
+    }
+
+
+def _to_buyer(state: OrderState) -> list[str]:
+    return [state.buyer_email] if state.buyer_email else [state.reminder_email]
+
+
+def buyer_notice(
+    state: OrderState, template: Template, occasion: str, **extra: str
+) -> Notice:
+    return Notice(
+        template=template,
+        to=_to_buyer(state),
+        occasion=occasion,
+        context=_order_context(state) | extra,
+    )
+
+
+def invoice_context(invoice: InvoiceApplication) -> dict[str, str]:
+    return {
+        "invoice_app_no": invoice.invoice_app_no,
+        "invoice_amount": format_fen(invoice.amount_fen),
+        "invoice_title": invoice.profile.title,
+        "invoice_number": invoice.invoice_number or "",
+        "courier": invoice.courier or "",
+        "tracking_no": invoice.tracking_no or "",
+    }
+
+
+def expiry_reminder(state: OrderState, days: int) -> Notice:
+    recipients = [state.reminder_email]
+    if (
+        state.reminder_backup_email
+        and state.reminder_backup_email != state.reminder_email
+    ):
+        recipients.append(state.reminder_backup_email)
+    return Notice(
+        template=Template.EXPIRY_REMINDER,
+        to=recipients,
+        occasion=f"expiry-{days}d",
+        context=_order_context(state)
+        | {"days": str(days), "reminder_name": state.reminder_name},
+    )
+
+
+def deadline_reminder(state: OrderState, days: int, todo: list[str]) -> Notice:
+    return buyer_notice(
+        state,
+        Template.DEADLINE_REMINDER,
+        f"deadline-{days}d",
+        days=str(days),
+        todo="、".join(todo),
+    )

@@ -1,0 +1,64 @@
+"""`python worker.py`: runs ShopOrderWorkflow and its activities until stopped."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from activities.mail import MailActivities
+from activities.payouts import PayoutActivities
+from activities.persistence import PersistenceActivities
+from db.engine import make_engine, make_sessionmaker
+from settings import Settings, get_settings
+from workflows.client import connect
+from workflows.shop_order import ShopOrderWorkflow
+
+log = logging.getLogger("worker")
+
+
+def build_worker(
+    client: Client,
+    settings: Settings,
+    session_maker: async_sessionmaker[AsyncSession],
+    task_queue: str | None = None,
+) -> Worker:
+    persistence = PersistenceActivities(session_maker)
+    mail = MailActivities(session_maker, settings)
+    payouts = PayoutActivities(session_maker)
+    return Worker(
+        client,
+        task_queue=task_queue or settings.temporal_task_queue,
+        workflows=[ShopOrderWorkflow],
+        activities=[
+            persistence.allocate_numbers,
+            persistence.record_new_order,
+            persistence.save_order,
+            mail.send_email,
+            payouts.record_payout,
+        ],
+    )
+
+
+async def main() -> None:
+    settings = get_settings()
+    engine = make_engine(settings.effective_database_url)
+    client = await connect(settings)
+    worker = build_worker(client, settings, make_sessionmaker(engine))
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    log.info("worker polling task queue %s on %s", settings.temporal_task_queue, settings.effective_temporal_address)
+    async with worker:
+        await stop.wait()
+    await engine.dispose()
+
+
+if __name__ == "__main__":
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    asyncio.run(main())

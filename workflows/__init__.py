@@ -1,0 +1,1 @@
+"""ShopOrderWorkflow and its message types; no I/O here."""

@@ -1,0 +1,427 @@
+"""ShopOrderWorkflow: one run per shop order, workflow id = the main order number.
+
+Every change is a Workflow Update whose validator asks ``domain.lifecycle`` before
+anything is written; the handler applies the change, awaits the projection write and
+returns the new state, so the caller reads its own write. Time (the one-year deadline
+and the reminders) is durable timers in the run loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta
+
+from pydantic import BaseModel
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from activities import contracts
+    from domain import lifecycle
+    from domain.calendar import format_local
+    from domain.commands import (
+        AgreeRefund,
+        ApplyRefund,
+        Approve,
+        Command,
+        ConfirmReceipt,
+        DecideRefund,
+        EditInvoice,
+        EditOrder,
+        EditRefund,
+        IssueInvoice,
+        Payout,
+        RecordSettlement,
+        ReturnInvoice,
+        ReturnOrder,
+        ReturnRefund,
+        ShipInvoice,
+        VoidOrder,
+    )
+    from domain.money import format_fen
+    from domain.notices import Notice
+    from domain.order import OrderState
+    from domain.statuses import RefundStatus
+    from workflows import search_attributes
+
+# Persistence must not give up: the database coming back is a matter of time.
+PERSIST_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    maximum_interval=timedelta(minutes=1),
+    non_retryable_error_types=[
+        contracts.SERVICE_MARKET_ORDER_TAKEN,
+        contracts.PLACEMENT_KEY_TAKEN,
+    ],
+)
+MAIL_RETRY = RetryPolicy(initial_interval=timedelta(seconds=5), maximum_interval=timedelta(minutes=10))
+ACTIVITY_TIMEOUT = timedelta(seconds=30)
+
+# A refusal from domain.lifecycle reaches the API as an ApplicationError of this type.
+REFUSED_PREFIX = "refused:"
+
+
+class StartOrder(BaseModel):
+    order: OrderState
+
+
+class OrderOutcome(BaseModel):
+    order_no: str
+    rejected: str | None = None
+    final: OrderState | None = None
+
+
+@workflow.defn
+class ShopOrderWorkflow:
+    @workflow.init
+    def __init__(self, start: StartOrder) -> None:
+        self._state = start.order
+        self._lock = asyncio.Lock()
+        self._recorded = False
+        self._rejected: str | None = None
+        self._outbox: list[Notice] = []
+        self._saved_version = start.order.version
+
+    # --- the run ------------------------------------------------------------------
+
+    @workflow.run
+    async def run(self, start: StartOrder) -> OrderOutcome:
+        async with self._lock:
+            if not await self._record_new_order():
+                return OrderOutcome(order_no=self._state.order_no, rejected=self._rejected)
+        while True:
+            await self._send_outbox()
+            if lifecycle.is_finished(self._state, workflow.now()) and not self._outbox:
+                break
+            seen = self._state.version
+            try:
+                await workflow.wait_condition(
+                    lambda: self._state.version != seen or bool(self._outbox),
+                    timeout=self._time_to_next_timer(),
+                    timeout_summary="next reminder or the one-year deadline",
+                )
+            except TimeoutError:
+                pass
+            async with self._lock:
+                await self._fire_due_timers()
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return OrderOutcome(order_no=self._state.order_no, final=self._state)
+
+    async def _record_new_order(self) -> bool:
+        state = self._state
+        numbers = await workflow.execute_activity(
+            contracts.ALLOCATE_NUMBERS,
+            contracts.AllocateNumbers(
+                key=f"{state.order_no}:new-order",
+                placed_at=state.placed_at,
+                invoice_count=lifecycle.invoice_slots(state.mode),
+            ),
+            result_type=contracts.AllocatedNumbers,
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=PERSIST_RETRY,
+        )
+        state.serial_no = numbers.serial_no
+        state.reserved_invoice_nos = list(numbers.invoice_app_nos)
+        try:
+            await workflow.execute_activity(
+                contracts.RECORD_NEW_ORDER,
+                state,
+                result_type=contracts.SaveResult,
+                start_to_close_timeout=ACTIVITY_TIMEOUT,
+                retry_policy=PERSIST_RETRY,
+            )
+        except ActivityError as err:
+            if isinstance(err.cause, ApplicationError):
+                self._rejected = err.cause.message
+                return False
+            raise
+        self._recorded = True
+        self._saved_version = state.version
+        self._publish()
+        return True
+
+    def _time_to_next_timer(self) -> timedelta | None:
+        now = workflow.now()
+        moments = [at for _, at in lifecycle.due_reminders(self._state)]
+        if not self._state.deadline_passed:
+            moments.append(self._state.service_end_at)
+        if not moments:
+            return None
+        return max(min(moments) - now, timedelta(0))
+
+    async def _fire_due_timers(self) -> None:
+        now = workflow.now()
+        state = self._state
+        notices: list[Notice] = []
+        for days, at in lifecycle.due_reminders(state):
+            if at > now:
+                break
+            if now < state.service_end_at:
+                notices += lifecycle.reminders(state, days)
+            else:  # came due while every process was down for long; too late to remind
+                state.reminders_sent.append(days)
+        if not state.deadline_passed and now >= state.service_end_at:
+            notices += lifecycle.apply_deadline(state, now)
+        if notices or state.version != self._saved_version:
+            await self._save()
+            self._outbox += notices
+            self._publish()
+
+    async def _send_outbox(self) -> None:
+        while self._outbox:
+            notice = self._outbox[0]
+            await workflow.execute_activity(
+                contracts.SEND_EMAIL,
+                contracts.EmailRequest(
+                    key=f"{self._state.order_no}:{notice.occasion}",
+                    order_no=self._state.order_no,
+                    notice=notice,
+                ),
+                result_type=contracts.EmailResult,
+                start_to_close_timeout=ACTIVITY_TIMEOUT,
+                retry_policy=MAIL_RETRY,
+            )
+            self._outbox.pop(0)
+
+    # --- persistence and visibility ------------------------------------------------
+
+    async def _save(self) -> None:
+        await workflow.execute_activity(
+            contracts.SAVE_ORDER,
+            self._state,
+            result_type=contracts.SaveResult,
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=PERSIST_RETRY,
+        )
+        self._saved_version = self._state.version
+
+    def _publish(self) -> None:
+        """Keep ops' view current: search attributes and the run page's details."""
+        state = self._state
+        workflow.upsert_search_attributes(search_attributes.updates_for(state))
+        invoices = "\n".join(
+            f"- {i.invoice_app_no} {format_fen(i.amount_fen)} {i.status.label}" for i in state.invoices
+        )
+        refund = (
+            f"{state.refund.refund_id} {format_fen(state.refund.amount_fen)} {state.refund.status.label}"
+            if state.refund
+            else "无"
+        )
+        deadline = "已过" if state.deadline_passed else format_local(state.service_end_at)
+        workflow.set_current_details(
+            f"**订单状态** {state.status.label}\n\n"
+            f"**开票** \n{invoices or '无'}\n\n"
+            f"**退款** {refund}\n\n"
+            f"**一年期限 (服务终止)** {deadline}"
+        )
+
+    # --- updates ---------------------------------------------------------------------
+
+    def _check(self, command: Command) -> None:
+        try:
+            lifecycle.check(self._state, command)
+        except lifecycle.TransitionRefused as refused:
+            raise ApplicationError(refused.message, type=REFUSED_PREFIX + refused.code, non_retryable=True) from None
+
+    async def _handle(self, command: Command) -> OrderState:
+        async with self._lock:
+            if self._rejected is not None:
+                raise ApplicationError(self._rejected, type=REFUSED_PREFIX + "not_found", non_retryable=True)
+            # The state may have moved while this update waited for the lock.
+            self._check(command)
+            before = self._state.model_copy(deep=True)
+            notices = lifecycle.apply(self._state, command, workflow.now())
+            try:
+                if isinstance(command, Payout):
+                    await self._record_payout()
+                await self._save()
+            except ActivityError as err:
+                self._state = before
+                if isinstance(err.cause, ApplicationError):
+                    raise ApplicationError(
+                        err.cause.message, type=REFUSED_PREFIX + "invalid_transition", non_retryable=True
+                    ) from None
+                raise
+            self._outbox += notices
+            self._publish()
+            return self._state
+
+    async def _record_payout(self) -> None:
+        refund = self._state.refund
+        assert refund is not None and refund.status is RefundStatus.REFUNDED
+        assert refund.paid_at is not None and refund.bank_reference and refund.paid_by
+        await workflow.execute_activity(
+            contracts.RECORD_PAYOUT,
+            contracts.PayoutEntry(
+                refund_id=refund.refund_id,
+                order_no=self._state.order_no,
+                amount_fen=refund.amount_fen,
+                bank_reference=refund.bank_reference,
+                paid_at=refund.paid_at,
+                confirmed_by=refund.paid_by,
+            ),
+            result_type=bool,
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=PERSIST_RETRY,
+        )
+
+    @workflow.update
+    async def recorded(self) -> OrderState:
+        """Answers once the new order is readable in the database (or refuses it)."""
+        await workflow.wait_condition(lambda: self._recorded or self._rejected is not None)
+        if self._rejected is not None:
+            raise ApplicationError(self._rejected, type=REFUSED_PREFIX + "duplicate", non_retryable=True)
+        return self._state
+
+    @workflow.update
+    async def edit(self, command: EditOrder) -> OrderState:
+        return await self._handle(command)
+
+    @edit.validator
+    def _validate_edit(self, command: EditOrder) -> None:
+        self._check(command)
+
+    @workflow.update
+    async def confirm_receipt(self, command: ConfirmReceipt) -> OrderState:
+        return await self._handle(command)
+
+    @confirm_receipt.validator
+    def _validate_confirm_receipt(self, command: ConfirmReceipt) -> None:
+        self._check(command)
+
+    @workflow.update
+    async def decide_refund(self, command: DecideRefund) -> OrderState:
+        return await self._handle(command)
+
+    @decide_refund.validator
+    def _validate_decide_refund(self, command: DecideRefund) -> None:
+        self._check(command)
+
+    @workflow.update
+    async def apply_refund(self, command: ApplyRefund) -> OrderState:
+        return await self._handle(command)
+
+    @apply_refund.validator
+    def _validate_apply_refund(self, command: ApplyRefund) -> None:
+        self._check(command)
+
+    @workflow.update
+    async def edit_refund(self, command: EditRefund) -> OrderState:
+        return await self._handle(command)
+
+    @edit_refund.validator
+    def _validate_edit_refund(self, command: EditRefund) -> None:
+        self._check(command)
+
+    @workflow.update
+    async def approve(self, command: Approve) -> OrderState:
+        return await self._handle(command)
+
+    @approve.validator
+    def _validate_approve(self, command: Approve) -> None:
+        self._check(command)
+
+    @workflow.update(name="return")
+    async def return_order(self, command: ReturnOrder) -> OrderState:
+        return await self._handle(command)
+
+    @return_order.validator
+    def _validate_return_order(self, command: ReturnOrder) -> None:
+        self._check(command)
+
+    @workflow.update
+    async def void(self, command: VoidOrder) -> OrderState:
+        return await self._handle(command)
+
+    @void.validator
+    def _validate_void(self, command: VoidOrder) -> None:
+        self._check(command)
+
+    @workflow.update
+    async def record_settlement(self, command: RecordSettlement) -> OrderState:
+        return await self._handle(command)
+
+    @record_settlement.validator
+    def _validate_record_settlement(self, command: RecordSettlement) -> None:
+        self._check(command)
+
+    @workflow.update
+    async def agree_refund(self, command: AgreeRefund) -> OrderState:
+        return await self._handle(command)
+
+    @agree_refund.validator
+    def _validate_agree_refund(self, command: AgreeRefund) -> None:
+        self._check(command)
+
+    @workflow.update
+    async def return_refund(self, command: ReturnRefund) -> OrderState:
+        return await self._handle(command)
+
+    @return_refund.validator
+    def _validate_return_refund(self, command: ReturnRefund) -> None:
+        self._check(command)
+
+    @workflow.update
+    async def payout(self, command: Payout) -> OrderState:
+        return await self._handle(command)
+
+    @payout.validator
+    def _validate_payout(self, command: Payout) -> None:
+        self._check(command)
+
+    @workflow.update
+    async def issue_invoice(self, command: IssueInvoice) -> OrderState:
+        return await self._handle(command)
+
+    @issue_invoice.validator
+    def _validate_issue_invoice(self, command: IssueInvoice) -> None:
+        self._check(command)
+
+    @workflow.update
+    async def ship_invoice(self, command: ShipInvoice) -> OrderState:
+        return await self._handle(command)
+
+    @ship_invoice.validator
+    def _validate_ship_invoice(self, command: ShipInvoice) -> None:
+        self._check(command)
+
+    @workflow.update
+    async def return_invoice(self, command: ReturnInvoice) -> OrderState:
+        return await self._handle(command)
+
+    @return_invoice.validator
+    def _validate_return_invoice(self, command: ReturnInvoice) -> None:
+        self._check(command)
+
+    @workflow.update
+    async def edit_invoice(self, command: EditInvoice) -> OrderState:
+        return await self._handle(command)
+
+    @edit_invoice.validator
+    def _validate_edit_invoice(self, command: EditInvoice) -> None:
+        self._check(command)
+
+    @workflow.query
+    def state(self) -> OrderState:
+        return self._state
+
+
+# The update each command travels by, for callers that hold a command.
+UPDATE_FOR_COMMAND = {
+    EditOrder: ShopOrderWorkflow.edit,
+    ConfirmReceipt: ShopOrderWorkflow.confirm_receipt,
+    DecideRefund: ShopOrderWorkflow.decide_refund,
+    ApplyRefund: ShopOrderWorkflow.apply_refund,
+    EditRefund: ShopOrderWorkflow.edit_refund,
+    Approve: ShopOrderWorkflow.approve,
+    ReturnOrder: ShopOrderWorkflow.return_order,
+    VoidOrder: ShopOrderWorkflow.void,
+    RecordSettlement: ShopOrderWorkflow.record_settlement,
+    AgreeRefund: ShopOrderWorkflow.agree_refund,
+    ReturnRefund: ShopOrderWorkflow.return_refund,
+    Payout: ShopOrderWorkflow.payout,
+    IssueInvoice: ShopOrderWorkflow.issue_invoice,
+    ShipInvoice: ShopOrderWorkflow.ship_invoice,
+    ReturnInvoice: ShopOrderWorkflow.return_invoice,
+    EditInvoice: ShopOrderWorkflow.edit_invoice,
+}
