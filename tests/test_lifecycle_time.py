@@ -1,0 +1,158 @@
+"""The one-year deadline and the reminders, with a whole year skipped in milliseconds."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from domain.commands import (
+    AgreeRefund,
+    ApplyRefund,
+    Approve,
+    ConfirmReceipt,
+    DecideRefund,
+    IssueInvoice,
+    Payout,
+    RecordSettlement,
+    ReturnRefund,
+    ShipInvoice,
+)
+from domain.lifecycle import OVERDUE_VOID_REASON
+from domain.statuses import InvoiceStatus, OrderStatus, RefundDecision, RefundStatus, SettlementMode
+from tests.lifecycle_harness import BUYER, FINANCE, REVIEWER, Lifecycle, keep_history
+from tests.test_lifecycle_rules import ENTERPRISE
+from workflows.shop_order import ShopOrderWorkflow
+
+PAST_DEADLINE = timedelta(days=366)
+
+
+async def test_deadline_without_decision_invoices_the_refundable_share(lifecycle: Lifecycle) -> None:
+    handle, state = await lifecycle.place(SettlementMode.INVOICE_AND_REFUND)
+    await lifecycle.act(handle, Approve(actor=REVIEWER))
+    await lifecycle.act(handle, ConfirmReceipt(actor=BUYER))
+    await lifecycle.env.sleep(PAST_DEADLINE)
+    after = await handle.query(ShopOrderWorkflow.state)
+    assert after.refund_decision is RefundDecision.NO_REFUND and after.deadline_passed
+    assert [(i.status, i.automatic) for i in after.invoices] == [
+        (InvoiceStatus.APPLIED, False),
+        (InvoiceStatus.APPLIED, True),
+    ]
+    assert any("逾期自动生成开票" in s for s in await lifecycle.mail_settled(1, state.order_no))
+    await keep_history(handle, "deadline_no_decision")
+
+
+async def test_deadline_confirms_receipt_of_an_approved_order(lifecycle: Lifecycle) -> None:
+    handle, _ = await lifecycle.place(SettlementMode.INVOICE_ONLY)
+    await lifecycle.act(handle, Approve(actor=REVIEWER))
+    await lifecycle.env.sleep(PAST_DEADLINE)
+    after = await handle.query(ShopOrderWorkflow.state)
+    assert after.status is OrderStatus.COMPLETED
+    assert [(i.amount_fen, i.status, i.automatic) for i in after.invoices] == [(200_000, InvoiceStatus.APPLIED, True)]
+
+
+async def test_deadline_expires_a_refund_chosen_but_never_filed(lifecycle: Lifecycle) -> None:
+    handle, _ = await lifecycle.place(SettlementMode.REFUND_ONLY)
+    await lifecycle.act(handle, Approve(actor=REVIEWER))
+    await lifecycle.act(handle, DecideRefund(actor=BUYER, decision=RefundDecision.REFUND))
+    await lifecycle.env.sleep(PAST_DEADLINE)
+    after = await handle.query(ShopOrderWorkflow.state)
+    assert after.refund is not None and after.refund.status is RefundStatus.EXPIRED
+    assert [(i.amount_fen, i.status) for i in after.invoices] == [(200_000, InvoiceStatus.APPLIED)]
+
+
+async def test_deadline_expires_a_refund_left_for_changes(lifecycle: Lifecycle) -> None:
+    handle, _ = await lifecycle.place(SettlementMode.INVOICE_AND_REFUND)
+    await lifecycle.act(handle, Approve(actor=REVIEWER))
+    await lifecycle.act(handle, ConfirmReceipt(actor=BUYER))
+    await lifecycle.act(handle, DecideRefund(actor=BUYER, decision=RefundDecision.REFUND))
+    await lifecycle.act(handle, ApplyRefund(actor=BUYER, account=ENTERPRISE))
+    await lifecycle.act(handle, ReturnRefund(actor=REVIEWER, reason="卡号有误"))
+    await lifecycle.env.sleep(PAST_DEADLINE)
+    after = await handle.query(ShopOrderWorkflow.state)
+    assert after.refund is not None and after.refund.status is RefundStatus.EXPIRED
+    assert [i.status for i in after.invoices] == [InvoiceStatus.APPLIED, InvoiceStatus.APPLIED]
+    assert sum(i.amount_fen for i in after.invoices) == after.base_fen
+    await keep_history(handle, "deadline_refund_changes_requested")
+
+
+async def test_deadline_leaves_an_applied_refund_to_finish(lifecycle: Lifecycle) -> None:
+    handle, _ = await lifecycle.place(SettlementMode.INVOICE_AND_REFUND)
+    await lifecycle.act(handle, Approve(actor=REVIEWER))
+    state = await lifecycle.act(handle, ConfirmReceipt(actor=BUYER))
+    await lifecycle.act(handle, DecideRefund(actor=BUYER, decision=RefundDecision.REFUND))
+    await lifecycle.act(handle, ApplyRefund(actor=BUYER, account=ENTERPRISE))
+    await lifecycle.env.sleep(PAST_DEADLINE)
+    after = await handle.query(ShopOrderWorkflow.state)
+    assert after.refund is not None and after.refund.status is RefundStatus.APPLIED
+    assert [i.status for i in after.invoices] == [InvoiceStatus.APPLIED, InvoiceStatus.PENDING]
+
+    # Baison finishes the refund and the invoice after the deadline; only then does the run end.
+    await lifecycle.act(handle, RecordSettlement(actor=REVIEWER))
+    await lifecycle.act(handle, AgreeRefund(actor=REVIEWER))
+    await lifecycle.act(handle, Payout(actor=FINANCE, amount_fen=100_000, bank_reference="B1"))
+    first = state.invoices[0].invoice_app_no
+    await lifecycle.act(handle, IssueInvoice(actor=REVIEWER, invoice_app_no=first, invoice_number="N1"))
+    await lifecycle.act(handle, ShipInvoice(actor=REVIEWER, invoice_app_no=first, courier="中通", tracking_no="T1"))
+    outcome = await handle.result()
+    assert [i.status for i in outcome.final.invoices] == [InvoiceStatus.SHIPPED, InvoiceStatus.CANCELLED]
+    await keep_history(handle, "deadline_refund_applied_then_paid")
+
+
+async def test_deadline_voids_an_order_never_reviewed(lifecycle: Lifecycle) -> None:
+    handle, _ = await lifecycle.place()
+    await lifecycle.env.sleep(PAST_DEADLINE)
+    outcome = await handle.result()
+    assert outcome.final.status is OrderStatus.VOIDED
+    assert outcome.final.void_reason == OVERDUE_VOID_REASON
+
+
+async def test_run_waits_for_open_invoices_after_the_deadline(lifecycle: Lifecycle) -> None:
+    handle, _ = await lifecycle.place(SettlementMode.INVOICE_ONLY)
+    await lifecycle.act(handle, Approve(actor=REVIEWER))
+    state = await lifecycle.act(handle, ConfirmReceipt(actor=BUYER))
+    await lifecycle.env.sleep(PAST_DEADLINE)
+    description = await handle.describe()
+    assert description.status is not None and description.status.name == "RUNNING"
+    app_no = state.invoices[0].invoice_app_no
+    await lifecycle.act(handle, IssueInvoice(actor=REVIEWER, invoice_app_no=app_no, invoice_number="N2"))
+    await lifecycle.act(handle, ShipInvoice(actor=REVIEWER, invoice_app_no=app_no, courier="顺丰", tracking_no="SF1"))
+    assert (await handle.result()).final.invoices[0].status is InvoiceStatus.SHIPPED
+
+
+async def test_reminders_go_out_30_7_1_days_before_service_end(lifecycle: Lifecycle) -> None:
+    handle, state = await lifecycle.place(SettlementMode.INVOICE_AND_REFUND)
+    await lifecycle.act(handle, Approve(actor=REVIEWER))  # the buyer still has to confirm receipt
+    until_end = state.service_end_at - await lifecycle.env.get_current_time()
+    await lifecycle.env.sleep(until_end - timedelta(days=30) + timedelta(minutes=1))
+    subjects = await lifecycle.mail_settled(2, state.order_no)
+    assert sorted(subjects) == sorted(
+        [
+            f"【百胜云市场】店铺 {state.shop_name} 的服务将于 {state.service_end_at.astimezone(__import__('domain.calendar', fromlist=['SHANGHAI']).SHANGHAI):%Y-%m-%d} 到期",
+            f"【百胜云市场】订单 {state.order_no} 距一年期限还有 30 天，请尽快完成",
+        ]
+    )
+    expiry = next(m for m in lifecycle.smtp.for_order(state.order_no) if "到期" in str(m["Subject"]))
+    assert str(expiry["To"]) == "lilei@example.com, backup@example.com"
+    await lifecycle.env.sleep(timedelta(days=29, hours=23))
+    subjects = await lifecycle.mail_settled(6, state.order_no)
+    assert sum("到期" in s for s in subjects) == 3
+    assert sum("距一年期限" in s for s in subjects) == 3
+    assert (await handle.query(ShopOrderWorkflow.state)).reminders_sent == [30, 7, 1]
+
+
+async def test_reminders_skip_the_buyer_when_nothing_waits_on_them(lifecycle: Lifecycle) -> None:
+    handle, state = await lifecycle.place(SettlementMode.INVOICE_ONLY)
+    await lifecycle.act(handle, Approve(actor=REVIEWER))
+    await lifecycle.act(handle, ConfirmReceipt(actor=BUYER))
+    await lifecycle.env.sleep(state.service_end_at - await lifecycle.env.get_current_time() - timedelta(hours=12))
+    subjects = await lifecycle.mail_settled(3, state.order_no)
+    assert sum("到期" in s for s in subjects) == 3
+    assert not any("距一年期限" in s for s in subjects)
+
+
+async def test_short_service_term_skips_reminders_before_the_order_time(lifecycle: Lifecycle) -> None:
+    handle, state = await lifecycle.place(SettlementMode.INVOICE_ONLY, term=(0, timedelta(minutes=10)))
+    await lifecycle.act(handle, Approve(actor=REVIEWER))
+    await lifecycle.env.sleep(timedelta(minutes=11))
+    after = await handle.query(ShopOrderWorkflow.state)
+    assert after.deadline_passed and after.reminders_sent == []
+    assert not any("到期" in s for s in lifecycle.smtp.subjects(state.order_no))
