@@ -35,7 +35,7 @@ from domain.statuses import (
     RefundType,
     SettlementMode,
 )
-from tests.lifecycle_harness import BUYER, FINANCE, REVIEWER, Lifecycle
+from tests.lifecycle_harness import BUYER, FINANCE, REVIEWER, Lifecycle, keep_history
 from workflows.shop_order import ShopOrderWorkflow
 
 
@@ -115,6 +115,7 @@ async def test_jd_order_walks_the_guides_example_to_the_end(lifecycle: Lifecycle
     await lifecycle.env.sleep(timedelta(days=366))
     outcome = await handle.result()
     assert outcome.final.deadline_passed and outcome.final.status is OrderStatus.COMPLETED
+    await keep_history(handle, "jd_guide_example")
 
 
 async def test_agree_refund_before_settlement_is_refused(lifecycle: Lifecycle) -> None:

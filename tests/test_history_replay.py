@@ -1,0 +1,31 @@
+"""Recorded histories of every path replay against today's ShopOrderWorkflow.
+
+A change that would break a running order (non-determinism) fails here. Re-record with
+``make histories`` after a deliberate, patched change (see README).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from temporalio.client import WorkflowHistory
+from temporalio.worker import Replayer
+
+from workflows.client import data_converter
+from workflows.shop_order import ShopOrderWorkflow
+
+HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
+
+
+def test_histories_cover_the_main_paths() -> None:
+    names = {path.stem for path in HISTORIES}
+    assert {"jd_guide_example", "void", "deadline_no_decision", "refund_only_no_refund"} <= names
+
+
+@pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
+async def test_recorded_history_replays_deterministically(path: Path) -> None:
+    history = WorkflowHistory.from_json(path.stem, path.read_text())
+    replayer = Replayer(workflows=[ShopOrderWorkflow], data_converter=data_converter())
+    result = await replayer.replay_workflow(history, raise_on_replay_failure=True)
+    assert result.replay_failure is None
