@@ -70,9 +70,8 @@ class Settings(BaseSettings):
     jwt_ttl_minutes: int = 12 * 60
     service_term: str = "P1Y"
     proof_max_bytes: int = Field(default=5 * 1024 * 1024, gt=0)
-    # Key id → base64 AES-256 key; the first id in payload_key_ids encrypts.
+    # "id:base64key,…" AES-256 keys for the payload codec; the first encrypts new payloads.
     payload_keys: str = ""
-    payload_key_ids: str = ""
 
     @field_validator("service_term")
     @classmethod

@@ -44,6 +44,10 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+# A fixed key, so the recorded histories under tests/histories replay.
+TEST_PAYLOAD_KEYS = "test1:dGVzdC1wYXlsb2FkLWtleS0zMi1ieXRlcy1sb25nISE="
+TEST_SETTINGS = Settings(payload_keys=TEST_PAYLOAD_KEYS)
+
 ROOT = Path(__file__).resolve().parents[1]
 BUYER = Actor(username="leiliang", role=Role.BUYER, company="快乐贸易有限公司")
 OTHER_BUYER = Actor(username="zhangsan", role=Role.BUYER, company="示例科技有限公司")
@@ -180,7 +184,7 @@ async def register_search_attributes(client: Client) -> None:
 async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=str(ROOT / ".venv" / "bin" / "temporal-test-server"),
-        data_converter=data_converter(),
+        data_converter=data_converter(TEST_SETTINGS),
     )
     # One server per test: time skipping stalls while another test's runs wait on a worker.
     await register_search_attributes(env.client)
@@ -205,7 +209,9 @@ async def lifecycle(
     smtp_sink: SmtpSink,
     tmp_path: Path,
 ) -> AsyncIterator[Lifecycle]:
-    settings = Settings(smtp_host="127.0.0.1", smtp_port=smtp_sink.port, data_dir=tmp_path)
+    settings = Settings(
+        smtp_host="127.0.0.1", smtp_port=smtp_sink.port, data_dir=tmp_path, payload_keys=TEST_PAYLOAD_KEYS
+    )
     task_queue = f"lifecycle-{uuid.uuid4().hex[:8]}"
     worker = build_worker(time_skipping_env.client, settings, session_maker, task_queue)
     async with worker:

@@ -12,6 +12,7 @@ import pytest
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
+from tests.lifecycle_harness import TEST_SETTINGS
 from workflows.client import data_converter
 from workflows.shop_order import ShopOrderWorkflow
 
@@ -26,6 +27,6 @@ def test_histories_cover_the_main_paths() -> None:
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
 async def test_recorded_history_replays_deterministically(path: Path) -> None:
     history = WorkflowHistory.from_json(path.stem, path.read_text())
-    replayer = Replayer(workflows=[ShopOrderWorkflow], data_converter=data_converter())
+    replayer = Replayer(workflows=[ShopOrderWorkflow], data_converter=data_converter(TEST_SETTINGS))
     result = await replayer.replay_workflow(history, raise_on_replay_failure=True)
     assert result.replay_failure is None

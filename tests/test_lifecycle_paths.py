@@ -117,6 +117,10 @@ async def test_jd_order_walks_the_guides_example_to_the_end(lifecycle: Lifecycle
     assert outcome.final.deadline_passed and outcome.final.status is OrderStatus.COMPLETED
     await keep_history(handle, "jd_guide_example")
 
+    # Bank details are personal data: the raw history holds them only encrypted.
+    raw = (await handle.fetch_history()).to_json()
+    assert ACCOUNT.card_no not in raw and "上海浦东支行" not in raw
+
 
 async def test_agree_refund_before_settlement_is_refused(lifecycle: Lifecycle) -> None:
     handle, _ = await lifecycle.place(SettlementMode.REFUND_ONLY)

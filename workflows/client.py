@@ -6,15 +6,37 @@ when called) but it belongs with the workflows whose payloads it shapes.
 
 from __future__ import annotations
 
+import dataclasses
+
 from temporalio.client import Client, TLSConfig
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter
 
 from settings import Settings
+from workflows.codec import EncryptionCodec, new_key_text, parse_keys
+
+DEV_KEY_FILE = "payload.keys"
 
 
-def data_converter() -> DataConverter:
-    return pydantic_data_converter
+def payload_keys(settings: Settings) -> dict[str, bytes]:
+    """PAYLOAD_KEYS when set; in development a key generated once under DATA_DIR."""
+    if settings.payload_keys:
+        return parse_keys(settings.payload_keys)
+    if settings.environment == "production":
+        raise RuntimeError("PAYLOAD_KEYS must be set when ENVIRONMENT=production")
+    key_file = settings.data_dir / DEV_KEY_FILE
+    if not key_file.exists():
+        key_file.parent.mkdir(parents=True, exist_ok=True)
+        key_file.write_text(new_key_text("dev1"))
+        key_file.chmod(0o600)
+    return parse_keys(key_file.read_text())
+
+
+def data_converter(settings: Settings) -> DataConverter:
+    """Pydantic payloads, encrypted: the same converter in the worker, the API and tests."""
+    return dataclasses.replace(
+        pydantic_data_converter, payload_codec=EncryptionCodec(payload_keys(settings))
+    )
 
 
 async def connect(settings: Settings) -> Client:
@@ -31,5 +53,5 @@ async def connect(settings: Settings) -> Client:
         namespace=settings.temporal_namespace,
         api_key=settings.temporal_api_key,
         tls=tls,
-        data_converter=data_converter(),
+        data_converter=data_converter(settings),
     )
