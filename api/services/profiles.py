@@ -1,0 +1,57 @@
+"""Invoice profiles (发票信息): the buyer's own data, not part of any order's lifecycle.
+
+They are written here directly: no workflow owns them, and an order keeps its own
+snapshot of the profile it was placed with.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.errors import not_found
+from db import models, queries
+from domain.inputs import InvoiceProfileInput
+from domain.order import InvoiceProfileSnapshot
+
+
+def snapshot(profile: models.InvoiceProfile) -> InvoiceProfileSnapshot:
+    return InvoiceProfileSnapshot(
+        profile_id=profile.id,
+        invoice_type=profile.invoice_type,  # type: ignore[arg-type]
+        title=profile.title,
+        taxpayer_id=profile.taxpayer_id,
+        recipient_name=profile.recipient_name,
+        recipient_mobile=profile.recipient_mobile,
+        recipient_address=profile.recipient_address,
+    )
+
+
+async def create(session: AsyncSession, *, owner: str, data: InvoiceProfileInput) -> models.InvoiceProfile:
+    now = datetime.now(UTC)
+    profile = models.InvoiceProfile(owner=owner, created_at=now, updated_at=now, **data.model_dump(mode="json"))
+    session.add(profile)
+    await session.commit()
+    return profile
+
+
+async def update(
+    session: AsyncSession, *, owner: str, profile_id: int, data: InvoiceProfileInput
+) -> models.InvoiceProfile:
+    profile = await queries.profile(session, owner, profile_id)
+    if profile is None:
+        raise not_found(f"invoice profile {profile_id}")
+    for field, value in data.model_dump(mode="json").items():
+        setattr(profile, field, value)
+    profile.updated_at = datetime.now(UTC)
+    await session.commit()
+    return profile
+
+
+async def delete(session: AsyncSession, *, owner: str, profile_id: int) -> None:
+    profile = await queries.profile(session, owner, profile_id)
+    if profile is None:
+        raise not_found(f"invoice profile {profile_id}")
+    await session.delete(profile)
+    await session.commit()
