@@ -18,7 +18,7 @@ from db.migrate import upgrade_to_head
 from db.seed import seed
 from settings import Settings
 
-pytest_plugins = ["tests.lifecycle_harness"]
+pytest_plugins = ["tests.lifecycle_harness", "tests.api_harness"]
 
 
 async def _create_database(server_url: str) -> tuple[str, str]:
