@@ -18,7 +18,7 @@ from domain import ids
 from domain.calendar import service_end
 from domain.catalog import Product
 from domain.inputs import PlaceOrderInput
-from domain.order import Actor, OrderState, ProductSnapshot
+from domain.order import Actor, Event, OrderState, ProductSnapshot
 from settings import Settings
 from workflows.search_attributes import typed_for
 from workflows.shop_order import ShopOrderWorkflow, StartOrder
@@ -102,6 +102,7 @@ async def place(
         placed_at=placed_at,
         service_end_at=service_end(placed_at, *settings.term),
         placement_key=key,
+        events=[Event(at=placed_at, actor=f"{actor.display}({actor.username})", action="place", detail=f"店铺订购结算 {product.name}")],
     )
     return await _start(session, client, settings, state)
 
