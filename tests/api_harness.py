@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
@@ -49,7 +50,7 @@ def order_body(profile_id: int, **overrides: Any) -> dict[str, Any]:
 @dataclass
 class Api:
     http: httpx.AsyncClient
-    env: WorkflowEnvironment
+    temporal: Client
     smtp: SmtpSink
     settings: Settings
 
@@ -91,7 +92,5 @@ async def api(
         app.router.lifespan_context(app),
         httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as http,
     ):
-        yield Api(http, time_skipping_env, smtp_sink, settings)
+        yield Api(http, time_skipping_env.client, smtp_sink, settings)
 
-
-Login = Callable[[str], Awaitable[dict[str, str]]]

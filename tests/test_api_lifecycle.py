@@ -19,6 +19,11 @@ REFUND_FORM = {
 
 
 async def test_jd_example_through_the_http_contract(api: Api) -> None:
+    await walk_the_jd_example(api)
+
+
+async def walk_the_jd_example(api: Api) -> str:
+    """The guide's JD example, route by route, with every refusal on the way; returns the order number."""
     buyer, reviewer, finance = await api.login("leiliang"), await api.login("bmp"), await api.login("finance")
     order = await api.place(buyer)
     no = order["order_no"]
@@ -98,6 +103,7 @@ async def test_jd_example_through_the_http_contract(api: Api) -> None:
     final = (await api.http.get(f"/api/orders/{no}", headers=buyer)).text
     assert "6222021234567891234" not in final
     assert (await api.http.get(f"/api/refunds/{refund_id}", headers=finance)).text.count("6222021234567891234") == 0
+    return str(no)
 
 
 async def test_reviewer_cannot_pay_out_and_buyer_cannot_approve(api: Api) -> None:

@@ -67,7 +67,7 @@ async def test_place_order_answers_the_readable_order(api: Api) -> None:
     assert order["placed_at"].endswith("+08:00")
     assert order["contract_name"] == PROFILE["title"]
     assert order["allowed_actions"] == []
-    description = await api.env.client.get_workflow_handle(order["order_no"]).describe()
+    description = await api.temporal.get_workflow_handle(order["order_no"]).describe()
     assert description.search_attributes["OrderStatus"] == ["submitted"]
 
 

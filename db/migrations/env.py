@@ -17,7 +17,12 @@ target_metadata = Base.metadata
 
 
 def _url() -> str:
-    return config.attributes.get("url") or get_settings().effective_database_url
+    """In order: the caller's `config.attributes["url"]`, `alembic -x url=…`, settings."""
+    return (
+        config.attributes.get("url")
+        or context.get_x_argument(as_dictionary=True).get("url")
+        or get_settings().effective_database_url
+    )
 
 
 def _render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
