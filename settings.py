@@ -56,6 +56,10 @@ class Settings(BaseSettings):
     temporal_api_key: str | None = None
     temporal_port: int = 7233
     temporal_ui_port: int = 8233
+    temporal_ui_origin: str = ""
+    # Prometheus metrics of the worker (Temporal runtime); 0 turns them off.
+    worker_metrics_port: int = 9464
+    log_format: Literal["text", "json"] = "text"
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     public_base_url: str = ""
@@ -101,6 +105,14 @@ class Settings(BaseSettings):
     @property
     def term(self) -> tuple[int, timedelta]:
         return parse_service_term(self.service_term)
+
+    @property
+    def temporal_ui_origins(self) -> list[str]:
+        """Where the Temporal UI runs, allowed to call the codec endpoint from the browser."""
+        if self.temporal_ui_origin:
+            return [o.strip() for o in self.temporal_ui_origin.split(",") if o.strip()]
+        port = self.temporal_ui_port
+        return [f"http://127.0.0.1:{port}", f"http://localhost:{port}"]
 
     @property
     def mail_dir(self) -> Path:

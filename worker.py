@@ -8,8 +8,10 @@ import signal
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
+from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.worker import Worker
 
+from activities.logs import configure_logging
 from activities.mail import MailActivities
 from activities.payouts import PayoutActivities
 from activities.persistence import PersistenceActivities
@@ -44,10 +46,19 @@ def build_worker(
     )
 
 
+def runtime_for(settings: Settings) -> Runtime | None:
+    """Temporal's own worker metrics (task latencies, slots, polls) for Prometheus."""
+    if not settings.worker_metrics_port:
+        return None
+    metrics = PrometheusConfig(bind_address=f"{settings.api_host}:{settings.worker_metrics_port}")
+    return Runtime(telemetry=TelemetryConfig(metrics=metrics))
+
+
 async def main() -> None:
     settings = get_settings()
+    configure_logging(settings.log_format)
     engine = make_engine(settings.effective_database_url)
-    client = await connect(settings)
+    client = await connect(settings, runtime_for(settings))
     worker = build_worker(client, settings, make_sessionmaker(engine))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -60,5 +71,4 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     asyncio.run(main())

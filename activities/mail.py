@@ -103,9 +103,11 @@ class MailActivities:
             try:
                 await self._deliver(message)
             except (aiosmtplib.SMTPException, OSError) as err:
+                activity.logger.warning("SMTP delivery of %s failed, will retry: %s", request.key, err)
                 row.last_error = f"{type(err).__name__}: {err}"[:2000]
                 await session.commit()
                 raise
+            activity.logger.info("sent %s to %d recipient(s)", request.notice.template.value, len(request.notice.to))
             row.status = "sent"
             row.sent_at = datetime.now(UTC)
             row.last_error = None

@@ -26,4 +26,7 @@ class PayoutActivities:
                 .on_conflict_do_nothing(index_elements=["refund_id"])
             )
             await session.commit()
-            return bool(result.rowcount)
+            written = bool(result.rowcount)
+        if written:
+            activity.logger.info("payout of refund %s recorded in the ledger", entry.refund_id)
+        return written

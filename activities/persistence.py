@@ -125,6 +125,7 @@ class PersistenceActivities:
                 async with self._sessions() as fresh:
                     await self._refuse_duplicates(fresh, state)
                 raise
+        activity.logger.info("recorded new order, transaction %s", state.serial_no)
         return contracts.SaveResult(order_no=state.order_no, version=state.version, written=True)
 
     @staticmethod
@@ -176,6 +177,7 @@ class PersistenceActivities:
                 async with self._sessions() as fresh:
                     await self._refuse_duplicates(fresh, state)
                 raise
+        activity.logger.info("projected version %d (%s)", state.version, state.status.value)
         return contracts.SaveResult(order_no=state.order_no, version=state.version, written=True)
 
     @staticmethod

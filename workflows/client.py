@@ -11,6 +11,7 @@ import dataclasses
 from temporalio.client import Client, TLSConfig
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter
+from temporalio.runtime import Runtime
 
 from settings import Settings
 from workflows.codec import EncryptionCodec, new_key_text, parse_keys
@@ -39,7 +40,7 @@ def data_converter(settings: Settings) -> DataConverter:
     )
 
 
-async def connect(settings: Settings) -> Client:
+async def connect(settings: Settings, runtime: Runtime | None = None) -> Client:
     tls: TLSConfig | bool = False
     if settings.temporal_tls_cert and settings.temporal_tls_key:
         tls = TLSConfig(
@@ -54,4 +55,5 @@ async def connect(settings: Settings) -> Client:
         api_key=settings.temporal_api_key,
         tls=tls,
         data_converter=data_converter(settings),
+        runtime=runtime,
     )
