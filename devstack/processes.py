@@ -1,6 +1,6 @@
-"""The processes of the dev stack: their command lines, their environment, starting and
-stopping them, and waiting until each answers. `make run` and the end-to-end tests both
-start the Temporal dev server, the worker and the API through these functions."""
+"""The processes of the dev stack: command lines, environment, starting, watching and
+stopping them. `make run` (devstack/__main__.py) and the end-to-end tests both start the
+Temporal dev server, the worker and the API through these functions."""
 
 from __future__ import annotations
 
@@ -8,22 +8,20 @@ import asyncio
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-from temporalio.api.enums.v1 import TaskQueueType
-from temporalio.api.taskqueue.v1 import TaskQueue
-from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
+from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
 from temporalio.client import Client
 from temporalio.common import SearchAttributeIndexedValueType
 
 from settings import Settings
-from workflows.client import connect
 from workflows.search_attributes import ALL_KEYS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -38,65 +36,26 @@ _CLI_TYPE_NAMES = {
     SearchAttributeIndexedValueType.KEYWORD_LIST: "KeywordList",
 }
 
-# name -> type as `temporal operator search-attribute create --type` spells it. Derived from
-# the workflow's typed keys, so the dev server always registers exactly what runs upsert.
+# Name -> type as the Temporal CLI spells it. Derived from the workflow's typed keys, so
+# the dev server registers exactly the attributes the runs upsert.
 SEARCH_ATTRIBUTES: dict[str, str] = {
     key.name: _CLI_TYPE_NAMES[key.indexed_value_type] for key in ALL_KEYS
 }
 
 
-class ChildExited(RuntimeError):
-    """A supervised process ended while it was expected to run."""
-
-    def __init__(self, child: Child) -> None:
-        super().__init__(f"{child.name} exited with code {child.returncode}")
-        self.child = child
-
-
-@dataclass
-class Child:
-    name: str
-    process: subprocess.Popen[bytes]
-    log_path: Path | None
-    started_at: datetime
-
-    @property
-    def returncode(self) -> int | None:
-        return self.process.poll()
-
-    @property
-    def alive(self) -> bool:
-        return self.process.poll() is None
-
-    def stop(self, timeout: float = 10.0) -> int:
-        """SIGTERM, wait up to ``timeout`` seconds, then SIGKILL. Returns the exit code."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                return self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-        return self.process.wait()
-
-    def log_tail(self, lines: int = 40) -> str:
-        if self.log_path is None or not self.log_path.exists():
-            return ""
-        text = self.log_path.read_text(encoding="utf-8", errors="replace")
-        return "\n".join(text.splitlines()[-lines:])
-
-
 def executable(name: str) -> str:
-    """A console script of this environment (the venv's bin/), else from PATH."""
+    """A console script of this environment (the venv's bin/), else one from PATH."""
     beside = Path(sys.executable).parent / name
     if beside.exists():
         return str(beside)
     found = shutil.which(name)
     if found is None:
-        raise FileNotFoundError(f"{name} not found beside {sys.executable} nor on PATH")
+        raise FileNotFoundError(f"{name} is neither beside {sys.executable} nor on PATH")
     return found
 
 
-def temporal_dev_server_command(settings: Settings) -> list[str]:
+def temporal_dev_server_command(settings: Settings, codec_endpoint: str | None = None) -> list[str]:
+    """`temporal server start-dev` keeping its state in DATA_DIR/temporal.db."""
     command = [
         executable("temporal"),
         "server",
@@ -119,9 +78,21 @@ def temporal_dev_server_command(settings: Settings) -> list[str]:
         "--log-level",
         "warn",
     ]
+    if codec_endpoint:
+        command += ["--ui-codec-endpoint", codec_endpoint]
     for name, type_name in SEARCH_ATTRIBUTES.items():
         command += ["--search-attribute", f"{name}={type_name}"]
     return command
+
+
+def mail_catcher_command(settings: Settings) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "devstack.mail_catcher",
+        str(settings.mail_dir.resolve()),
+        str(settings.smtp_port),
+    ]
 
 
 def worker_command() -> list[str]:
@@ -144,123 +115,148 @@ def api_command(settings: Settings) -> list[str]:
 
 def child_env(settings: Settings, base: Mapping[str, str] | None = None) -> dict[str, str]:
     """``base`` (default: this process's environment) with every setting spelled out, so a
-    child reads exactly the settings it was given: DATA_DIR absolute, DATABASE_URL,
-    TEMPORAL_ADDRESS and SMTP_HOST resolved."""
+    child reads exactly ``settings``: DATA_DIR absolute, DATABASE_URL and TEMPORAL_ADDRESS
+    resolved, SMTP_HOST 127.0.0.1 (the local catcher) when unset."""
     env = dict(os.environ if base is None else base)
     values = settings.model_dump()
     values["data_dir"] = settings.data_dir.resolve()
     values["database_url"] = settings.effective_database_url
     values["temporal_address"] = settings.effective_temporal_address
-    for field, value in values.items():
-        name = field.upper()
+    values["smtp_host"] = settings.smtp_host or "127.0.0.1"
+    for name, value in values.items():
         if value is None:
-            env.pop(name, None)
+            env.pop(name.upper(), None)
         elif isinstance(value, bool):
-            env[name] = "true" if value else "false"
+            env[name.upper()] = "true" if value else "false"
         else:
-            env[name] = str(value)
+            env[name.upper()] = str(value)
     env["PYTHONUNBUFFERED"] = "1"
     return env
 
 
-def start_child(
-    name: str, command: Sequence[str], env: Mapping[str, str], log_path: Path | None = None
-) -> Child:
-    """Start ``command`` in ROOT. Output goes to ``log_path`` (appended) or to our own.
+def free_port() -> int:
+    """A TCP port nothing listens on right now (for tests that start the stack)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
-    The child gets a process group of its own, so a Ctrl-C in the terminal reaches only
-    the supervisor, which then stops the children in order.
+
+def port_open(port: int, host: str = "127.0.0.1") -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def temporal_ready(settings: Settings) -> bool:
+    """A client connects to the (local, plain-text) frontend and the namespace exists."""
+
+    async def probe() -> None:
+        client = await Client.connect(
+            settings.effective_temporal_address, namespace=settings.temporal_namespace
+        )
+        await client.workflow_service.describe_namespace(
+            DescribeNamespaceRequest(namespace=settings.temporal_namespace)
+        )
+
+    try:
+        asyncio.run(asyncio.wait_for(probe(), 5))
+    except Exception:  # not up yet, whatever the failure looks like
+        return False
+    return True
+
+
+def api_healthy(port: int, host: str = "127.0.0.1") -> bool:
+    """GET /api/health answers 200 (database and Temporal both reachable from the API)."""
+    try:
+        return httpx.get(f"http://{host}:{port}/api/health", timeout=3.0).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+@dataclass
+class Child:
+    name: str
+    process: subprocess.Popen[bytes]
+    log_path: Path | None
+
+    def log_tail(self, lines: int = 30) -> str:
+        if self.log_path is None or not self.log_path.exists():
+            return ""
+        text = self.log_path.read_text(encoding="utf-8", errors="replace")
+        return "\n".join(text.splitlines()[-lines:])
+
+
+@dataclass
+class Stack:
+    """Child processes started in order and stopped in reverse order.
+
+    Each child gets a process group of its own, so a Ctrl-C in the terminal reaches only
+    the supervisor, which then stops the children one by one (API before worker before
+    Temporal). Output goes to ``log_dir/<name>.log`` when a log directory is given.
     """
-    started_at = datetime.now(UTC)
-    if log_path is None:
-        process = subprocess.Popen(list(command), cwd=ROOT, env=dict(env), process_group=0)
-    else:
-        log_path.parent.mkdir(parents=True, exist_ok=True)
-        with log_path.open("ab") as log:
-            log.write(f"--- {name} started {started_at:%Y-%m-%d %H:%M:%S}Z ---\n".encode())
-            log.flush()
-            process = subprocess.Popen(
-                list(command),
-                cwd=ROOT,
-                env=dict(env),
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                process_group=0,
-            )
-    return Child(name, process, log_path, started_at)
+
+    env: Mapping[str, str]
+    log_dir: Path | None = None
+    children: list[Child] = field(default_factory=list)
+
+    def start(self, name: str, command: Sequence[str]) -> Child:
+        log_path = None if self.log_dir is None else self.log_dir / f"{name}.log"
+        if log_path is None:
+            process = subprocess.Popen(list(command), cwd=ROOT, env=dict(self.env), process_group=0)
+        else:
+            log_path.parent.mkdir(parents=True, exist_ok=True)
+            with log_path.open("ab") as log:
+                log.write(f"--- {name} started {time.strftime('%Y-%m-%d %H:%M:%S')} ---\n".encode())
+                log.flush()
+                process = subprocess.Popen(
+                    list(command),
+                    cwd=ROOT,
+                    env=dict(self.env),
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    process_group=0,
+                )
+        child = Child(name, process, log_path)
+        self.children.append(child)
+        return child
+
+    def dead(self) -> list[tuple[str, int]]:
+        """(name, exit code) of every child that has ended."""
+        return [
+            (child.name, code)
+            for child in self.children
+            if (code := child.process.poll()) is not None
+        ]
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """SIGTERM each child, newest first; SIGKILL one that is not gone after ``timeout``."""
+        for child in reversed(self.children):
+            if child.process.poll() is None:
+                child.process.send_signal(signal.SIGTERM)
+                try:
+                    child.process.wait(timeout)
+                except subprocess.TimeoutExpired:
+                    child.process.kill()
+                    child.process.wait()
+        self.children.clear()
 
 
-async def stop_children(children: Sequence[Child], timeout: float = 10.0) -> None:
-    """Stop all of them at once (each SIGTERM, then SIGKILL after ``timeout``)."""
-    await asyncio.gather(*(asyncio.to_thread(child.stop, timeout) for child in children))
-
-
-def _check_alive(watch: Sequence[Child]) -> None:
-    for child in watch:
-        if not child.alive:
-            raise ChildExited(child)
-
-
-async def wait_for_temporal(
-    settings: Settings, *, watch: Sequence[Child] = (), timeout: float = 60.0
-) -> Client:
-    """Connect (with the project's data converter) once the frontend answers."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        _check_alive(watch)
-        try:
-            return await connect(settings)
-        except RuntimeError:
-            # The SDK raises RuntimeError("Failed client connect: ...") while nothing listens.
-            if asyncio.get_running_loop().time() > deadline:
-                raise
-        await asyncio.sleep(0.25)
-
-
-async def wait_for_worker(
-    client: Client,
-    task_queue: str,
-    *,
-    since: datetime,
-    watch: Sequence[Child] = (),
-    timeout: float = 60.0,
+def wait_until(
+    ready: Callable[[], bool], what: str, timeout: float, stack: Stack | None = None
 ) -> None:
-    """Until a worker has polled ``task_queue`` for workflow tasks after ``since``."""
-    request = DescribeTaskQueueRequest(
-        namespace=client.namespace,
-        task_queue=TaskQueue(name=task_queue),
-        task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
-    )
-    # Poll times are second-granular on some servers.
-    since = since - timedelta(seconds=1)
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        _check_alive(watch)
-        response = await client.workflow_service.describe_task_queue(request)
-        if any(p.last_access_time.ToDatetime(tzinfo=UTC) >= since for p in response.pollers):
-            return
-        if asyncio.get_running_loop().time() > deadline:
-            raise TimeoutError(f"no worker polled task queue {task_queue} within {timeout:.0f}s")
-        await asyncio.sleep(0.25)
-
-
-async def wait_for_http(
-    url: str, *, watch: Sequence[Child] = (), timeout: float = 60.0
-) -> None:
-    """Until GET ``url`` answers 200."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    last = "no answer"
-    async with httpx.AsyncClient(timeout=5.0) as http:
-        while True:
-            _check_alive(watch)
-            try:
-                response = await http.get(url)
-                if response.status_code == 200:
-                    return
-                last = f"HTTP {response.status_code}: {response.text[:200]}"
-            except httpx.TransportError as error:
-                last = repr(error)
-            if asyncio.get_running_loop().time() > deadline:
-                raise TimeoutError(f"{url} did not answer 200 within {timeout:.0f}s ({last})")
-            await asyncio.sleep(0.25)
+    """Poll ``ready`` until true. Raises RuntimeError as soon as a child of ``stack`` has
+    ended (naming it, with the end of its log), TimeoutError after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not ready():
+        if stack is not None and (dead := stack.dead()):
+            details = []
+            for name, code in dead:
+                child = next(c for c in stack.children if c.name == name)
+                details.append(f"{name} exited with code {code}\n{child.log_tail()}")
+            raise RuntimeError(f"while waiting for {what}: " + "\n".join(details))
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{what} did not come up within {timeout:.0f}s")
+        time.sleep(0.2)

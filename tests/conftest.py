@@ -18,7 +18,7 @@ from db.migrate import upgrade_to_head
 from db.seed import seed
 from settings import Settings
 
-pytest_plugins = ["tests.lifecycle_harness", "tests.api_harness"]
+pytest_plugins = ["tests.lifecycle_harness", "tests.api_harness", "tests.e2e_harness"]
 
 
 async def _create_database(server_url: str) -> tuple[str, str]:
@@ -42,7 +42,7 @@ async def _drop_database(server_url: str, name: str) -> None:
 
 def _testcontainers_postgres() -> Iterator[str | None]:
     try:
-        from testcontainers.postgres import PostgresContainer
+        from testcontainers.community.postgres import PostgresContainer
 
         container = PostgresContainer("postgres:16", driver="asyncpg")
         container.start()
@@ -80,7 +80,9 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
 
 
 @pytest.fixture(scope="session")
-async def session_maker(engine: AsyncEngine, tmp_path_factory: pytest.TempPathFactory) -> async_sessionmaker[AsyncSession]:
+async def session_maker(
+    engine: AsyncEngine, tmp_path_factory: pytest.TempPathFactory
+) -> async_sessionmaker[AsyncSession]:
     sessions = make_sessionmaker(engine)
     await seed(sessions, Settings(data_dir=Path(tmp_path_factory.mktemp("seed"))))
     return sessions
