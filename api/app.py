@@ -1,19 +1,49 @@
-"""The FastAPI application: `uvicorn api.app:create_app --factory`."""
+"""The FastAPI application: ``uvicorn api.app:create_app --factory``."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from fastapi.middleware.cors import CORSMiddleware
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from temporalio.client import Client
 
-from api import errors
-from api.routes import admin, auth, catalog, finance, health, orders, profiles
+from api import auth, errors
+from api.errors import Problem
+from api.routes import (
+    admin,
+    catalog,
+    codec,
+    finance,
+    health,
+    invoices,
+    orders,
+    profiles,
+    refunds,
+)
+from api.state import AppState, TemporalConnection
 from db.engine import make_engine, make_sessionmaker
 from settings import Settings, get_settings
-from workflows.client import connect
+from workflows.client import payload_keys
+from workflows.codec import EncryptionCodec
+
+log = logging.getLogger(__name__)
+
+ROUTERS = (
+    health.router,
+    auth.router,
+    catalog.router,
+    profiles.router,
+    orders.router,
+    refunds.router,
+    invoices.router,
+    admin.router,
+    finance.router,
+    codec.router,
+)
 
 
 def create_app(
@@ -22,30 +52,50 @@ def create_app(
     temporal: Client | None = None,
     sessions: async_sessionmaker[AsyncSession] | None = None,
 ) -> FastAPI:
-    """Build the app; tests hand in their own Temporal client and session factory."""
+    """Build the app. Tests hand in their own Temporal client and session factory."""
     settings = settings or get_settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = None
+        engine: AsyncEngine | None = None
         if sessions is None:
             engine = make_engine(settings.effective_database_url)
-            app.state.sessions = make_sessionmaker(engine)
+            factory = make_sessionmaker(engine)
         else:
-            app.state.sessions = sessions
-        app.state.temporal = temporal or await connect(settings)
-        yield
-        if engine is not None:
-            await engine.dispose()
+            factory = sessions
+        connection = TemporalConnection(settings, temporal)
+        app.state.shop_orders = AppState(settings=settings, sessions=factory, temporal=connection)
+        try:
+            await connection.client()
+        except Problem:
+            log.warning("starting without Temporal; requests that need it answer 503 until then")
+        try:
+            yield
+        finally:
+            if engine is not None:
+                await engine.dispose()
 
     app = FastAPI(
         title="百胜云市场 · 店铺订购",
-        description="Shop subscription orders of Baison's cloud market, run as Temporal workflows.",
+        summary="Shop subscription orders of Baison's cloud market",
+        description=(
+            "Placing, reviewing, invoicing and refunding shop subscription orders. "
+            "Errors are application/problem+json; every state-changing POST/PUT accepts "
+            "an Idempotency-Key header."
+        ),
         version="1.0.0",
         lifespan=lifespan,
     )
-    app.state.settings = settings
+    # The Temporal UI decrypts history payloads through /codec, called from its own origin.
+    app.state.codec = EncryptionCodec(payload_keys(settings))
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.temporal_ui_origins,
+        allow_credentials=True,
+        allow_methods=["POST"],
+        allow_headers=["*"],
+    )
     errors.install(app)
-    for module in (health, auth, catalog, profiles, orders, admin, finance):
-        app.include_router(module.router)
+    for router in ROUTERS:
+        app.include_router(router)
     return app

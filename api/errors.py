@@ -1,32 +1,32 @@
-"""Every error as application/problem+json: {type, title, status, detail, code[, errors]}."""
+"""Every error leaves as application/problem+json: {type, title, status, detail, code}.
+
+422 answers add ``errors``: one ``{"field", "message"}`` per invalid field, whether the
+request failed FastAPI's own parsing or a rule checked later by a service.
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable, Mapping, Sequence
+from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DBAPIError, OperationalError
+from pydantic import ValidationError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from temporalio.client import RPCTimeoutOrCancelledError
 from temporalio.service import RPCError, RPCStatusCode
 
-log = logging.getLogger("api.errors")
+log = logging.getLogger(__name__)
 
-PROBLEM = "application/problem+json"
-TITLES = {
-    400: "Bad Request",
-    401: "Unauthorized",
-    403: "Forbidden",
-    404: "Not Found",
-    405: "Method Not Allowed",
-    409: "Conflict",
-    413: "Payload Too Large",
-    422: "Unprocessable Entity",
-    503: "Service Unavailable",
-}
-CODES = {
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+PROBLEM_BASE_URI = "https://mall.baison.net/problems/"
+
+# The machine-readable ``code`` of each status when the raiser names none.
+DEFAULT_CODES = {
     400: "bad_request",
     401: "not_authenticated",
     403: "forbidden",
@@ -35,12 +35,24 @@ CODES = {
     409: "invalid_transition",
     413: "too_large",
     422: "invalid_input",
+    500: "internal_error",
     503: "unavailable",
 }
 
+# Temporal answers that mean "the service is not there right now", not "you asked wrong".
+UNAVAILABLE_RPC = frozenset(
+    {
+        RPCStatusCode.UNAVAILABLE,
+        RPCStatusCode.DEADLINE_EXCEEDED,
+        RPCStatusCode.RESOURCE_EXHAUSTED,
+        RPCStatusCode.ABORTED,
+    }
+)
+RETRY_LATER = "nothing was changed; retry later"
 
-class Problem(Exception):
-    """Raised by services; becomes a problem+json answer."""
+
+class Problem(Exception):  # noqa: N818 - named after RFC 9457 "problem details"
+    """Raised anywhere in the API; the handler turns it into a problem+json answer."""
 
     def __init__(
         self,
@@ -48,86 +60,137 @@ class Problem(Exception):
         detail: str,
         *,
         code: str | None = None,
-        errors: list[dict[str, str]] | None = None,
-        headers: dict[str, str] | None = None,
+        errors: Sequence[Mapping[str, str]] | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(detail)
         self.status = status
         self.detail = detail
-        self.code = code or CODES.get(status, "error")
-        self.errors = errors
-        self.headers = headers
+        self.code = code or DEFAULT_CODES.get(status, "error")
+        self.errors = [dict(e) for e in errors] if errors is not None else None
+        self.headers = dict(headers) if headers else None
 
-
-def field_error(field: str, message: str) -> Problem:
-    return Problem(422, f"{field}: {message}", errors=[{"field": field, "message": message}])
+    def response(self) -> JSONResponse:
+        body: dict[str, Any] = {
+            "type": PROBLEM_BASE_URI + self.code,
+            "title": HTTPStatus(self.status).phrase,
+            "status": self.status,
+            "detail": self.detail,
+            "code": self.code,
+        }
+        if self.errors is not None:
+            body["errors"] = self.errors
+        return JSONResponse(
+            body, status_code=self.status, media_type=PROBLEM_MEDIA_TYPE, headers=self.headers
+        )
 
 
 def not_found(what: str) -> Problem:
+    """The one answer for "missing" and "not yours", so neither can be told apart."""
     return Problem(404, f"{what} not found")
 
 
-def problem_response(problem: Problem) -> JSONResponse:
-    body: dict[str, Any] = {
-        "type": f"https://mall.baison.net/problems/{problem.code}",
-        "title": TITLES.get(problem.status, "Error"),
-        "status": problem.status,
-        "detail": problem.detail,
-        "code": problem.code,
-    }
-    if problem.errors is not None:
-        body["errors"] = problem.errors
-    return JSONResponse(body, status_code=problem.status, media_type=PROBLEM, headers=problem.headers)
+def invalid_fields(errors: Iterable[tuple[str, str]]) -> Problem:
+    """422 naming each invalid field; ``errors`` holds (field, message) pairs."""
+    listed = [{"field": field, "message": message} for field, message in errors]
+    detail = "; ".join(f"{e['field']}: {e['message']}" for e in listed) or "invalid input"
+    return Problem(422, detail, errors=listed)
 
 
-def _field_path(location: tuple[Any, ...]) -> str:
-    parts = [str(p) for p in location if p not in ("body", "query", "path", "form", "header")]
-    return ".".join(parts) or "body"
+def invalid_field(field: str, message: str) -> Problem:
+    return invalid_fields([(field, message)])
 
 
-def is_unavailable(error: RPCError) -> bool:
-    return error.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED)
+SOURCES = frozenset({"body", "query", "path", "header", "cookie", "form"})
+
+
+def field_path(location: Sequence[str | int]) -> str:
+    """``("body", "module_codes", 0)`` → ``module_codes[0]``: the field as the caller sent it."""
+    names = list(location[1:]) if location and location[0] in SOURCES else list(location)
+    if not names or isinstance(names[0], int):
+        return "body"  # the body as a whole; malformed JSON reports a character position
+    path = str(names[0])
+    for part in names[1:]:
+        path += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return path
+
+
+def _readable(message: str) -> str:
+    # Domain rules raise ValueError("请输入正确的11位手机号"); pydantic prefixes "Value error, ".
+    return message.removeprefix("Value error, ")
+
+
+def from_validation_errors(errors: Iterable[Mapping[str, Any]]) -> Problem:
+    return invalid_fields(
+        (field_path(tuple(e.get("loc", ()))), _readable(str(e.get("msg", "invalid"))))
+        for e in errors
+    )
+
+
+def from_validation_error(error: ValidationError) -> Problem:
+    """A pydantic ValidationError raised outside FastAPI's request parsing."""
+    return from_validation_errors(error.errors())
+
+
+def rpc_is_unavailable(error: RPCError) -> bool:
+    return error.status in UNAVAILABLE_RPC
+
+
+def _is_connection_failure(error: DBAPIError) -> bool:
+    return (
+        error.connection_invalidated
+        or isinstance(error, OperationalError | InterfaceError)
+        or isinstance(error.orig, ConnectionError)
+    )
 
 
 def install(app: FastAPI) -> None:
+    """Register the handlers that give every error the problem+json shape."""
+
     @app.exception_handler(Problem)
-    async def _problem(_: Request, exc: Problem) -> JSONResponse:
-        return problem_response(exc)
+    async def problem(_: Request, exc: Problem) -> JSONResponse:
+        return exc.response()
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [
-            {"field": _field_path(tuple(e.get("loc", ()))), "message": str(e.get("msg", ""))}
-            for e in exc.errors()
-        ]
-        detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
-        return problem_response(Problem(422, detail or "invalid input", errors=errors))
+    async def request_invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        return from_validation_errors(exc.errors()).response()
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        headers = dict(exc.headers) if exc.headers else None
-        return problem_response(Problem(exc.status_code, str(exc.detail), headers=headers))
+    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return Problem(exc.status_code, str(exc.detail), headers=exc.headers).response()
 
     @app.exception_handler(RPCError)
-    async def _temporal(_: Request, exc: RPCError) -> JSONResponse:
-        if is_unavailable(exc):
-            return problem_response(Problem(503, "Temporal is unavailable; nothing was changed, retry later"))
-        log.exception("unexpected Temporal error", exc_info=exc)
-        return problem_response(Problem(503, f"Temporal refused the call: {exc.message}"))
+    async def temporal_error(_: Request, exc: RPCError) -> JSONResponse:
+        if rpc_is_unavailable(exc):
+            log.warning("Temporal unavailable: %s", exc)
+            return Problem(503, f"Temporal is unavailable; {RETRY_LATER}").response()
+        log.error("unexpected Temporal error", exc_info=exc)
+        return Problem(500, "unexpected answer from Temporal").response()
 
-    @app.exception_handler(OperationalError)
+    @app.exception_handler(RPCTimeoutOrCancelledError)
+    async def temporal_timeout(_: Request, exc: RPCTimeoutOrCancelledError) -> JSONResponse:
+        log.warning("Temporal call timed out: %s", exc)
+        return Problem(
+            503,
+            "the order did not answer in time; retry with the same Idempotency-Key "
+            "to get the outcome without applying the change twice",
+        ).response()
+
     @app.exception_handler(DBAPIError)
-    async def _database(_: Request, exc: Exception) -> JSONResponse:
-        log.warning("database unavailable: %s", exc)
-        return problem_response(Problem(503, "the database is unavailable; nothing was changed, retry later"))
+    async def database_error(_: Request, exc: DBAPIError) -> JSONResponse:
+        if _is_connection_failure(exc):
+            log.warning("database unavailable: %s", exc)
+            return Problem(503, f"the database is unavailable; {RETRY_LATER}").response()
+        log.error("database error", exc_info=exc)
+        return Problem(500, "unexpected database error").response()
 
-    @app.exception_handler(OSError)
-    async def _os(_: Request, exc: OSError) -> JSONResponse:
+    @app.exception_handler(ConnectionError)
+    async def connection_error(_: Request, exc: ConnectionError) -> JSONResponse:
+        # asyncpg raises the socket's own error when it cannot reach the server.
         log.warning("dependency unreachable: %s", exc)
-        return problem_response(Problem(503, "a dependency is unreachable; nothing was changed, retry later"))
+        return Problem(503, f"a dependency is unreachable; {RETRY_LATER}").response()
 
-
-def invalid(error: Any) -> Problem:
-    """A pydantic ValidationError raised outside FastAPI's own parsing, field by field."""
-    errors = [{"field": _field_path(tuple(e.get("loc", ()))), "message": str(e.get("msg", ""))} for e in error.errors()]
-    return Problem(422, "; ".join(f"{e['field']}: {e['message']}" for e in errors), errors=errors)
+    @app.exception_handler(Exception)
+    async def unexpected(_: Request, exc: Exception) -> JSONResponse:
+        log.error("unhandled error", exc_info=exc)
+        return Problem(500, "unexpected error").response()

@@ -1,13 +1,38 @@
-"""Response shapes of API.md. Money in *_fen, every status with its *_label."""
+"""Shapes of what the API reads and answers (API.md). Fields may be added, never renamed.
+
+Money is integer fen in ``*_fen``; each status has a ``*_label`` with its Chinese label;
+every time leaves with the Asia/Shanghai offset (+08:00), whatever zone it was held in.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Generic, TypeVar
+from typing import Annotated, Generic, TypeVar
 
-from pydantic import BaseModel
+from fastapi import UploadFile
+from pydantic import AfterValidator, BaseModel, Field, StringConstraints
+
+from domain.calendar import SHANGHAI, shanghai
+from domain.inputs import RefundAccountInput, StrictInput
+from domain.statuses import RefundDecision
 
 T = TypeVar("T")
+
+LocalTime = Annotated[datetime, AfterValidator(shanghai)]
+
+
+def _aware(moment: datetime) -> datetime:
+    """A time typed without a zone means Shanghai time, as the people typing it live there."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=SHANGHAI)
+
+
+AwareTime = Annotated[datetime, AfterValidator(_aware)]
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
+Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+
+
+# --- answers --------------------------------------------------------------------------
 
 
 class PageOut(BaseModel, Generic[T]):
@@ -15,6 +40,24 @@ class PageOut(BaseModel, Generic[T]):
     total: int
     page: int
     page_size: int
+
+
+class TokenOut(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+    role: str
+
+
+class MeOut(BaseModel):
+    username: str
+    role: str
+    company: str
+
+
+class HealthOut(BaseModel):
+    status: str
+    database: str
+    temporal: str
 
 
 class ModuleOut(BaseModel):
@@ -39,7 +82,9 @@ class ProductOut(BaseModel):
 
 
 class ProfileOut(BaseModel):
-    id: int | None = None
+    """A saved invoice profile (``id``), or an order's snapshot of one (its source's id)."""
+
+    id: int | None
     invoice_type: str
     invoice_type_label: str
     title: str
@@ -60,6 +105,8 @@ class ProductRef(BaseModel):
 
 
 class TransactionOut(BaseModel):
+    """交易流水."""
+
     serial_no: str
     product_code: str
     payment_method: str
@@ -72,16 +119,18 @@ class TransactionOut(BaseModel):
 class InvoiceOut(BaseModel):
     invoice_app_no: str
     order_no: str
+    buyer: str
+    shop_name: str
     amount_fen: int
     status: str
     status_label: str
     automatic: bool
-    created_at: datetime
+    created_at: LocalTime
     invoice_number: str | None
-    issued_at: datetime | None
+    issued_at: LocalTime | None
     courier: str | None
     tracking_no: str | None
-    shipped_at: datetime | None
+    shipped_at: LocalTime | None
     return_reason: str | None
     profile: ProfileOut
     allowed_actions: list[str]
@@ -89,7 +138,7 @@ class InvoiceOut(BaseModel):
 
 class RefundLogOut(BaseModel):
     seq: int
-    at: datetime
+    at: LocalTime
     operator: str
     action: str
     amount_fen: int
@@ -104,6 +153,7 @@ class RefundOut(BaseModel):
     shop_name: str
     service_market_order_no: str
     platform: str
+    platform_label: str
     product_name: str
     amount_fen: int
     status: str
@@ -118,18 +168,19 @@ class RefundOut(BaseModel):
     has_proof: bool
     return_reason: str | None
     settled: bool
-    applied_at: datetime | None
-    agreed_at: datetime | None
-    paid_at: datetime | None
+    applied_at: LocalTime | None
+    agreed_at: LocalTime | None
+    paid_at: LocalTime | None
     bank_reference: str | None
     log: list[RefundLogOut]
     allowed_actions: list[str]
 
 
 class EventOut(BaseModel):
-    at: datetime
+    at: LocalTime
     actor: str
     action: str
+    action_label: str
     detail: str
 
 
@@ -158,10 +209,13 @@ class OrderOut(BaseModel):
     reminder_mobile: str
     reminder_email: str
     reminder_backup_email: str | None
-    placed_at: datetime
-    service_end_at: datetime
+    placed_at: LocalTime
+    service_end_at: LocalTime
+    approved_at: LocalTime | None
+    completed_at: LocalTime | None
     transaction: TransactionOut
     settled: bool
+    settled_at: LocalTime | None
     refund_decision: str | None
     refund_decision_label: str | None
     invoices: list[InvoiceOut]
@@ -183,17 +237,49 @@ class PayoutOut(BaseModel):
     order_no: str
     amount_fen: int
     bank_reference: str
-    paid_at: datetime
+    paid_at: LocalTime
     confirmed_by: str
 
 
-class TokenOut(BaseModel):
-    access_token: str
-    token_type: str = "bearer"
-    role: str
+# --- requests (besides the domain's own inputs) ---------------------------------------
 
 
-class MeOut(BaseModel):
-    username: str
-    role: str
-    company: str
+class RefundDecisionIn(StrictInput):
+    decision: RefundDecision
+
+
+class RefundForm(RefundAccountInput):
+    """The multipart refund form: the account fields plus the proof document."""
+
+    proof: UploadFile | None = None
+
+
+class ApproveIn(StrictInput):
+    platform_amount_fen: int | None = Field(default=None, gt=0)
+    note: Note | None = None
+
+
+class ReasonIn(StrictInput):
+    reason: Reason
+
+
+class NoteIn(StrictInput):
+    note: Note | None = None
+
+
+class IssueInvoiceIn(StrictInput):
+    invoice_number: Code
+    issued_at: AwareTime | None = None
+
+
+class ShipInvoiceIn(StrictInput):
+    courier: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
+    tracking_no: Code
+
+
+class PayoutIn(StrictInput):
+    amount_fen: int = Field(gt=0)
+    bank_reference: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)
+    ]
+    paid_at: AwareTime | None = None

@@ -1,30 +1,51 @@
-"""From domain state to response shapes: what a caller sees of an order, for that caller."""
+"""Pure functions from domain state (and the caller) to the answers of API.md.
+
+What a caller may do next (``allowed_actions``) is asked of ``domain.lifecycle`` — the
+same rules the workflow's validators apply — so the buttons shown are the ones accepted.
+A bank card leaves only masked.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
+import csv
+import io
+from collections.abc import Iterable
 
 from api import schemas
+from db import models
+from db.queries import Found, OrderPage
 from domain import lifecycle
-from domain.calendar import shanghai
-from domain.catalog import Platform, Product
-from domain.commands import INVOICE_ACTIONS, Action
+from domain.calendar import format_local
+from domain.catalog import Product
+from domain.commands import ACTION_LABELS, INVOICE_ACTIONS, Action
 from domain.money import BASIS_POINTS
-from domain.order import PAYMENT_METHOD, Actor, InvoiceApplication, InvoiceProfileSnapshot, OrderState
+from domain.order import (
+    PAYMENT_METHOD,
+    Actor,
+    InvoiceApplication,
+    InvoiceProfileSnapshot,
+    OrderState,
+    Refund,
+)
 from domain.statuses import InvoiceType
 from domain.validation import mask_card
 
+# The money paid here is always nothing: it is paid on the platform (以订购平台金额为准).
+PAID_HERE_FEN = 0
+
 REFUND_ACTIONS = (Action.EDIT_REFUND, Action.AGREE_REFUND, Action.RETURN_REFUND, Action.PAYOUT)
+INVOICE_ACTION_ORDER = tuple(a for a in Action if a in INVOICE_ACTIONS)
+
+# Events the workflow records that are not commands anybody sends.
+EVENT_LABELS = {a.value: label for a, label in ACTION_LABELS.items()} | {
+    "place": "店铺订购结算",
+    "expire_refund": "退款逾期关闭",
+}
+
+LEDGER_HEADERS = ("退款编号", "主订单号", "退款金额(元)", "银行流水号", "打款时间", "确认人")
 
 
-def local(moment: datetime | None) -> datetime | None:
-    """Times leave the system with the Asia/Shanghai offset (+08:00)."""
-    return shanghai(moment) if moment is not None else None
-
-
-def product_out(data: dict[str, Any]) -> schemas.ProductOut:
-    product = Product.model_validate(data)
+def product_out(product: Product) -> schemas.ProductOut:
     return schemas.ProductOut(
         code=product.code,
         line=product.line,
@@ -41,56 +62,68 @@ def product_out(data: dict[str, Any]) -> schemas.ProductOut:
     )
 
 
-def profile_out(profile: InvoiceProfileSnapshot | Any, profile_id: int | None = None) -> schemas.ProfileOut:
-    invoice_type = InvoiceType(profile.invoice_type)
+def profile_out(profile: models.InvoiceProfile) -> schemas.ProfileOut:
+    return _profile(profile.id, InvoiceType(profile.invoice_type), profile)
+
+
+def snapshot_out(snapshot: InvoiceProfileSnapshot) -> schemas.ProfileOut:
+    return _profile(snapshot.profile_id, snapshot.invoice_type, snapshot)
+
+
+def _profile(
+    profile_id: int | None,
+    invoice_type: InvoiceType,
+    fields: models.InvoiceProfile | InvoiceProfileSnapshot,
+) -> schemas.ProfileOut:
     return schemas.ProfileOut(
-        id=profile_id if profile_id is not None else getattr(profile, "profile_id", None),
+        id=profile_id,
         invoice_type=invoice_type.value,
         invoice_type_label=invoice_type.label,
-        title=profile.title,
-        taxpayer_id=profile.taxpayer_id,
-        recipient_name=profile.recipient_name,
-        recipient_mobile=profile.recipient_mobile,
-        recipient_address=profile.recipient_address,
+        title=fields.title,
+        taxpayer_id=fields.taxpayer_id,
+        recipient_name=fields.recipient_name,
+        recipient_mobile=fields.recipient_mobile,
+        recipient_address=fields.recipient_address,
     )
 
 
 def invoice_out(state: OrderState, invoice: InvoiceApplication, actor: Actor) -> schemas.InvoiceOut:
     allowed = [
-        a.value
-        for a in Action
-        if a in INVOICE_ACTIONS and lifecycle.refusal(state, a, actor, invoice.invoice_app_no) is None
+        action.value
+        for action in INVOICE_ACTION_ORDER
+        if lifecycle.refusal(state, action, actor, invoice.invoice_app_no) is None
     ]
     return schemas.InvoiceOut(
         invoice_app_no=invoice.invoice_app_no,
         order_no=state.order_no,
+        buyer=state.buyer,
+        shop_name=state.shop_name,
         amount_fen=invoice.amount_fen,
         status=invoice.status.value,
         status_label=invoice.status.label,
         automatic=invoice.automatic,
-        created_at=shanghai(invoice.created_at),
+        created_at=invoice.created_at,
         invoice_number=invoice.invoice_number,
-        issued_at=local(invoice.issued_at),
+        issued_at=invoice.issued_at,
         courier=invoice.courier,
         tracking_no=invoice.tracking_no,
-        shipped_at=local(invoice.shipped_at),
+        shipped_at=invoice.shipped_at,
         return_reason=invoice.return_reason,
-        profile=profile_out(invoice.profile),
+        profile=snapshot_out(invoice.profile),
         allowed_actions=allowed,
     )
 
 
-def refund_out(state: OrderState, actor: Actor) -> schemas.RefundOut | None:
-    refund = state.refund
-    if refund is None:
-        return None
+def refund_out(state: OrderState, actor: Actor) -> schemas.RefundOut:
+    refund = _refund_of(state)
     return schemas.RefundOut(
         refund_id=refund.refund_id,
         order_no=state.order_no,
-        applicant=state.buyer_company,
+        applicant=state.buyer_company or state.buyer,
         shop_name=state.shop_name,
         service_market_order_no=state.service_market_order_no,
         platform=state.product.platform.value,
+        platform_label=state.product.platform.label,
         product_name=state.product.name,
         amount_fen=refund.amount_fen,
         status=refund.status.value,
@@ -105,28 +138,37 @@ def refund_out(state: OrderState, actor: Actor) -> schemas.RefundOut | None:
         has_proof=refund.proof is not None,
         return_reason=refund.return_reason,
         settled=state.settled,
-        applied_at=local(refund.applied_at),
-        agreed_at=local(refund.agreed_at),
-        paid_at=local(refund.paid_at),
+        applied_at=refund.applied_at,
+        agreed_at=refund.agreed_at,
+        paid_at=refund.paid_at,
         bank_reference=refund.bank_reference,
         log=[
             schemas.RefundLogOut(
-                seq=e.seq,
-                at=shanghai(e.at),
-                operator=e.operator,
-                action=e.action,
-                amount_fen=e.amount_fen,
-                status=e.status.value,
-                status_label=e.status.label,
+                seq=entry.seq,
+                at=entry.at,
+                operator=entry.operator,
+                action=entry.action,
+                amount_fen=entry.amount_fen,
+                status=entry.status.value,
+                status_label=entry.status.label,
             )
-            for e in refund.log
+            for entry in refund.log
         ],
-        allowed_actions=[a.value for a in REFUND_ACTIONS if lifecycle.refusal(state, a, actor) is None],
+        allowed_actions=[
+            a.value for a in REFUND_ACTIONS if lifecycle.refusal(state, a, actor) is None
+        ],
     )
+
+
+def _refund_of(state: OrderState) -> Refund:
+    if state.refund is None:
+        raise LookupError(f"order {state.order_no} has no refund")
+    return state.refund
 
 
 def order_out(state: OrderState, actor: Actor) -> schemas.OrderOut:
     product = state.product
+    decision = state.refund_decision
     return schemas.OrderOut(
         order_no=state.order_no,
         status=state.status.value,
@@ -138,7 +180,7 @@ def order_out(state: OrderState, actor: Actor) -> schemas.OrderOut:
             name=product.name,
             line=product.line,
             platform=product.platform.value,
-            platform_label=Platform(product.platform).label,
+            platform_label=product.platform.label,
             settlement_mode=product.settlement_mode.value,
             settlement_mode_label=product.settlement_mode.label,
         ),
@@ -146,11 +188,11 @@ def order_out(state: OrderState, actor: Actor) -> schemas.OrderOut:
         standard_fen=state.standard_fen,
         discount_fen=state.discount_fen,
         subtotal_fen=state.subtotal_fen,
-        paid_here_fen=0,
+        paid_here_fen=PAID_HERE_FEN,
         platform_amount_fen=state.platform_amount_fen,
         refundable_fen=state.refundable_fen,
         invoice_share_fen=state.invoice_share_fen,
-        invoice_profile=profile_out(state.invoice_profile),
+        invoice_profile=snapshot_out(state.invoice_profile),
         contract_name=state.contract_name,
         service_market_order_no=state.service_market_order_no,
         shop_name=state.shop_name,
@@ -160,29 +202,97 @@ def order_out(state: OrderState, actor: Actor) -> schemas.OrderOut:
         reminder_mobile=state.reminder_mobile,
         reminder_email=state.reminder_email,
         reminder_backup_email=state.reminder_backup_email,
-        placed_at=shanghai(state.placed_at),
-        service_end_at=shanghai(state.service_end_at),
+        placed_at=state.placed_at,
+        service_end_at=state.service_end_at,
+        approved_at=state.approved_at,
+        completed_at=state.completed_at,
         transaction=schemas.TransactionOut(
             serial_no=state.serial_no,
             product_code=product.code,
             payment_method=PAYMENT_METHOD,
             standard_fen=state.standard_fen,
-            paid_here_fen=0,
+            paid_here_fen=PAID_HERE_FEN,
             discount_fen=state.discount_fen,
             subtotal_fen=state.subtotal_fen,
         ),
         settled=state.settled,
-        refund_decision=state.refund_decision.value if state.refund_decision else None,
-        refund_decision_label=state.refund_decision.label if state.refund_decision else None,
-        invoices=[invoice_out(state, i, actor) for i in state.invoices],
-        refund=refund_out(state, actor),
+        settled_at=state.settled_at,
+        refund_decision=decision.value if decision else None,
+        refund_decision_label=decision.label if decision else None,
+        invoices=[invoice_out(state, invoice, actor) for invoice in state.invoices],
+        refund=refund_out(state, actor) if state.refund is not None else None,
         return_reason=state.return_reason,
         void_reason=state.void_reason,
         deadline_passed=state.deadline_passed,
         allowed_actions=lifecycle.allowed_actions(state, actor),
         events=[
-            schemas.EventOut(at=shanghai(e.at), actor=e.actor, action=e.action, detail=e.detail)
-            for e in state.events
+            schemas.EventOut(
+                at=event.at,
+                actor=event.actor,
+                action=event.action,
+                action_label=EVENT_LABELS.get(event.action, event.action),
+                detail=event.detail,
+            )
+            for event in state.events
         ],
         version=state.version,
+    )
+
+
+def payout_out(row: models.Payout) -> schemas.PayoutOut:
+    return schemas.PayoutOut(
+        refund_id=row.refund_id,
+        order_no=row.order_no,
+        amount_fen=row.amount_fen,
+        bank_reference=row.bank_reference,
+        paid_at=row.paid_at,
+        confirmed_by=row.confirmed_by,
+    )
+
+
+def _cell(text: str) -> str:
+    """Typed text that Excel would run as a formula is kept as text (CSV injection)."""
+    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def payouts_csv(rows: Iterable[models.Payout]) -> bytes:
+    """The payout ledger for Excel: UTF-8 with a byte-order mark, or Excel garbles 中文."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(LEDGER_HEADERS)
+    for row in rows:
+        yuan, fen = divmod(row.amount_fen, 100)
+        writer.writerow(
+            [
+                row.refund_id,
+                row.order_no,
+                f"{yuan}.{fen:02d}",
+                _cell(row.bank_reference),
+                format_local(row.paid_at),
+                row.confirmed_by,
+            ]
+        )
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def order_page_out(
+    found: OrderPage, actor: Actor, *, page: int, page_size: int
+) -> schemas.OrderPageOut:
+    return schemas.OrderPageOut(
+        items=[order_out(state, actor) for state in found.items],
+        total=found.total,
+        page=page,
+        page_size=page_size,
+        tab_counts=found.tab_counts,
+    )
+
+
+def refund_page_out(
+    found: Found[OrderState], actor: Actor, *, page: int, page_size: int
+) -> schemas.PageOut[schemas.RefundOut]:
+    return schemas.PageOut[schemas.RefundOut](
+        items=[refund_out(state, actor) for state in found.items],
+        total=found.total,
+        page=page,
+        page_size=page_size,
     )

@@ -1,30 +1,103 @@
-"""Read queries of the projection (the API's only way to look at data)."""
+"""Read-only queries of the projection: how the API looks at data (it never writes orders).
+
+Every order-shaped answer is the ``OrderState`` the workflow last wrote. Buyer scoping is
+a parameter: ``buyer=None`` means every buyer (staff), a username means only theirs.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Select, case, func, or_, select
+from sqlalchemy import ColumnElement, Select, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import models
+from domain.catalog import Product
+from domain.order import OrderState
 from domain.statuses import IN_PROGRESS_STATUSES, REFUNDING_STATUSES, OrderStatus, Tab
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
 class Page:
-    page: int = 1
-    page_size: int = 20
+    number: int = 1
+    size: int = 20
 
     @property
     def offset(self) -> int:
-        return (self.page - 1) * self.page_size
+        return (self.number - 1) * self.size
+
+
+@dataclass(frozen=True)
+class Found(Generic[T]):
+    """One page of results and how many there are in all."""
+
+    items: list[T]
+    total: int
+
+
+# --- catalog, users, invoice profiles -------------------------------------------------
+
+
+async def products(
+    session: AsyncSession, *, line: str | None = None, platform: str | None = None
+) -> list[Product]:
+    """Active products in catalog order."""
+    query = select(models.Product.data).where(models.Product.active.is_(True))
+    if line:
+        query = query.where(models.Product.line == line)
+    if platform:
+        query = query.where(models.Product.platform == platform)
+    rows = await session.scalars(query.order_by(models.Product.sort_order, models.Product.code))
+    return [Product.model_validate(data) for data in rows]
+
+
+async def product(session: AsyncSession, *, code: str) -> Product | None:
+    """An active product; a withdrawn one cannot be ordered."""
+    data = await session.scalar(
+        select(models.Product.data).where(
+            models.Product.code == code, models.Product.active.is_(True)
+        )
+    )
+    return Product.model_validate(data) if data is not None else None
+
+
+async def user(session: AsyncSession, *, username: str) -> models.User | None:
+    return await session.scalar(select(models.User).where(models.User.username == username))
+
+
+async def profiles(session: AsyncSession, *, owner: str) -> list[models.InvoiceProfile]:
+    return list(
+        await session.scalars(
+            select(models.InvoiceProfile)
+            .where(models.InvoiceProfile.owner == owner)
+            .order_by(models.InvoiceProfile.id)
+        )
+    )
+
+
+async def profile(
+    session: AsyncSession, *, owner: str, profile_id: int
+) -> models.InvoiceProfile | None:
+    """The owner's profile; another owner's is as absent as a missing one."""
+    return await session.scalar(
+        select(models.InvoiceProfile).where(
+            models.InvoiceProfile.owner == owner, models.InvoiceProfile.id == profile_id
+        )
+    )
+
+
+# --- orders ---------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class OrderFilter:
+    """The order list's filters (API.md); unset ones do not filter."""
+
     buyer: str | None = None
     order_no: str | None = None
     service_market_order_no: str | None = None
@@ -32,97 +105,125 @@ class OrderFilter:
     shop_name: str | None = None
     invoice_no: str | None = None
     invoice_status: str | None = None
+    status: str | None = None
     placed_from: datetime | None = None
     placed_to: datetime | None = None
 
 
-TAB_CONDITIONS: dict[Tab, Any] = {
+@dataclass(frozen=True)
+class OrderPage:
+    items: list[OrderState]
+    total: int
+    tab_counts: dict[str, int] = field(default_factory=dict)
+
+
+_order = models.Order
+
+TAB_CONDITIONS: dict[Tab, ColumnElement[bool] | None] = {
     Tab.ALL: None,
-    Tab.IN_PROGRESS: models.Order.status.in_([s.value for s in IN_PROGRESS_STATUSES]),
-    Tab.COMPLETED: models.Order.status == OrderStatus.COMPLETED.value,
-    Tab.FAILED: models.Order.status == OrderStatus.VOIDED.value,
-    Tab.REFUNDING: models.Order.refund_status.in_([s.value for s in REFUNDING_STATUSES]),
+    Tab.IN_PROGRESS: _order.status.in_(sorted(s.value for s in IN_PROGRESS_STATUSES)),
+    Tab.COMPLETED: _order.status == OrderStatus.COMPLETED.value,
+    Tab.FAILED: _order.status == OrderStatus.VOIDED.value,
+    Tab.REFUNDING: _order.refund_status.in_(sorted(s.value for s in REFUNDING_STATUSES)),
 }
 
 
-def _filtered(query: Select[Any], f: OrderFilter) -> Select[Any]:
-    order = models.Order
+def _order_conditions(f: OrderFilter) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
     if f.buyer is not None:
-        query = query.where(order.buyer == f.buyer)
+        conditions.append(_order.buyer == f.buyer)
     if f.order_no:
-        query = query.where(order.order_no == f.order_no.strip())
+        conditions.append(_order.order_no == f.order_no.strip())
     if f.service_market_order_no:
-        query = query.where(order.service_market_order_no == f.service_market_order_no.strip())
+        conditions.append(_order.service_market_order_no == f.service_market_order_no.strip())
     if f.platform:
-        query = query.where(order.platform == f.platform)
+        conditions.append(_order.platform == f.platform)
     if f.shop_name:
-        query = query.where(order.shop_name.contains(f.shop_name.strip(), autoescape=True))
+        conditions.append(_order.shop_name.icontains(f.shop_name.strip(), autoescape=True))
+    if f.status:
+        conditions.append(_order.status == f.status)
     if f.invoice_no or f.invoice_status:
-        invoices = select(models.InvoiceApplication.order_no)
+        invoice = models.InvoiceApplication
+        having = select(invoice.order_no)
         if f.invoice_no:
             number = f.invoice_no.strip()
-            invoices = invoices.where(
-                or_(
-                    models.InvoiceApplication.invoice_app_no == number,
-                    models.InvoiceApplication.invoice_number == number,
-                )
+            having = having.where(
+                or_(invoice.invoice_app_no == number, invoice.invoice_number == number)
             )
         if f.invoice_status:
-            invoices = invoices.where(models.InvoiceApplication.status == f.invoice_status)
-        query = query.where(order.order_no.in_(invoices))
-    if f.placed_from:
-        query = query.where(order.placed_at >= f.placed_from)
-    if f.placed_to:
-        query = query.where(order.placed_at <= f.placed_to)
-    return query
+            having = having.where(invoice.status == f.invoice_status)
+        conditions.append(_order.order_no.in_(having))
+    if f.placed_from is not None:
+        conditions.append(_order.placed_at >= f.placed_from)
+    if f.placed_to is not None:
+        conditions.append(_order.placed_at <= f.placed_to)
+    return conditions
 
 
 async def orders_page(
-    session: AsyncSession, f: OrderFilter, tab: Tab, page: Page
-) -> tuple[list[dict[str, Any]], int, dict[str, int]]:
-    """States of one page of orders (newest first), the total, and the count of every tab."""
-    base = _filtered(select(models.Order.state), f)
-    condition = TAB_CONDITIONS[tab]
-    listed = base if condition is None else base.where(condition)
-    rows = await session.scalars(
-        listed.order_by(models.Order.placed_at.desc(), models.Order.order_no.desc())
-        .offset(page.offset)
-        .limit(page.page_size)
-    )
-    counts_query = _filtered(
-        select(
-            *[
-                func.coalesce(func.sum(case((cond, 1), else_=0)), 0) if cond is not None else func.count()
-                for cond in TAB_CONDITIONS.values()
-            ]
-        ).select_from(models.Order),
-        f,
-    )
-    counts = (await session.execute(counts_query)).one()
+    session: AsyncSession, *, filters: OrderFilter, tab: Tab, page: Page
+) -> OrderPage:
+    """One page of the tab (newest first), its total, and the count of every tab under
+    the same filters."""
+    conditions = _order_conditions(filters)
+    counted = [
+        func.count() if cond is None else func.coalesce(func.sum(case((cond, 1), else_=0)), 0)
+        for cond in TAB_CONDITIONS.values()
+    ]
+    counts = (await session.execute(select(*counted).where(*conditions))).one()
     tab_counts = {t.value: int(n) for t, n in zip(TAB_CONDITIONS, counts, strict=True)}
-    return list(rows), tab_counts[tab.value], tab_counts
+
+    listed = select(_order.state).where(*conditions)
+    tab_condition = TAB_CONDITIONS[tab]
+    if tab_condition is not None:
+        listed = listed.where(tab_condition)
+    rows = await session.scalars(
+        listed.order_by(_order.placed_at.desc(), _order.order_no.desc())
+        .offset(page.offset)
+        .limit(page.size)
+    )
+    return OrderPage(
+        items=[OrderState.model_validate(s) for s in rows],
+        total=tab_counts[tab.value],
+        tab_counts=tab_counts,
+    )
 
 
-async def order_state(session: AsyncSession, order_no: str) -> dict[str, Any] | None:
-    return await session.scalar(select(models.Order.state).where(models.Order.order_no == order_no))
+async def order(
+    session: AsyncSession, *, order_no: str, buyer: str | None = None
+) -> OrderState | None:
+    query = select(_order.state).where(_order.order_no == order_no)
+    if buyer is not None:
+        query = query.where(_order.buyer == buyer)
+    data = await session.scalar(query)
+    return OrderState.model_validate(data) if data is not None else None
 
 
 async def live_order_for_service_market_no(
-    session: AsyncSession, service_market_order_no: str, *, excluding: str | None = None
-) -> str | None:
-    query = select(models.Order.order_no).where(
-        models.Order.service_market_order_no == service_market_order_no,
-        models.Order.status != OrderStatus.VOIDED.value,
+    session: AsyncSession, *, service_market_order_no: str, excluding: str | None = None
+) -> tuple[str, str] | None:
+    """(order number, buyer) of the live (not voided) order backed by that number."""
+    query = select(_order.order_no, _order.buyer).where(
+        _order.service_market_order_no == service_market_order_no,
+        _order.status != OrderStatus.VOIDED.value,
     )
     if excluding:
-        query = query.where(models.Order.order_no != excluding)
-    return await session.scalar(query)
+        query = query.where(_order.order_no != excluding)
+    row = (await session.execute(query.limit(1))).first()
+    return (row[0], row[1]) if row is not None else None
 
 
-async def order_for_placement_key(session: AsyncSession, buyer: str, key: str) -> dict[str, Any] | None:
-    return await session.scalar(
-        select(models.Order.state).where(models.Order.buyer == buyer, models.Order.placement_key == key)
+async def order_by_placement_key(
+    session: AsyncSession, *, buyer: str, key: str
+) -> OrderState | None:
+    """The order a buyer placed with this Idempotency-Key, if any."""
+    data = await session.scalar(
+        select(_order.state).where(_order.buyer == buyer, _order.placement_key == key)
     )
+    return OrderState.model_validate(data) if data is not None else None
+
+
+# --- refunds --------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -137,50 +238,80 @@ class RefundFilter:
     applied_to: datetime | None = None
 
 
-async def refunds_page(session: AsyncSession, f: RefundFilter, page: Page) -> tuple[list[dict[str, Any]], int]:
-    """Order states of the refunds matching ``f``, newest application first."""
+def _refund_conditions(f: RefundFilter) -> list[ColumnElement[bool]]:
     refund = models.Refund
-    query = select(models.Order.state).join(refund, refund.order_no == models.Order.order_no)
+    conditions: list[ColumnElement[bool]] = []
     if f.buyer is not None:
-        query = query.where(refund.buyer == f.buyer)
+        conditions.append(refund.buyer == f.buyer)
     if f.order_no:
-        query = query.where(refund.order_no == f.order_no.strip())
+        conditions.append(refund.order_no == f.order_no.strip())
     if f.service_market_order_no:
-        query = query.where(refund.service_market_order_no == f.service_market_order_no.strip())
+        conditions.append(refund.service_market_order_no == f.service_market_order_no.strip())
     if f.shop_name:
-        query = query.where(refund.shop_name.contains(f.shop_name.strip(), autoescape=True))
+        conditions.append(refund.shop_name.icontains(f.shop_name.strip(), autoescape=True))
     if f.platform:
-        query = query.where(refund.platform == f.platform)
+        conditions.append(refund.platform == f.platform)
     if f.status:
-        query = query.where(refund.status == f.status)
-    if f.applied_from:
-        query = query.where(refund.applied_at >= f.applied_from)
-    if f.applied_to:
-        query = query.where(refund.applied_at <= f.applied_to)
-    total = await session.scalar(select(func.count()).select_from(query.subquery()))
+        conditions.append(refund.status == f.status)
+    if f.applied_from is not None:
+        conditions.append(refund.applied_at >= f.applied_from)
+    if f.applied_to is not None:
+        conditions.append(refund.applied_at <= f.applied_to)
+    return conditions
+
+
+async def _count(session: AsyncSession, query: Select[Any]) -> int:
+    return int(await session.scalar(select(func.count()).select_from(query.subquery())) or 0)
+
+
+async def refunds_page(
+    session: AsyncSession, *, filters: RefundFilter, page: Page
+) -> Found[OrderState]:
+    """The orders of the matching refunds, newest application first."""
+    refund = models.Refund
+    query = (
+        select(_order.state)
+        .join(refund, refund.order_no == _order.order_no)
+        .where(*_refund_conditions(filters))
+    )
+    total = await _count(session, query)
     rows = await session.scalars(
         query.order_by(refund.applied_at.desc().nulls_last(), refund.refund_id.desc())
         .offset(page.offset)
-        .limit(page.page_size)
+        .limit(page.size)
     )
-    return list(rows), int(total or 0)
+    return Found([OrderState.model_validate(s) for s in rows], total)
 
 
-async def refund_order_state(session: AsyncSession, refund_id: str) -> dict[str, Any] | None:
-    return await session.scalar(
-        select(models.Order.state)
-        .join(models.Refund, models.Refund.order_no == models.Order.order_no)
+async def order_of_refund(
+    session: AsyncSession, *, refund_id: str, buyer: str | None = None
+) -> OrderState | None:
+    query = (
+        select(_order.state)
+        .join(models.Refund, models.Refund.order_no == _order.order_no)
         .where(models.Refund.refund_id == refund_id)
     )
+    if buyer is not None:
+        query = query.where(_order.buyer == buyer)
+    data = await session.scalar(query)
+    return OrderState.model_validate(data) if data is not None else None
+
+
+# --- invoice applications -------------------------------------------------------------
 
 
 async def invoices_page(
-    session: AsyncSession, *, buyer: str | None, order_no: str | None, status: str | None, page: Page
-) -> tuple[list[tuple[str, dict[str, Any]]], int]:
-    """(invoice application number, its order's state) for one page, newest first."""
+    session: AsyncSession,
+    *,
+    buyer: str | None,
+    order_no: str | None = None,
+    status: str | None = None,
+    page: Page,
+) -> Found[tuple[str, OrderState]]:
+    """(invoice application number, its order) for one page, newest application first."""
     invoice = models.InvoiceApplication
-    query = select(invoice.invoice_app_no, models.Order.state).join(
-        models.Order, models.Order.order_no == invoice.order_no
+    query = select(invoice.invoice_app_no, _order.state).join(
+        _order, _order.order_no == invoice.order_no
     )
     if buyer is not None:
         query = query.where(invoice.buyer == buyer)
@@ -188,65 +319,42 @@ async def invoices_page(
         query = query.where(invoice.order_no == order_no.strip())
     if status:
         query = query.where(invoice.status == status)
-    total = await session.scalar(select(func.count()).select_from(query.subquery()))
+    total = await _count(session, query)
     rows = await session.execute(
         query.order_by(invoice.created_at.desc(), invoice.invoice_app_no.desc())
         .offset(page.offset)
-        .limit(page.page_size)
+        .limit(page.size)
     )
-    return [(no, state) for no, state in rows.all()], int(total or 0)
+    return Found([(no, OrderState.model_validate(state)) for no, state in rows.all()], total)
 
 
-async def invoice_order_state(session: AsyncSession, invoice_app_no: str) -> dict[str, Any] | None:
-    return await session.scalar(
-        select(models.Order.state)
-        .join(models.InvoiceApplication, models.InvoiceApplication.order_no == models.Order.order_no)
+async def order_of_invoice(
+    session: AsyncSession, *, invoice_app_no: str, buyer: str | None = None
+) -> OrderState | None:
+    query = (
+        select(_order.state)
+        .join(models.InvoiceApplication, models.InvoiceApplication.order_no == _order.order_no)
         .where(models.InvoiceApplication.invoice_app_no == invoice_app_no)
     )
+    if buyer is not None:
+        query = query.where(_order.buyer == buyer)
+    data = await session.scalar(query)
+    return OrderState.model_validate(data) if data is not None else None
 
 
-async def payouts(session: AsyncSession, page: Page | None) -> tuple[list[models.Payout], int]:
-    query = select(models.Payout).order_by(models.Payout.paid_at.desc(), models.Payout.refund_id)
+# --- the payout ledger ----------------------------------------------------------------
+
+_LEDGER_ORDER = (models.Payout.paid_at.desc(), models.Payout.refund_id.desc())
+
+
+async def payouts_page(session: AsyncSession, *, page: Page) -> Found[models.Payout]:
     total = await session.scalar(select(func.count()).select_from(models.Payout))
-    if page is not None:
-        query = query.offset(page.offset).limit(page.page_size)
-    return list(await session.scalars(query)), int(total or 0)
-
-
-async def products(session: AsyncSession, *, line: str | None, platform: str | None) -> list[dict[str, Any]]:
-    query = select(models.Product.data).where(models.Product.active.is_(True))
-    if line:
-        query = query.where(models.Product.line == line)
-    if platform:
-        query = query.where(models.Product.platform == platform)
-    return list(await session.scalars(query.order_by(models.Product.sort_order, models.Product.code)))
-
-
-async def product(session: AsyncSession, code: str) -> dict[str, Any] | None:
-    return await session.scalar(
-        select(models.Product.data).where(models.Product.code == code, models.Product.active.is_(True))
+    rows = await session.scalars(
+        select(models.Payout).order_by(*_LEDGER_ORDER).offset(page.offset).limit(page.size)
     )
+    return Found(list(rows), int(total or 0))
 
 
-async def user(session: AsyncSession, username: str) -> models.User | None:
-    return await session.scalar(select(models.User).where(models.User.username == username))
-
-
-async def profiles(session: AsyncSession, owner: str) -> list[models.InvoiceProfile]:
-    return list(
-        await session.scalars(
-            select(models.InvoiceProfile).where(models.InvoiceProfile.owner == owner).order_by(models.InvoiceProfile.id)
-        )
-    )
-
-
-async def profile(session: AsyncSession, owner: str, profile_id: int) -> models.InvoiceProfile | None:
-    return await session.scalar(
-        select(models.InvoiceProfile).where(
-            models.InvoiceProfile.owner == owner, models.InvoiceProfile.id == profile_id
-        )
-    )
-
-
-async def outbox(session: AsyncSession, limit: int = 200) -> list[models.OutboxMessage]:
-    return list(await session.scalars(select(models.OutboxMessage).order_by(models.OutboxMessage.created_at.desc()).limit(limit)))
+async def all_payouts(session: AsyncSession) -> Sequence[models.Payout]:
+    """Every ledger row, newest first (the CSV export)."""
+    return list(await session.scalars(select(models.Payout).order_by(*_LEDGER_ORDER)))

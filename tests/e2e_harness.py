@@ -19,8 +19,8 @@ from devstack.processes import (
     api_healthy,
     child_env,
     free_port,
-    port_open,
     temporal_dev_server_command,
+    temporal_ready,
     wait_until,
     worker_command,
 )
@@ -31,7 +31,9 @@ from workflows.client import connect
 
 
 @pytest.fixture(scope="session")
-def e2e_settings(database_url: str, smtp_sink: SmtpSink, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+def e2e_settings(
+    database_url: str, smtp_sink: SmtpSink, tmp_path_factory: pytest.TempPathFactory
+) -> Settings:
     return Settings(
         data_dir=Path(tmp_path_factory.mktemp("e2e")),
         database_url=database_url,
@@ -47,13 +49,15 @@ def e2e_settings(database_url: str, smtp_sink: SmtpSink, tmp_path_factory: pytes
 
 
 @pytest.fixture(scope="session")
-def e2e_stack(e2e_settings: Settings, session_maker: async_sessionmaker[AsyncSession]) -> Iterator[Stack]:
+def e2e_stack(
+    e2e_settings: Settings, session_maker: async_sessionmaker[AsyncSession]
+) -> Iterator[Stack]:
     settings = e2e_settings
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     stack = Stack(child_env(settings), log_dir=settings.data_dir / "logs")
     try:
         stack.start("temporal", temporal_dev_server_command(settings))
-        wait_until(lambda: port_open(settings.temporal_port), "Temporal dev server", 90, stack)
+        wait_until(lambda: temporal_ready(settings), "Temporal dev server", 90, stack)
         stack.start("worker", worker_command())
         stack.start("api", api_command(settings))
         wait_until(lambda: api_healthy(settings.api_port), "API", 90, stack)

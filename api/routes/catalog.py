@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api import schemas
+from api import schemas, views
 from api.deps import SessionDep
-from api.views import product_out
 from db import queries
+from domain.catalog import Platform
 
 router = APIRouter(prefix="/api/catalog", tags=["catalog"])
 
 
 @router.get("/products", response_model=list[schemas.ProductOut])
-async def products(
-    session: SessionDep, line: str | None = None, platform: str | None = None
+async def list_products(
+    session: SessionDep, line: str | None = None, platform: Platform | None = None
 ) -> list[schemas.ProductOut]:
-    return [product_out(p) for p in await queries.products(session, line=line, platform=platform)]
+    found = await queries.products(
+        session, line=line, platform=platform.value if platform else None
+    )
+    return [views.product_out(product) for product in found]

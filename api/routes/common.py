@@ -1,59 +1,111 @@
-"""Query parameters shared by the list routes."""
+"""Query parameters the list routes share, as models (FastAPI reads them with Query())."""
 
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import Header, Query
+from pydantic import BaseModel, BeforeValidator, Field
 
-from api.errors import field_error
-from db.queries import OrderFilter, Page
+from db.queries import OrderFilter, Page, RefundFilter
 from domain.calendar import SHANGHAI
-from domain.statuses import Tab
-
-PageNo = Annotated[int, Query(ge=1, description="page number, from 1")]
-PageSize = Annotated[int, Query(ge=1, le=100, description="items per page (max 100)")]
-IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
+from domain.catalog import Platform
+from domain.statuses import InvoiceStatus, OrderStatus, RefundStatus, Tab
 
 
-def time_bound(field: str, value: str | None, *, end_of_day: bool) -> datetime | None:
-    """A date (whole day in Shanghai) or an ISO datetime; naive times are Shanghai time."""
-    if not value:
+def _date_or_time(value: object) -> object:
+    """``2022-10-18`` is a whole day; anything longer is a moment."""
+    if isinstance(value, str) and len(value.strip()) == len("2022-10-18"):
+        return date.fromisoformat(value.strip())
+    return value
+
+
+Bound = Annotated[date | datetime | None, BeforeValidator(_date_or_time)]
+
+
+def _start(bound: date | datetime | None) -> datetime | None:
+    """The first moment a bound admits; times without a zone are Shanghai time."""
+    if bound is None:
         return None
-    try:
-        if len(value) == 10:
-            day = date.fromisoformat(value)
-            moment = datetime.combine(day, time.min, SHANGHAI)
-            return moment + timedelta(days=1) - timedelta(microseconds=1) if end_of_day else moment
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise field_error(field, "expected a date (2022-10-18) or an ISO-8601 time") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=SHANGHAI)
+    if isinstance(bound, datetime):
+        return bound if bound.tzinfo else bound.replace(tzinfo=SHANGHAI)
+    return datetime.combine(bound, time.min, SHANGHAI)
 
 
-def order_filter(
-    buyer: str | None,
-    order_no: str | None,
-    service_market_order_no: str | None,
-    platform: str | None,
-    shop_name: str | None,
-    invoice_no: str | None,
-    invoice_status: str | None,
-    placed_from: str | None,
-    placed_to: str | None,
-) -> OrderFilter:
-    return OrderFilter(
-        buyer=buyer,
-        order_no=order_no,
-        service_market_order_no=service_market_order_no,
-        platform=platform,
-        shop_name=shop_name,
-        invoice_no=invoice_no,
-        invoice_status=invoice_status,
-        placed_from=time_bound("placed_from", placed_from, end_of_day=False),
-        placed_to=time_bound("placed_to", placed_to, end_of_day=True),
+def _end(bound: date | datetime | None) -> datetime | None:
+    """The last moment a bound admits: a day runs to its last microsecond."""
+    if bound is None or isinstance(bound, datetime):
+        return _start(bound)
+    return datetime.combine(bound + timedelta(days=1), time.min, SHANGHAI) - timedelta(
+        microseconds=1
     )
 
 
-__all__ = ["IdempotencyKey", "Page", "PageNo", "PageSize", "Tab", "order_filter", "time_bound"]
+class PageParams(BaseModel):
+    page: int = Field(default=1, ge=1, description="page number, from 1")
+    page_size: int = Field(default=20, ge=1, le=100, description="items per page, at most 100")
+
+    def as_page(self) -> Page:
+        return Page(number=self.page, size=self.page_size)
+
+
+class OrderParams(PageParams):
+    order_no: str | None = None
+    service_market_order_no: str | None = None
+    platform: Platform | None = None
+    shop_name: str | None = Field(default=None, description="part of the shop name")
+    invoice_no: str | None = Field(
+        default=None, description="开票编号 (KP_…) or the invoice number (发票号)"
+    )
+    invoice_status: InvoiceStatus | None = None
+    status: OrderStatus | None = None
+    tab: Tab = Tab.ALL
+    placed_from: Bound = Field(default=None, description="a date or an ISO-8601 time")
+    placed_to: Bound = Field(default=None, description="a date (inclusive) or an ISO-8601 time")
+
+    def filters(self) -> OrderFilter:
+        return OrderFilter(
+            order_no=self.order_no,
+            service_market_order_no=self.service_market_order_no,
+            platform=self.platform.value if self.platform else None,
+            shop_name=self.shop_name,
+            invoice_no=self.invoice_no,
+            invoice_status=self.invoice_status.value if self.invoice_status else None,
+            status=self.status.value if self.status else None,
+            placed_from=_start(self.placed_from),
+            placed_to=_end(self.placed_to),
+        )
+
+
+class RefundParams(PageParams):
+    order_no: str | None = None
+    service_market_order_no: str | None = None
+    shop_name: str | None = Field(default=None, description="part of the shop name")
+    platform: Platform | None = None
+    status: RefundStatus | None = None
+    applied_from: Bound = Field(default=None, description="a date or an ISO-8601 time")
+    applied_to: Bound = Field(default=None, description="a date (inclusive) or an ISO-8601 time")
+
+    def filters(self) -> RefundFilter:
+        return RefundFilter(
+            order_no=self.order_no,
+            service_market_order_no=self.service_market_order_no,
+            shop_name=self.shop_name,
+            platform=self.platform.value if self.platform else None,
+            status=self.status.value if self.status else None,
+            applied_from=_start(self.applied_from),
+            applied_to=_end(self.applied_to),
+        )
+
+
+class InvoiceParams(PageParams):
+    order_no: str | None = None
+    status: InvoiceStatus | None = None
+
+
+class FinanceRefundParams(PageParams):
+    status: RefundStatus = RefundStatus.AGREED
+
+
+class PayoutParams(PageParams):
+    format: Literal["json", "csv"] = "json"

@@ -1,46 +1,55 @@
-"""Health: the database and Temporal, checked for real."""
+"""Health: a real round trip to the database and to Temporal, each bounded in time."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import timedelta
+from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
-from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
+
+from api import schemas
+from api.state import AppState, app_state
 
 router = APIRouter(prefix="/api", tags=["health"])
-log = logging.getLogger("api.health")
-TIMEOUT_SECONDS = 3
+log = logging.getLogger(__name__)
+
+CHECK_TIMEOUT = timedelta(seconds=3)
+OK, UNAVAILABLE = "ok", "unavailable"
 
 
-async def _database_ok(request: Request) -> bool:
+async def _database(state: AppState) -> str:
     try:
-        async with request.app.state.sessions() as session:
-            await asyncio.wait_for(session.execute(text("SELECT 1")), TIMEOUT_SECONDS)
-        return True
-    except Exception as error:  # any failure means "not ok"; the reason goes to the log
-        log.warning("database health check failed: %s", error)
-        return False
+        async with asyncio.timeout(CHECK_TIMEOUT.total_seconds()), state.sessions() as session:
+            await session.execute(text("SELECT 1"))
+    except Exception as error:  # whatever the failure, the answer is "unavailable"
+        log.warning("database health check failed: %r", error)
+        return UNAVAILABLE
+    return OK
 
 
-async def _temporal_ok(request: Request) -> bool:
+async def _temporal(state: AppState) -> str:
     try:
-        client = request.app.state.temporal
-        await asyncio.wait_for(client.workflow_service.get_system_info(GetSystemInfoRequest()), TIMEOUT_SECONDS)
-        return True
-    except Exception as error:
-        log.warning("temporal health check failed: %s", error)
-        return False
+        client = await state.temporal.client()
+        healthy = await client.service_client.check_health(timeout=CHECK_TIMEOUT)
+    except Exception as error:  # whatever the failure, the answer is "unavailable"
+        log.warning("Temporal health check failed: %r", error)
+        return UNAVAILABLE
+    return OK if healthy else UNAVAILABLE
 
 
-@router.get("/health")
-async def health(request: Request) -> JSONResponse:
-    database, temporal = await asyncio.gather(_database_ok(request), _temporal_ok(request))
-    body = {
-        "status": "ok" if database and temporal else "unavailable",
-        "database": "ok" if database else "unavailable",
-        "temporal": "ok" if temporal else "unavailable",
-    }
-    return JSONResponse(body, status_code=200 if database and temporal else 503)
+@router.get(
+    "/health",
+    response_model=schemas.HealthOut,
+    responses={503: {"model": schemas.HealthOut, "description": "a dependency is down"}},
+)
+async def health(state: Annotated[AppState, Depends(app_state)]) -> JSONResponse:
+    database, temporal = await asyncio.gather(_database(state), _temporal(state))
+    healthy = database == OK and temporal == OK
+    body = schemas.HealthOut(
+        status=OK if healthy else UNAVAILABLE, database=database, temporal=temporal
+    )
+    return JSONResponse(body.model_dump(), status_code=200 if healthy else 503)

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from api import schemas
+from api import schemas, views
 from api.deps import BuyerUser, SessionDep
 from api.services import profiles
-from api.views import profile_out
 from db import queries
 from domain.inputs import InvoiceProfileInput
 
@@ -16,24 +15,28 @@ router = APIRouter(prefix="/api/invoice-profiles", tags=["invoice profiles"])
 
 @router.get("", response_model=list[schemas.ProfileOut])
 async def list_profiles(actor: BuyerUser, session: SessionDep) -> list[schemas.ProfileOut]:
-    return [profile_out(p, p.id) for p in await queries.profiles(session, actor.username)]
+    return [views.profile_out(p) for p in await queries.profiles(session, owner=actor.username)]
 
 
 @router.post("", response_model=schemas.ProfileOut, status_code=201)
-async def create_profile(body: InvoiceProfileInput, actor: BuyerUser, session: SessionDep) -> schemas.ProfileOut:
-    profile = await profiles.create(session, owner=actor.username, data=body)
-    return profile_out(profile, profile.id)
+async def create_profile(
+    body: InvoiceProfileInput, actor: BuyerUser, session: SessionDep
+) -> schemas.ProfileOut:
+    profile = await profiles.create(session=session, owner=actor.username, data=body)
+    return views.profile_out(profile)
 
 
 @router.put("/{profile_id}", response_model=schemas.ProfileOut)
-async def update_profile(
+async def replace_profile(
     profile_id: int, body: InvoiceProfileInput, actor: BuyerUser, session: SessionDep
 ) -> schemas.ProfileOut:
-    profile = await profiles.update(session, owner=actor.username, profile_id=profile_id, data=body)
-    return profile_out(profile, profile.id)
+    profile = await profiles.replace(
+        session=session, owner=actor.username, profile_id=profile_id, data=body
+    )
+    return views.profile_out(profile)
 
 
 @router.delete("/{profile_id}", status_code=204)
 async def delete_profile(profile_id: int, actor: BuyerUser, session: SessionDep) -> Response:
-    await profiles.delete(session, owner=actor.username, profile_id=profile_id)
+    await profiles.delete(session=session, owner=actor.username, profile_id=profile_id)
     return Response(status_code=204)

@@ -1,0 +1,1 @@
+"""Keyword-only service functions: the routes' only way to reach data and workflows."""

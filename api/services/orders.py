@@ -1,83 +1,151 @@
-"""Placing orders and reading them, with ownership: another buyer's order does not exist."""
+"""Shop orders: placing one, reading them, and sending commands to one.
+
+Ownership: a buyer sees only their own orders; another buyer's answers the same 404 as
+a missing one. Staff see every order.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
-from api.errors import Problem, field_error, not_found
-from api.services import profiles, workflow_calls
+from api.errors import Problem, invalid_field, invalid_fields, not_found
+from api.services import commands, profiles
 from db import queries
 from domain import ids
 from domain.calendar import service_end
-from domain.catalog import Product
-from domain.inputs import PlaceOrderInput
-from domain.order import Actor, Event, OrderState, ProductSnapshot
+from domain.catalog import Module, Product
+from domain.commands import Command, EditOrder
+from domain.inputs import PlaceOrderInput, SupplementaryPatch
+from domain.money import format_fen
+from domain.order import Actor, Event, InvoiceProfileSnapshot, OrderState, ProductSnapshot
+from domain.statuses import Role, Tab
 from settings import Settings
 from workflows.search_attributes import typed_for
 from workflows.shop_order import ShopOrderWorkflow, StartOrder
 
-START_ATTEMPTS = 5
+# Two orders placed in the same second draw from 10 000 suffixes; a clash draws again.
+ORDER_NO_ATTEMPTS = 5
 
 
-def visible_state(data: dict[str, Any] | None, actor: Actor, what: str) -> OrderState:
-    """The order if the actor may see it; the same 404 whether missing or another buyer's."""
-    if data is None:
-        raise not_found(what)
-    state = OrderState.model_validate(data)
-    if actor.role.value == "buyer" and state.buyer != actor.username:
-        raise not_found(what)
+def buyer_scope(actor: Actor) -> str | None:
+    """Whose data the actor may see: a buyer only their own, staff everybody's (None)."""
+    return actor.username if actor.role is Role.BUYER else None
+
+
+async def visible(*, session: AsyncSession, actor: Actor, order_no: str) -> OrderState:
+    state = await queries.order(session, order_no=order_no, buyer=buyer_scope(actor))
+    if state is None:
+        raise not_found(f"order {order_no}")
     return state
 
 
-async def get_order(session: AsyncSession, *, actor: Actor, order_no: str) -> OrderState:
-    return visible_state(await queries.order_state(session, order_no), actor, f"order {order_no}")
+async def list_page(
+    *,
+    session: AsyncSession,
+    actor: Actor,
+    filters: queries.OrderFilter,
+    tab: Tab,
+    page: queries.Page,
+) -> queries.OrderPage:
+    """A buyer's filter is narrowed to their own orders whatever it asked for."""
+    scoped = dataclasses.replace(filters, buyer=buyer_scope(actor))
+    return await queries.orders_page(session, filters=scoped, tab=tab, page=page)
 
 
-async def place(
+async def act(
+    *,
     session: AsyncSession,
     client: Client,
-    settings: Settings,
-    *,
-    actor: Actor,
-    data: PlaceOrderInput,
+    order_no: str,
+    command: Command,
     idempotency_key: str | None,
 ) -> OrderState:
-    if not data.agreement_accepted:
-        raise field_error("agreement_accepted", "请先阅读并同意订购协议")
-    product_data = await queries.product(session, data.product_code)
-    if product_data is None:
-        raise field_error("product_code", f"unknown product {data.product_code}")
-    product = Product.model_validate(product_data)
-    try:
-        modules = product.pick_modules(data.module_codes)
-    except ValueError as error:
-        raise field_error("module_codes", str(error)) from None
-    profile = await queries.profile(session, actor.username, data.invoice_profile_id)
+    """Send ``command`` to the order, once its actor is known to see it."""
+    state = await visible(session=session, actor=command.actor, order_no=order_no)
+    return await commands.send(
+        session=session,
+        client=client,
+        state=state,
+        command=command,
+        idempotency_key=idempotency_key,
+    )
+
+
+async def _refuse_taken_service_market_no(
+    session: AsyncSession, *, actor: Actor, number: str, excluding: str | None = None
+) -> None:
+    taken = await queries.live_order_for_service_market_no(
+        session, service_market_order_no=number, excluding=excluding
+    )
+    if taken is None:
+        return
+    order_no, owner = taken
+    # Another buyer's order number is theirs to know, not the caller's.
+    whose = f" ({order_no})" if owner == actor.username else ""
+    raise Problem(
+        409,
+        f"service-market order number {number} already backs a live order{whose}; "
+        "one service-market order backs one cloud-market order",
+        code=commands.DUPLICATE,
+    )
+
+
+async def _placement_parts(
+    session: AsyncSession, *, actor: Actor, data: PlaceOrderInput
+) -> tuple[Product, list[Module], InvoiceProfileSnapshot]:
+    """The product, chosen modules and invoice profile; every bad field at once, or 422."""
+    errors: list[tuple[str, str]] = []
+    product = await queries.product(session, code=data.product_code)
+    modules: list[Module] = []
+    if product is None:
+        errors.append(("product_code", f"no product {data.product_code} in the catalog"))
+    else:
+        try:
+            modules = product.pick_modules(data.module_codes)
+        except ValueError as error:
+            errors.append(("module_codes", str(error)))
+    profile = await queries.profile(
+        session, owner=actor.username, profile_id=data.invoice_profile_id
+    )
     if profile is None:
-        raise field_error("invoice_profile_id", "no such invoice profile of yours")
-    key = idempotency_key.strip()[:128] if idempotency_key else None
-    if key:
-        earlier = await queries.order_for_placement_key(session, actor.username, key)
-        if earlier is not None:
-            return OrderState.model_validate(earlier)
-    taken = await queries.live_order_for_service_market_no(session, data.service_market_order_no)
-    if taken is not None:
-        raise Problem(409, f"service-market order {data.service_market_order_no} already backs live order {taken}", code="duplicate")
-    user = await queries.user(session, actor.username)
-    placed_at = datetime.now(UTC).replace(microsecond=0)
-    snapshot = profiles.snapshot(profile)
-    state = OrderState(
+        errors.append(
+            ("invoice_profile_id", f"no invoice profile {data.invoice_profile_id} of yours")
+        )
+    if not data.agreement_accepted:
+        agreement = product.agreement if product else "the product's agreement"
+        errors.append(("agreement_accepted", f"请阅读并同意{agreement}"))
+    if errors or product is None or profile is None:
+        raise invalid_fields(errors)
+    return product, modules, profiles.snapshot(profile)
+
+
+def new_order(
+    *,
+    actor: Actor,
+    buyer_email: str | None,
+    product: Product,
+    modules: list[Module],
+    profile: InvoiceProfileSnapshot,
+    data: PlaceOrderInput,
+    placed_at: datetime,
+    settings: Settings,
+    placement_key: str | None,
+) -> OrderState:
+    """The order as placed (店铺订购结算), numbered later when its workflow starts."""
+    standard_fen = sum(module.price_fen for module in modules)
+    return OrderState(
         order_no="",
         buyer=actor.username,
         buyer_company=actor.company,
-        buyer_email=user.email if user else None,
+        buyer_email=buyer_email,
         product=ProductSnapshot(
             code=product.code,
             name=product.name,
@@ -88,9 +156,10 @@ async def place(
             agreement=product.agreement,
         ),
         modules=modules,
-        standard_fen=sum(m.price_fen for m in modules),
-        invoice_profile=snapshot,
-        contract_name=data.contract_name or snapshot.title,
+        standard_fen=standard_fen,
+        discount_fen=0,
+        invoice_profile=profile,
+        contract_name=data.contract_name or profile.title,
         service_market_order_no=data.service_market_order_no,
         shop_name=data.shop_name,
         seller_nick=data.seller_nick,
@@ -101,39 +170,138 @@ async def place(
         reminder_backup_email=data.reminder_backup_email,
         placed_at=placed_at,
         service_end_at=service_end(placed_at, *settings.term),
-        placement_key=key,
-        events=[Event(at=placed_at, actor=f"{actor.display}({actor.username})", action="place", detail=f"店铺订购结算 {product.name}")],
-    )
-    return await _start(session, client, settings, state)
-
-
-async def _start(session: AsyncSession, client: Client, settings: Settings, state: OrderState) -> OrderState:
-    for _ in range(START_ATTEMPTS):
-        state.order_no = ids.order_no(state.placed_at, secrets.randbelow(10_000))
-        try:
-            handle = await client.start_workflow(
-                ShopOrderWorkflow.run,
-                StartOrder(order=state),
-                id=state.order_no,
-                task_queue=settings.temporal_task_queue,
-                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-                search_attributes=typed_for(state),
-                static_summary=f"{state.order_no} · {state.shop_name} · {state.product.name}",
-                static_details=(
-                    f"**买家** {state.buyer_company}({state.buyer})\n\n"
-                    f"**服务市场订单号** {state.service_market_order_no}\n\n"
-                    f"**金额小计** {state.subtotal_fen / 100:.2f} 元"
-                ),
+        placement_key=placement_key,
+        events=[
+            Event(
+                at=placed_at,
+                actor=f"{actor.company or actor.username}({actor.username})",
+                action="place",
+                detail=f"{product.name} {format_fen(standard_fen)}",
             )
-        except WorkflowAlreadyStartedError:
-            continue  # the number was taken this second; draw another suffix
+        ],
+    )
+
+
+async def place(
+    *,
+    session: AsyncSession,
+    client: Client,
+    settings: Settings,
+    actor: Actor,
+    data: PlaceOrderInput,
+    idempotency_key: str | None,
+) -> OrderState:
+    """Place an order; answers it once it is readable. A key seen before answers its order."""
+    if idempotency_key:
+        earlier = await queries.order_by_placement_key(
+            session, buyer=actor.username, key=idempotency_key
+        )
+        if earlier is not None:
+            return earlier
+    product, modules, profile = await _placement_parts(session, actor=actor, data=data)
+    await _refuse_taken_service_market_no(session, actor=actor, number=data.service_market_order_no)
+    user = await queries.user(session, username=actor.username)
+    state = new_order(
+        actor=actor,
+        buyer_email=user.email if user else None,
+        product=product,
+        modules=modules,
+        profile=profile,
+        data=data,
+        placed_at=datetime.now(UTC).replace(microsecond=0),
+        settings=settings,
+        placement_key=idempotency_key,
+    )
+    await session.close()  # nothing more to read until the workflow has recorded the order
+    for _ in range(ORDER_NO_ATTEMPTS):
+        numbered = state.model_copy(
+            update={"order_no": ids.order_no(state.placed_at, secrets.randbelow(10_000))}
+        )
         try:
-            recorded: OrderState = await handle.execute_update(ShopOrderWorkflow.recorded)
-            return recorded
-        except WorkflowUpdateFailedError as error:
-            if state.placement_key:
-                earlier = await queries.order_for_placement_key(session, state.buyer, state.placement_key)
-                if earlier is not None:  # a concurrent retry of the same request won
-                    return OrderState.model_validate(earlier)
-            raise workflow_calls.problem_from_update_failure(error) from None
-    raise Problem(503, "could not allocate an order number; retry")
+            handle = await _start(client, settings, numbered)
+        except WorkflowAlreadyStartedError:
+            continue
+        return await _recorded(session, handle, numbered)
+    raise Problem(503, "no free order number this second; retry")
+
+
+async def _start(client: Client, settings: Settings, state: OrderState) -> WorkflowHandle[Any, Any]:
+    return await client.start_workflow(
+        ShopOrderWorkflow.run,
+        StartOrder(order=state),
+        id=state.order_no,
+        task_queue=settings.temporal_task_queue,
+        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        search_attributes=typed_for(state),
+        static_summary=f"{state.order_no} · {state.shop_name} · {state.product.name}",
+        static_details=(
+            f"**买家** {state.buyer_company}({state.buyer})\n\n"
+            f"**服务市场订单号** {state.service_market_order_no}\n\n"
+            f"**金额小计** {format_fen(state.subtotal_fen)}"
+        ),
+    )
+
+
+async def _recorded(
+    session: AsyncSession, handle: WorkflowHandle[Any, Any], state: OrderState
+) -> OrderState:
+    """Wait until the new order is in the database, so the caller can read it at once."""
+    try:
+        recorded: OrderState = await handle.execute_update(
+            ShopOrderWorkflow.recorded, rpc_timeout=commands.UPDATE_RPC_TIMEOUT
+        )
+        return recorded
+    except WorkflowUpdateFailedError as error:
+        if commands.refusal_code(error) != commands.DUPLICATE:
+            raise Problem(500, f"order {state.order_no} could not be recorded") from error
+    # Another request won a race: the same Idempotency-Key (answer its order), or the
+    # same service-market order number (refuse this one).
+    if state.placement_key:
+        earlier = await queries.order_by_placement_key(
+            session, buyer=state.buyer, key=state.placement_key
+        )
+        if earlier is not None:
+            return earlier
+    raise Problem(
+        409,
+        f"service-market order number {state.service_market_order_no} already backs a "
+        "live order; one service-market order backs one cloud-market order",
+        code=commands.DUPLICATE,
+    )
+
+
+async def edit(
+    *,
+    session: AsyncSession,
+    client: Client,
+    actor: Actor,
+    order_no: str,
+    patch: SupplementaryPatch,
+    idempotency_key: str | None,
+) -> OrderState:
+    """修改信息 of a returned order; the fields given replace the order's."""
+    state = await visible(session=session, actor=actor, order_no=order_no)
+    snapshot = None
+    if patch.invoice_profile_id is not None:
+        profile = await queries.profile(
+            session, owner=actor.username, profile_id=patch.invoice_profile_id
+        )
+        if profile is None:
+            raise invalid_field(
+                "invoice_profile_id", f"no invoice profile {patch.invoice_profile_id} of yours"
+            )
+        snapshot = profiles.snapshot(profile)
+    number = patch.service_market_order_no
+    if number and number != state.service_market_order_no:
+        await _refuse_taken_service_market_no(
+            session, actor=actor, number=number, excluding=order_no
+        )
+    fields = patch.model_dump(exclude_unset=True, exclude={"invoice_profile_id"})
+    command = EditOrder(actor=actor, invoice_profile=snapshot, **fields)
+    return await commands.send(
+        session=session,
+        client=client,
+        state=state,
+        command=command,
+        idempotency_key=idempotency_key,
+    )

@@ -1,0 +1,46 @@
+"""The remote codec the Temporal UI calls to show encrypted payloads to staff.
+
+Protocol: POST {endpoint}/decode or /encode with {"payloads": [Payload as proto-JSON]}.
+Buyers and anonymous callers are refused: bank details are for the back office only.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from google.protobuf import json_format
+from temporalio.api.common.v1 import Payloads
+
+from api.deps import StaffUser
+from api.errors import Problem
+from workflows.codec import EncryptionCodec, UnknownKeyError
+
+router = APIRouter(prefix="/codec", tags=["operations"])
+
+
+async def _payloads(request: Request) -> Payloads:
+    try:
+        return json_format.ParseDict(await request.json(), Payloads())
+    except (ValueError, json_format.ParseError) as error:
+        raise Problem(422, f"expected {{'payloads': [...]}} in proto-JSON: {error}") from None
+
+
+def _codec(request: Request) -> EncryptionCodec:
+    codec: EncryptionCodec = request.app.state.codec
+    return codec
+
+
+@router.post("/decode")
+async def decode(request: Request, _: StaffUser) -> dict[str, Any]:
+    try:
+        decoded = await _codec(request).decode(list((await _payloads(request)).payloads))
+    except UnknownKeyError as error:
+        raise Problem(422, str(error)) from None
+    return json_format.MessageToDict(Payloads(payloads=decoded))
+
+
+@router.post("/encode")
+async def encode(request: Request, _: StaffUser) -> dict[str, Any]:
+    encoded = await _codec(request).encode(list((await _payloads(request)).payloads))
+    return json_format.MessageToDict(Payloads(payloads=encoded))

@@ -1,0 +1,41 @@
+"""退款管理: refunds as their buyer (only theirs) or staff (all) see them, with the proof."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from fastapi.responses import FileResponse
+
+from api import schemas, views
+from api.deps import CurrentUser, SessionDep, SettingsDep
+from api.routes.common import RefundParams
+from api.services import refunds
+
+router = APIRouter(prefix="/api/refunds", tags=["refunds"])
+
+
+@router.get("", response_model=schemas.PageOut[schemas.RefundOut])
+async def list_refunds(
+    params: Annotated[RefundParams, Query()], actor: CurrentUser, session: SessionDep
+) -> schemas.PageOut[schemas.RefundOut]:
+    found = await refunds.list_page(
+        session=session, actor=actor, filters=params.filters(), page=params.as_page()
+    )
+    return views.refund_page_out(found, actor, page=params.page, page_size=params.page_size)
+
+
+@router.get("/{refund_id}", response_model=schemas.RefundOut)
+async def get_refund(refund_id: str, actor: CurrentUser, session: SessionDep) -> schemas.RefundOut:
+    state = await refunds.visible(session=session, actor=actor, refund_id=refund_id)
+    return views.refund_out(state, actor)
+
+
+@router.get("/{refund_id}/proof", response_class=FileResponse)
+async def download_proof(
+    refund_id: str, actor: CurrentUser, session: SessionDep, settings: SettingsDep
+) -> FileResponse:
+    path, proof = await refunds.proof_file(
+        session=session, settings=settings, actor=actor, refund_id=refund_id
+    )
+    return FileResponse(path, media_type=proof.content_type, filename=proof.filename)

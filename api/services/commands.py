@@ -1,0 +1,150 @@
+"""Sending a command to an order's workflow, and reading its refusals as HTTP problems."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any, cast
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
+
+from api.errors import Problem, invalid_field
+from domain import lifecycle
+from domain.commands import (
+    ApplyRefund,
+    Approve,
+    Command,
+    EditRefund,
+    InvoiceCommand,
+    Payout,
+)
+from domain.lifecycle import RefusalCode
+from domain.order import OrderState
+from workflows.shop_order import REFUSED_PREFIX, UPDATE_FOR_COMMAND, ShopOrderWorkflow
+
+# Past this a call answers 503; the change may still land, and a retry with the same
+# Idempotency-Key then returns its outcome instead of applying it again.
+UPDATE_RPC_TIMEOUT = timedelta(seconds=30)
+
+DUPLICATE = "duplicate"
+STATUS_FOR_REFUSAL = {
+    RefusalCode.FORBIDDEN.value: 403,
+    RefusalCode.NOT_FOUND.value: 404,
+    RefusalCode.INVALID_TRANSITION.value: 409,
+    RefusalCode.INVALID_INPUT.value: 422,
+    DUPLICATE: 409,
+}
+
+# The request field a workflow's invalid_input refusal is about, per command.
+INPUT_FIELD: dict[type[Command], str] = {
+    Approve: "platform_amount_fen",
+    Payout: "amount_fen",
+    ApplyRefund: "proof",
+    EditRefund: "proof",
+}
+
+
+def refusal_code(error: WorkflowUpdateFailedError) -> str | None:
+    """The RefusalCode (or "duplicate") of a workflow refusal; None for anything else."""
+    cause = error.cause
+    if isinstance(cause, ApplicationError) and (cause.type or "").startswith(REFUSED_PREFIX):
+        return (cause.type or "").removeprefix(REFUSED_PREFIX)
+    return None
+
+
+def refusal_problem(error: WorkflowUpdateFailedError, command: Command) -> Problem:
+    """The problem a refused update is: the workflow's own sentence, at its status."""
+    code = refusal_code(error)
+    message = error.cause.message if isinstance(error.cause, ApplicationError) else ""
+    if code is None:
+        return Problem(500, f"the order could not apply {command.action.label}: {message}")
+    status = STATUS_FOR_REFUSAL.get(code, 409)
+    if status == 422:
+        return invalid_field(INPUT_FIELD.get(type(command), "body"), message)
+    return Problem(status, message, code=code)
+
+
+def update_id(command: Command, idempotency_key: str | None) -> str | None:
+    """A retried request with the same key is the same update, which Temporal applies once."""
+    if not idempotency_key:
+        return None
+    return f"{command.action.value}:{command.actor.username}:{idempotency_key}"
+
+
+def closed_problem(state: OrderState, command: Command) -> Problem:
+    """The run has ended (voided, or everything finished after the deadline)."""
+    invoice_no = command.invoice_app_no if isinstance(command, InvoiceCommand) else None
+    refused = lifecycle.refusal(state, command.action, command.actor, invoice_no)
+    if refused is not None:
+        return Problem(STATUS_FOR_REFUSAL.get(refused.code.value, 409), refused.message)
+    return Problem(
+        409, f"order {state.order_no} is closed; its lifecycle has ended and nothing changes"
+    )
+
+
+async def earlier_outcome(
+    client: Client, handle: WorkflowHandle[Any, Any], update_id: str
+) -> OrderState | None:
+    """What an update with this id answered, read from the history of a run that has ended
+    since (Temporal answers a repeated update id itself only while the run is open)."""
+    async for event in handle.fetch_history_events():
+        if not event.HasField("workflow_execution_update_completed_event_attributes"):
+            continue
+        completed = event.workflow_execution_update_completed_event_attributes
+        if completed.meta.update_id == update_id and completed.outcome.HasField("success"):
+            payloads = completed.outcome.success.payloads
+            [state] = await client.data_converter.decode(payloads, [OrderState])
+            return cast(OrderState, state)
+    return None
+
+
+async def send(
+    *,
+    session: AsyncSession,
+    client: Client,
+    state: OrderState,
+    command: Command,
+    idempotency_key: str | None,
+) -> OrderState:
+    """Apply ``command`` to the order whose projection is ``state``; answers the new state.
+
+    ``state`` must already be checked as visible to the command's actor.
+    """
+    # Give the connection back while the workflow works: it can take a while, and an open
+    # SQLite read would keep showing the data as it was before the change.
+    await session.close()
+    handle = client.get_workflow_handle_for(ShopOrderWorkflow.run, state.order_no)
+    update = cast(Any, UPDATE_FOR_COMMAND[type(command)])
+    repeatable_id = update_id(command, idempotency_key)
+    try:
+        result: OrderState = await handle.execute_update(
+            update, command, id=repeatable_id, rpc_timeout=UPDATE_RPC_TIMEOUT
+        )
+    except WorkflowUpdateFailedError as error:
+        raise refusal_problem(error, command) from None
+    except RPCError as error:
+        # The projection knows the order, so a run Temporal cannot find has ended: the dev
+        # server says "workflow execution already completed", the time-skipping server
+        # "update not found", and a run past retention is gone altogether.
+        if error.status is not RPCStatusCode.NOT_FOUND:
+            raise
+        earlier = await _outcome_if_recorded(client, handle, repeatable_id)
+        if earlier is None:
+            raise closed_problem(state, command) from None
+        return earlier
+    return result
+
+
+async def _outcome_if_recorded(
+    client: Client, handle: WorkflowHandle[Any, Any], repeatable_id: str | None
+) -> OrderState | None:
+    if repeatable_id is None:
+        return None
+    try:
+        return await earlier_outcome(client, handle, repeatable_id)
+    except RPCError as error:
+        if error.status is RPCStatusCode.NOT_FOUND:  # gone with its history (retention)
+            return None
+        raise

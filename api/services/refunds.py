@@ -1,0 +1,103 @@
+"""Refunds (退款): the buyer's application with its proof, and commands aimed at a refund."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from temporalio.client import Client
+
+from api.errors import invalid_field, not_found
+from api.schemas import RefundForm
+from api.services import commands, orders, proofs
+from db import queries
+from domain.commands import ApplyRefund, Command, EditRefund
+from domain.inputs import RefundAccountInput
+from domain.order import Actor, OrderState, ProofRef
+from domain.statuses import RefundType
+from settings import Settings
+
+PROOF_NEEDED = (
+    "an individual (个人) refund needs the refund proof document stamped by the company "
+    "(PDF, JPEG or PNG)"
+)
+
+
+async def visible(*, session: AsyncSession, actor: Actor, refund_id: str) -> OrderState:
+    """The order of the refund, when the actor may see it; 404 otherwise."""
+    state = await queries.order_of_refund(
+        session, refund_id=refund_id, buyer=orders.buyer_scope(actor)
+    )
+    if state is None or state.refund is None:
+        raise not_found(f"refund {refund_id}")
+    return state
+
+
+async def list_page(
+    *, session: AsyncSession, actor: Actor, filters: queries.RefundFilter, page: queries.Page
+) -> queries.Found[OrderState]:
+    scoped = dataclasses.replace(filters, buyer=orders.buyer_scope(actor))
+    return await queries.refunds_page(session, filters=scoped, page=page)
+
+
+async def act(
+    *,
+    session: AsyncSession,
+    client: Client,
+    refund_id: str,
+    command: Command,
+    idempotency_key: str | None,
+) -> OrderState:
+    state = await visible(session=session, actor=command.actor, refund_id=refund_id)
+    return await commands.send(
+        session=session,
+        client=client,
+        state=state,
+        command=command,
+        idempotency_key=idempotency_key,
+    )
+
+
+async def submit(
+    *,
+    session: AsyncSession,
+    client: Client,
+    settings: Settings,
+    actor: Actor,
+    order_no: str,
+    form: RefundForm,
+    command_type: type[ApplyRefund],
+    idempotency_key: str | None,
+) -> OrderState:
+    """File (ApplyRefund) or correct (EditRefund) the refund application of an order."""
+    state = await orders.visible(session=session, actor=actor, order_no=order_no)
+    account = RefundAccountInput.model_validate(form.model_dump(exclude={"proof"}))
+    # A correction may keep the proof already on file.
+    kept = state.refund.proof if command_type is EditRefund and state.refund else None
+    proof: ProofRef | None = None
+    if proofs.is_given(form.proof):
+        assert form.proof is not None
+        proof = await proofs.store(
+            form.proof, directory=settings.proof_dir, max_bytes=settings.proof_max_bytes
+        )
+    elif account.refund_type is RefundType.INDIVIDUAL and kept is None:
+        raise invalid_field("proof", PROOF_NEEDED)
+    return await commands.send(
+        session=session,
+        client=client,
+        state=state,
+        command=command_type(actor=actor, account=account, proof=proof),
+        idempotency_key=idempotency_key,
+    )
+
+
+async def proof_file(
+    *, session: AsyncSession, settings: Settings, actor: Actor, refund_id: str
+) -> tuple[Path, ProofRef]:
+    """The stored proof of a refund, for its buyer and for staff."""
+    state = await visible(session=session, actor=actor, refund_id=refund_id)
+    proof = state.refund.proof if state.refund else None
+    if proof is None:
+        raise not_found(f"proof document of refund {refund_id}")
+    return proofs.path_of(proof, directory=settings.proof_dir), proof

@@ -1,0 +1,134 @@
+"""Health, and what callers get when a dependency is down or a route does not exist."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.client import Client
+
+from api.app import create_app
+from api.auth import issue_token
+from db.engine import make_engine, make_sessionmaker
+from domain.order import Actor
+from domain.statuses import Role
+from settings import Settings
+from tests.api_harness import Api, order_body
+
+BUYER = Actor(username="leiliang", role=Role.BUYER, company="快乐贸易有限公司")
+
+
+@asynccontextmanager
+async def serving(
+    settings: Settings,
+    *,
+    temporal: Client | None = None,
+    sessions: async_sessionmaker[AsyncSession] | None = None,
+) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(settings, temporal=temporal, sessions=sessions)
+    transport = httpx.ASGITransport(app=app)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="http://api") as http,
+    ):
+        yield http
+
+
+def signed_in(settings: Settings) -> dict[str, str]:
+    return {"Authorization": f"Bearer {issue_token(settings, BUYER)}"}
+
+
+async def test_health_reports_database_and_temporal_ok(api: Api) -> None:
+    response = await api.http.get("/api/health")
+    assert (response.status_code, response.json()) == (
+        200,
+        {"status": "ok", "database": "ok", "temporal": "ok"},
+    )
+
+
+async def test_health_with_temporal_down_is_503_naming_it(
+    api: Api, session_maker: async_sessionmaker[AsyncSession], tmp_path: Path
+) -> None:
+    settings = api.settings.model_copy(
+        update={"temporal_address": "127.0.0.1:1", "data_dir": tmp_path}
+    )
+    async with serving(settings, sessions=session_maker) as http:
+        health = await http.get("/api/health")
+        assert (health.status_code, health.json()) == (
+            503,
+            {"status": "unavailable", "database": "ok", "temporal": "unavailable"},
+        )
+        placed = await http.post("/api/orders", json=order_body(1), headers=signed_in(settings))
+        assert (placed.status_code, placed.json()["code"]) == (503, "unavailable")
+        assert placed.headers["content-type"] == "application/problem+json"
+        listed = await http.get("/api/orders", headers=signed_in(settings))
+        assert listed.status_code == 200
+
+
+async def test_health_with_database_down_is_503_naming_it(api: Api, tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'missing' / 'nowhere.db'}")
+    try:
+        async with serving(
+            api.settings, temporal=api.temporal, sessions=make_sessionmaker(engine)
+        ) as http:
+            health = await http.get("/api/health")
+            assert (health.status_code, health.json()) == (
+                503,
+                {"status": "unavailable", "database": "unavailable", "temporal": "ok"},
+            )
+            listed = await http.get("/api/orders", headers=signed_in(api.settings))
+            assert (listed.status_code, listed.json()["code"]) == (503, "unavailable")
+            assert "retry" in listed.json()["detail"]
+    finally:
+        await engine.dispose()
+
+
+async def test_unknown_route_is_a_404_problem(api: Api) -> None:
+    response = await api.http.get("/api/nothing-here")
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/problem+json"
+    assert {"type", "title", "status", "detail", "code"} <= response.json().keys()
+
+
+async def test_wrong_method_is_a_405_problem(api: Api) -> None:
+    response = await api.http.delete("/api/catalog/products")
+    assert (response.status_code, response.json()["code"]) == (405, "method_not_allowed")
+
+
+async def test_malformed_json_is_a_422_problem(api: Api) -> None:
+    response = await api.http.post(
+        "/api/invoice-profiles",
+        content=b"{not json",
+        headers=await api.login("leiliang") | {"Content-Type": "application/json"},
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"] == [{"field": "body", "message": "JSON decode error"}]
+
+
+async def test_openapi_documents_every_route_of_the_contract(api: Api) -> None:
+    paths = (await api.http.get("/openapi.json")).json()["paths"]
+    assert {
+        "/api/health", "/api/auth/token", "/api/me", "/api/catalog/products",
+        "/api/invoice-profiles", "/api/invoice-profiles/{profile_id}", "/api/orders",
+        "/api/orders/{order_no}", "/api/orders/{order_no}/confirm-receipt",
+        "/api/orders/{order_no}/refund-decision", "/api/orders/{order_no}/refund",
+        "/api/refunds", "/api/refunds/{refund_id}", "/api/invoices", "/api/invoices/{invoice_app_no}",
+        "/api/admin/orders", "/api/admin/orders/{order_no}/approve",
+        "/api/admin/orders/{order_no}/return", "/api/admin/orders/{order_no}/void",
+        "/api/admin/orders/{order_no}/settlement", "/api/admin/refunds/{refund_id}/agree",
+        "/api/admin/refunds/{refund_id}/return", "/api/admin/invoices/{invoice_app_no}/issue",
+        "/api/admin/invoices/{invoice_app_no}/ship", "/api/admin/invoices/{invoice_app_no}/return",
+        "/api/finance/refunds", "/api/finance/refunds/{refund_id}/payout", "/api/finance/payouts",
+    } <= set(paths)  # fmt: skip
+
+
+def test_field_path_names_nested_fields_and_list_items() -> None:
+    from api.errors import field_path
+
+    assert field_path(("body", "module_codes", 0)) == "module_codes[0]"
+    assert field_path(("query", "tab")) == "tab"
+    assert field_path(("body", "patch", "title")) == "patch.title"
+    assert field_path(("body",)) == "body"
