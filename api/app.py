@@ -25,6 +25,7 @@ from api.routes import (
     refunds,
 )
 from api.state import AppState, TemporalConnection
+from api.web import pages as web
 from db.engine import make_engine, make_sessionmaker
 from settings import Settings, get_settings
 from workflows.client import payload_keys
@@ -98,4 +99,5 @@ def create_app(
     errors.install(app)
     for router in ROUTERS:
         app.include_router(router)
+    web.install(app)
     return app

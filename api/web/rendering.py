@@ -1,0 +1,105 @@
+"""Templates, filters and the small helpers every page shares."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.templating import Jinja2Templates
+from pydantic import ValidationError
+
+from api.errors import Problem
+from domain.calendar import shanghai
+from domain.catalog import Platform
+from domain.commands import ACTION_LABELS
+from domain.money import format_fen
+from domain.order import Actor
+from domain.statuses import INVOICE_STATUS_LABELS, REFUND_STATUS_LABELS, TAB_LABELS
+
+TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
+TEMPLATES.env.filters["fen"] = lambda fen: format_fen(int(fen)) if fen is not None else ""
+TEMPLATES.env.filters["dt"] = lambda t: (
+    shanghai(t).strftime("%Y-%m-%d %H:%M:%S") if isinstance(t, datetime) else ""
+)
+TEMPLATES.env.filters["d"] = lambda t: (
+    shanghai(t).strftime("%Y-%m-%d") if isinstance(t, datetime) else ""
+)
+
+PLATFORMS = [(p.value, p.label) for p in Platform]
+INVOICE_STATUSES = [(s.value, label) for s, label in INVOICE_STATUS_LABELS.items()]
+REFUND_STATUSES = [(s.value, label) for s, label in REFUND_STATUS_LABELS.items()]
+TABS = [(t.value, label) for t, label in TAB_LABELS.items()]
+ACTION_NAMES = {a.value: label for a, label in ACTION_LABELS.items()} | {
+    "place": "下单",
+    "expire_refund": "退款逾期",
+}
+
+# 补充信息 fields in the guide's order: (field, label, placeholder).
+SUPPLEMENTARY_FIELDS = [
+    ("contract_name", "客户签约名称", "同发票抬头"),
+    ("service_market_order_no", "服务市场订单号", "电商平台订单号（必填）"),
+    ("shop_name", "店铺名称", "电商平台店铺名称（必填）"),
+    ("seller_nick", "卖家 NICK", "电商平台登录账号（必填）"),
+    ("baison_staff", "百胜服务人员", "填写百胜当地工程师全称（必填）"),
+    ("reminder_name", "到期提醒接收人", "填写接收人真实姓名（必填）"),
+    ("reminder_mobile", "到期提醒接收人手机", "填写接收人真实手机（必填）"),
+    ("reminder_email", "到期提醒接收人邮箱", "填写接收人真实邮箱（必填）"),
+    ("reminder_backup_email", "到期提醒备用接收邮箱", "填写接收人邮箱（选填）"),
+]
+
+
+def render(
+    request: Request, template: str, me: Actor | None, status_code: int = 200, **context: Any
+) -> HTMLResponse:
+    flashes = []
+    if request.query_params.get("ok"):
+        flashes.append(("ok", request.query_params["ok"]))
+    if request.query_params.get("err"):
+        flashes.append(("error", request.query_params["err"]))
+    flashes += context.pop("extra_flashes", [])
+    settings = request.app.state.shop_orders.settings
+    return TEMPLATES.TemplateResponse(
+        request,
+        template,
+        {"me": me, "flashes": flashes, "dev": settings.environment == "development", **context},
+        status_code=status_code,
+    )
+
+
+def redirect(path: str, **flash: str) -> RedirectResponse:
+    """Post/redirect/get, with the outcome in the query so a reload repeats nothing."""
+    path, hash_, fragment = path.partition("#")
+    query = urlencode({k: v for k, v in flash.items() if v})
+    separator = "&" if "?" in path else "?"
+    target = f"{path}{separator}{query}" if query else path
+    return RedirectResponse(target + hash_ + fragment, status_code=303)
+
+
+def field_errors(error: Problem | ValidationError) -> dict[str, str]:
+    """Per-field messages of a 422, keyed by the form field's name."""
+    if isinstance(error, ValidationError):
+        return {str(e["loc"][0]) if e["loc"] else "form": str(e["msg"]) for e in error.errors()}
+    return {
+        str(e.get("field", "")).split(".")[0].split("[")[0]: str(e.get("message", ""))
+        for e in (error.errors or [])
+    }
+
+
+def message_of(error: Problem) -> str:
+    return error.detail
+
+
+def query_link(request: Request, **changes: Any) -> str:
+    params = dict(request.query_params)
+    params.pop("ok", None)
+    params.pop("err", None)
+    for key, value in changes.items():
+        if value is None:
+            params.pop(key, None)
+        else:
+            params[key] = str(value)
+    return "?" + urlencode(params)

@@ -1,0 +1,99 @@
+"""The pages, driven as a browser would (forms and redirects), over the same services."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+
+from tests.api_harness import PROFILE, Api, unique
+
+
+async def sign_in(api: Api, username: str) -> httpx.AsyncClient:
+    client = httpx.AsyncClient(
+        transport=api.http._transport, base_url="http://api", follow_redirects=True
+    )
+    page = await client.post("/login", data={"username": username, "password": "demo"})
+    assert page.status_code == 200, page.text
+    return client
+
+
+async def test_login_with_wrong_password_shows_the_error(api: Api) -> None:
+    page = await api.http.post("/login", data={"username": "leiliang", "password": "x"})
+    assert page.status_code == 401 and "账号或密码错误" in page.text
+
+
+async def test_pages_need_sign_in(api: Api) -> None:
+    page = await api.http.get("/my/orders")
+    assert page.status_code == 303 and page.headers["location"].startswith("/login")
+
+
+async def test_buyer_cannot_open_the_back_office(api: Api) -> None:
+    buyer = await sign_in(api, "leiliang")
+    page = await buyer.get("/admin/orders")
+    assert "当前账号无权访问该页面" in page.text
+
+
+async def test_catalog_shows_the_guides_cards(api: Api) -> None:
+    buyer = await sign_in(api, "leiliang")
+    page = await buyer.get("/shop?line=E3")
+    assert "E3-京东开放平台对接服务" in page.text and "RMB2000.00起" in page.text
+    assert "E3-抖店开放平台对接服务" in page.text
+
+
+async def test_checkout_with_bad_fields_shows_them_and_places_nothing(api: Api) -> None:
+    buyer = await sign_in(api, "leiliang")
+    await buyer.post("/my/profiles", data=PROFILE | {"back": "/shop"})
+    shop = unique("坏店")
+    page = await buyer.post(
+        "/shop/JD0001/checkout",
+        data={
+            "module_codes": "ERP",
+            "shop_name": shop,
+            "reminder_mobile": "123",
+            "agreement_accepted": "true",
+        },
+    )
+    assert page.status_code == 422
+    assert "请输入正确的11位手机号" in page.text
+    orders = await buyer.get(f"/my/orders?shop_name={shop}")
+    assert "没有符合条件的订单" in orders.text
+
+
+async def test_buyer_places_and_reviewer_returns_and_buyer_resubmits(api: Api) -> None:
+    buyer = await sign_in(api, "leiliang")
+    reviewer = await sign_in(api, "bmp")
+    await buyer.post("/my/profiles", data=PROFILE | {"back": "/shop"})
+    checkout = await buyer.get("/shop/JD0001/checkout?module=ERP")
+    profile_id = re.search(r'name="invoice_profile_id" value="(\d+)"', checkout.text).group(1)  # type: ignore[union-attr]
+    placed = await buyer.post(
+        "/shop/JD0001/checkout",
+        data={
+            "module_codes": "ERP", "invoice_profile_id": profile_id, "service_market_order_no": unique("SM"),
+            "shop_name": "网页测试店", "seller_nick": "nick", "baison_staff": "王工", "reminder_name": "李雷",
+            "reminder_mobile": "13800138000", "reminder_email": "lilei@example.com", "agreement_accepted": "true",
+        },
+    )  # fmt: skip
+    order_no = re.search(r"主订单号 (BS-ZX\d{18})", placed.text).group(1)  # type: ignore[union-attr]
+    assert ("付款成功" in placed.text and "流水明细" in placed.text) or "收起明细" in placed.text
+
+    returned = await reviewer.post(
+        f"/admin/orders/{order_no}/return", data={"reason": "店铺名称有误"}
+    )
+    assert "已打回" in returned.text and "打回" in returned.text
+    detail = await buyer.get(f"/my/orders?expand={order_no}")
+    assert "打回原因：店铺名称有误" in detail.text and "修改信息" in detail.text
+    refused = await buyer.post(f"/my/orders/{order_no}/confirm-receipt")
+    assert "确认收货 needs 已审核" in refused.text
+    resubmitted = await buyer.post(
+        f"/my/orders/{order_no}/edit", data={"shop_name": "网页测试店二"}
+    )
+    assert "已修改信息并重新提交审核" in resubmitted.text
+    approved = await reviewer.post(
+        f"/admin/orders/{order_no}/approve", data={"platform_amount_yuan": ""}
+    )
+    assert "已审核通过" in approved.text
+    confirmed = await buyer.post(f"/my/orders/{order_no}/confirm-receipt")
+    assert (
+        "已确认收货" in confirmed.text and "未申请" in confirmed.text and "退款" in confirmed.text
+    )
