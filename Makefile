@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint format histories clean
+.PHONY: install browser run test lint format histories clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,7 +17,17 @@ install: $(STAMP)
 run: install
 	$(BIN)/python -m devstack
 
-test: install
+# The browser tests drive Debian's Chromium; the CJK font keeps Chinese from rendering as boxes.
+browser:
+	@if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi "wenquanyi micro hei"; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei; \
+		else \
+			echo "browser tests need: sudo apt-get install -y chromium fonts-wqy-microhei"; \
+		fi; \
+	fi
+
+test: install browser
 	$(BIN)/pytest
 
 lint: install

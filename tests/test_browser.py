@@ -1,0 +1,154 @@
+"""The guide's JD order through the pages in headless Debian Chromium, against the real
+stack; a screenshot of every step is kept under test-artifacts/browser/."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from settings import Settings
+from tests.api_harness import PROFILE, Api, unique
+
+pytestmark = pytest.mark.e2e
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "browser"
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+if shutil.which(CHROMIUM) is None:  # `make test` installs it; a bare pytest may not have it
+    pytest.skip("Debian chromium is not installed (make browser)", allow_module_level=True)
+
+from playwright.async_api import Browser, Page, async_playwright, expect  # noqa: E402
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    async with async_playwright() as playwright:
+        chromium = await playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"],
+        )  # fmt: skip
+        yield chromium
+        await chromium.close()
+
+
+class Person:
+    """One signed-in person in their own browser context, screenshotting each step."""
+
+    def __init__(self, page: Page, base_url: str, name: str) -> None:
+        self.page, self.base_url, self.name = page, base_url, name
+
+    async def sign_in(self) -> None:
+        await self.page.goto(f"{self.base_url}/login")
+        await self.page.fill("#username", self.name)
+        await self.page.fill("#password", "demo")
+        await self.page.click("button[type=submit]")
+
+    async def shot(self, step: str) -> None:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        await self.page.screenshot(path=str(ARTIFACTS / f"{step}.png"), full_page=True)
+
+
+async def person(browser: Browser, settings: Settings, name: str) -> Person:
+    context = await browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    someone = Person(await context.new_page(), f"http://127.0.0.1:{settings.api_port}", name)
+    someone.page.on(
+        "dialog", lambda dialog: dialog.accept()
+    )  # the irreversible-choice confirmations
+    await someone.sign_in()
+    return someone
+
+
+async def test_jd_order_through_the_pages(e2e: Api, browser: Browser, tmp_path: Path) -> None:
+    buyer = await person(browser, e2e.settings, "leiliang")
+    reviewer = await person(browser, e2e.settings, "bmp")
+    page = buyer.page
+
+    # 店铺订购: the E3 catalog with its cards, then the JD product and its modules.
+    await page.goto(f"{buyer.base_url}/shop?line=E3")
+    await expect(page.get_by_text("E3-京东开放平台对接服务")).to_be_visible()
+    await buyer.shot("01-catalog")
+    await page.goto(f"{buyer.base_url}/shop/JD0001")
+    await expect(page.locator("#running-total")).to_have_text("RMB 2000.00")
+    await buyer.shot("02-product")
+    await page.click("#next-step")
+
+    # Settlement: add an invoice profile inline, fill 补充信息, accept the agreement.
+    new_profile = page.locator("form[action='/my/profiles']")
+    await page.locator("details", has=new_profile).evaluate("details => { details.open = true; }")
+    for field in (
+        "title",
+        "taxpayer_id",
+        "recipient_name",
+        "recipient_mobile",
+        "recipient_address",
+    ):
+        await new_profile.locator(f"input[name={field}]").fill(PROFILE[field])
+    await new_profile.locator("button").click()
+    await expect(page.get_by_text("发票信息已保存")).to_be_visible()
+    shop = unique("浏览器店")
+    smo = unique("SM")
+    fields = {"service_market_order_no": smo, "shop_name": shop, "seller_nick": "5432", "baison_staff": "001",
+              "reminder_name": "李雷", "reminder_mobile": "13800138000", "reminder_email": "l123@example.com"}  # fmt: skip
+    for name, value in fields.items():
+        await page.fill(f"#{name}", value)
+    await page.check("input[name=agreement_accepted]")
+    await buyer.shot("03-checkout")
+    await page.click("text=店铺订购结算")
+    await expect(page.get_by_text("订购成功")).to_be_visible()
+    order_no = re.search(r"BS-ZX\d{18}", await page.locator(".flash.ok").inner_text()).group(0)  # type: ignore[union-attr]
+    await expect(page.locator(f"#row-{order_no}")).to_contain_text("付款成功")
+    await buyer.shot("04-placed")
+
+    # The reviewer returns it with a reason.
+    await reviewer.page.goto(f"{reviewer.base_url}/admin/orders/{order_no}")
+    await reviewer.page.fill("input[name=reason]", "店铺名称与平台不一致")
+    await reviewer.page.click("text=打回")
+    await expect(reviewer.page.get_by_text("已打回")).to_be_visible()
+    await reviewer.shot("05-returned-by-reviewer")
+
+    # The buyer sees 打回 with the reason, fixes the shop name and resubmits.
+    await page.goto(f"{buyer.base_url}/my/orders?expand={order_no}")
+    await expect(page.get_by_text("打回原因：店铺名称与平台不一致")).to_be_visible()
+    await buyer.shot("06-buyer-sees-returned")
+    await page.click("text=修改信息")
+    await page.fill("#shop_name", shop + "旗舰店")
+    await page.click("text=重新提交审核")
+    await expect(page.get_by_text("已修改信息并重新提交审核")).to_be_visible()
+    await buyer.shot("07-resubmitted")
+
+    # The reviewer approves.
+    await reviewer.page.goto(f"{reviewer.base_url}/admin/orders/{order_no}")
+    await reviewer.page.click("text=审核通过")
+    await expect(reviewer.page.locator("h1 .status")).to_have_text("已审核")
+    await reviewer.shot("08-approved")
+
+    # The buyer confirms receipt: 1000 applied + 1000 未申请, then chooses 退款 (confirmed).
+    await page.goto(f"{buyer.base_url}/my/orders?expand={order_no}")
+    await page.click("text=确认收货")
+    await expect(page.get_by_text("已确认收货")).to_be_visible()
+    await expect(page.locator("span.status.pending")).to_have_text("未申请")
+    await buyer.shot("09-receipt-confirmed")
+    await page.click("button:has-text('退款') >> nth=-1")
+    await expect(page.get_by_role("heading", name="退款申请")).to_be_visible()
+    await buyer.shot("10-refund-form")
+
+    # The refund form: 个人 needs a proof file.
+    proof = tmp_path / "退款证明.pdf"
+    proof.write_bytes(PDF)
+    refund = {"account_name": "快乐贸易有限公司", "bank": "中国工商银行", "branch": "上海陆家嘴支行",
+              "card_no": "6222021234567891234", "region": "上海市"}  # fmt: skip
+    for name, value in refund.items():
+        await page.fill(f"#{name}", value)
+    await page.set_input_files("#proof", str(proof))
+    await page.click("button[type=submit].big")
+    await expect(page.get_by_text("退款申请已提交")).to_be_visible()
+    await expect(page.locator("table")).to_contain_text("退款申请")
+    await expect(page.locator("table")).to_contain_text("RMB 1000.00")
+    await buyer.shot("11-refund-applied")
+    assert "6222021234567891234" not in await page.content()
