@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
-from starlette.datastructures import UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
+from starlette.datastructures import UploadFile
 
 from api.auth import TOKEN_COOKIE, authenticate, issue_token, read_token
 from api.deps import SessionDep, SettingsDep, TemporalDep
