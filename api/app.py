@@ -11,7 +11,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from temporalio.client import Client
 
-from api import auth, errors
+from api import auth, errors, metrics
 from api.errors import Problem
 from api.routes import (
     admin,
@@ -100,4 +100,5 @@ def create_app(
     for router in ROUTERS:
         app.include_router(router)
     web.install(app)
+    metrics.install(app)
     return app

@@ -13,7 +13,9 @@ from worker import runtime_for
 
 
 def record(**extra: object) -> logging.LogRecord:
-    entry = logging.LogRecord("activities", logging.INFO, __file__, 1, "projected version %d", (3,), None)
+    entry = logging.LogRecord(
+        "activities", logging.INFO, __file__, 1, "projected version %d", (3,), None
+    )
     for key, value in extra.items():
         setattr(entry, key, value)
     return entry
@@ -21,7 +23,13 @@ def record(**extra: object) -> logging.LogRecord:
 
 def test_json_log_line_names_the_order_of_an_activity() -> None:
     line = JsonFormatter().format(
-        record(temporal_activity={"workflow_id": "BS-ZX202210181408314977", "activity_type": "save_order", "attempt": 1})
+        record(
+            temporal_activity={
+                "workflow_id": "BS-ZX202210181408314977",
+                "activity_type": "save_order",
+                "attempt": 1,
+            }
+        )
     )
     entry = json.loads(line)
     assert (entry["order_no"], entry["message"], entry["activity"]["activity_type"]) == (
@@ -37,7 +45,9 @@ def test_text_log_line_appends_the_order_number() -> None:
 
 
 def test_log_line_without_an_order_has_no_order_field() -> None:
-    assert "order_no" not in json.loads(JsonFormatter().format(record(temporal_activity={"workflow_id": "bench-1"})))
+    assert "order_no" not in json.loads(
+        JsonFormatter().format(record(temporal_activity={"workflow_id": "bench-1"}))
+    )
 
 
 def test_worker_runtime_serves_prometheus_metrics() -> None:
@@ -50,3 +60,12 @@ def test_worker_runtime_serves_prometheus_metrics() -> None:
 
 def test_worker_metrics_can_be_turned_off() -> None:
     assert runtime_for(Settings(worker_metrics_port=0)) is None
+
+
+async def test_api_metrics_count_requests_by_route_template(api) -> None:  # type: ignore[no-untyped-def]
+    await api.http.get("/api/health")
+    await api.http.get("/api/orders/BS-ZX000000000000000000", headers=await api.login("leiliang"))
+    text = (await api.http.get("/metrics")).text
+    assert 'shop_orders_http_requests_total{method="GET",route="/api/health",status="200"}' in text
+    assert 'route="/api/orders/{order_no}",status="404"' in text
+    assert "shop_orders_http_request_duration_seconds_bucket" in text

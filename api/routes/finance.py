@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, File, Query, UploadFile
 from fastapi.responses import Response
+from pydantic import BaseModel
 
 from api import schemas, views
 from api.deps import FinanceUser, IdempotencyKey, SessionDep, TemporalDep
+from api.errors import Problem
 from api.routes.common import FinanceRefundParams, PayoutParams
 from api.schemas import PayoutIn
-from api.services import refunds
+from api.services import payout_batch, refunds
 from db import queries
 from db.queries import RefundFilter
 from domain.commands import Payout
@@ -77,3 +79,50 @@ async def list_payouts(
         page=params.page,
         page_size=params.page_size,
     )
+
+
+class BatchLineOut(BaseModel):
+    line: int
+    refund_id: str
+    outcome: str
+    detail: str
+
+
+class BatchReportOut(BaseModel):
+    applied: list[BatchLineOut]
+    already_applied: list[BatchLineOut]
+    refused: list[BatchLineOut]
+
+
+BATCH_FILE_LIMIT = 2 * 1024 * 1024
+
+
+@router.post("/payouts/batch", response_model=BatchReportOut)
+async def confirm_payout_batch(
+    actor: FinanceUser,
+    session: SessionDep,
+    client: TemporalDep,
+    file: Annotated[UploadFile, File(description="CSV: 退款编号, 退款金额(元), 银行流水号")],
+) -> BatchReportOut:
+    data = await file.read(BATCH_FILE_LIMIT + 1)
+    if len(data) > BATCH_FILE_LIMIT:
+        raise Problem(413, "the bank result file is larger than 2 MB")
+    report = await payout_batch.confirm_batch(
+        session=session, client=client, actor=actor, data=data
+    )
+    return BatchReportOut.model_validate(report, from_attributes=True)
+
+
+class DailyTotalOut(BaseModel):
+    day: str
+    payouts: int
+    amount_fen: int
+
+
+@router.get("/payouts/daily", response_model=list[DailyTotalOut])
+async def payout_totals_per_day(actor: FinanceUser, session: SessionDep) -> list[DailyTotalOut]:
+    rows = await queries.all_payouts(session)
+    return [
+        DailyTotalOut(day=day, payouts=count, amount_fen=amount)
+        for day, count, amount in payout_batch.daily_totals(rows)
+    ]

@@ -1,0 +1,174 @@
+"""Batch payout confirmation from the bank's result file, and the ledger's daily totals.
+
+Each line of the file is applied or refused on its own; the report lists both. A line
+already applied (same refund, same bank reference) is reported as such and changes
+nothing, so uploading the same file twice is harmless.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from temporalio.client import Client
+
+from api.errors import Problem
+from api.services import refunds
+from db import models
+from domain.calendar import shanghai
+from domain.commands import Payout
+from domain.order import Actor
+from domain.statuses import RefundStatus
+
+MAX_LINES = 2000
+# Accepted column names: ours (as the ledger export writes them) and plain English ones.
+REFUND_COLUMNS = ("退款编号", "refund_id")
+AMOUNT_YUAN_COLUMNS = ("退款金额(元)", "退款金额", "amount")
+AMOUNT_FEN_COLUMNS = ("amount_fen",)
+REFERENCE_COLUMNS = ("银行流水号", "bank_reference")
+
+
+@dataclass
+class LineResult:
+    line: int
+    refund_id: str
+    outcome: str  # "applied", "already_applied" or "refused"
+    detail: str
+
+
+@dataclass
+class BatchReport:
+    applied: list[LineResult] = field(default_factory=list)
+    already_applied: list[LineResult] = field(default_factory=list)
+    refused: list[LineResult] = field(default_factory=list)
+
+    def add(self, result: LineResult) -> None:
+        getattr(self, result.outcome).append(result)
+
+
+def _decode(data: bytes) -> str:
+    for encoding in ("utf-8-sig", "gb18030"):  # Excel in China saves CSV as GBK
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise Problem(422, "the file is neither UTF-8 nor GBK text")
+
+
+def _column(header: list[str], names: Iterable[str]) -> int | None:
+    cleaned = [h.strip() for h in header]
+    return next((cleaned.index(n) for n in names if n in cleaned), None)
+
+
+def _amount_fen(text: str, in_yuan: bool) -> int:
+    try:
+        value = Decimal(text.strip().replace(",", ""))
+    except InvalidOperation:
+        raise ValueError(f"amount {text!r} is not a number") from None
+    fen = value * 100 if in_yuan else value
+    if fen != fen.to_integral_value() or fen <= 0:
+        raise ValueError(f"amount {text!r} is not a positive amount in whole fen")
+    return int(fen)
+
+
+async def confirm_batch(
+    *, session: AsyncSession, client: Client, actor: Actor, data: bytes
+) -> BatchReport:
+    rows = list(csv.reader(io.StringIO(_decode(data))))
+    if not rows:
+        raise Problem(422, "the file is empty")
+    header = rows[0]
+    refund_col = _column(header, REFUND_COLUMNS)
+    reference_col = _column(header, REFERENCE_COLUMNS)
+    yuan_col = _column(header, AMOUNT_YUAN_COLUMNS)
+    fen_col = _column(header, AMOUNT_FEN_COLUMNS)
+    amount_col = fen_col if fen_col is not None else yuan_col
+    if refund_col is None or reference_col is None or amount_col is None:
+        raise Problem(
+            422,
+            "the header must name the refund (退款编号 or refund_id), the amount "
+            "(退款金额(元) or amount_fen) and the bank reference (银行流水号 or bank_reference)",
+        )
+    if len(rows) - 1 > MAX_LINES:
+        raise Problem(413, f"at most {MAX_LINES} lines per file")
+    report = BatchReport()
+    for number, row in enumerate(rows[1:], start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+        report.add(
+            await _apply_line(
+                session,
+                client,
+                actor,
+                number,
+                row,
+                refund_col,
+                amount_col,
+                reference_col,
+                in_yuan=fen_col is None,
+            )
+        )
+    return report
+
+
+async def _apply_line(
+    session: AsyncSession,
+    client: Client,
+    actor: Actor,
+    number: int,
+    row: list[str],
+    refund_col: int,
+    amount_col: int,
+    reference_col: int,
+    *,
+    in_yuan: bool,
+) -> LineResult:
+    cells = [c.strip() for c in row] + [""] * 3
+    refund_id, reference = cells[refund_col], cells[reference_col]
+    try:
+        amount = _amount_fen(cells[amount_col], in_yuan)
+        if not refund_id or not reference:
+            raise ValueError("refund id and bank reference are required")
+        state = await refunds.visible(session=session, actor=actor, refund_id=refund_id)
+    except (ValueError, Problem) as error:
+        detail = error.detail if isinstance(error, Problem) else str(error)
+        return LineResult(number, refund_id, "refused", detail)
+    refund = state.refund
+    if refund is not None and refund.status is RefundStatus.REFUNDED:
+        if refund.bank_reference == reference and refund.amount_fen == amount:
+            return LineResult(
+                number, refund_id, "already_applied", f"paid out earlier ({reference})"
+            )
+        return LineResult(
+            number,
+            refund_id,
+            "refused",
+            f"refund {refund_id} was already paid out with bank reference {refund.bank_reference}",
+        )
+    try:
+        await refunds.act(
+            session=session,
+            client=client,
+            refund_id=refund_id,
+            command=Payout(actor=actor, amount_fen=amount, bank_reference=reference),
+            # The same line uploaded again is the same update, applied once.
+            idempotency_key=f"batch:{refund_id}:{reference}"[:128],
+        )
+    except Problem as problem:
+        return LineResult(number, refund_id, "refused", problem.detail)
+    return LineResult(number, refund_id, "applied", f"{amount / 100:.2f} 元 paid out ({reference})")
+
+
+def daily_totals(rows: Iterable[models.Payout]) -> list[tuple[str, int, int]]:
+    """(Shanghai day, payouts, amount in fen), newest day first."""
+    days: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for row in rows:
+        day = shanghai(row.paid_at).strftime("%Y-%m-%d")
+        days[day][0] += 1
+        days[day][1] += row.amount_fen
+    return [(day, count, amount) for day, (count, amount) in sorted(days.items(), reverse=True)]
