@@ -97,3 +97,18 @@ async def test_buyer_places_and_reviewer_returns_and_buyer_resubmits(api: Api) -
     assert (
         "已确认收货" in confirmed.text and "未申请" in confirmed.text and "退款" in confirmed.text
     )
+
+
+async def test_finance_pages_show_waiting_refunds_and_the_ledger(api: Api) -> None:
+    from tests.test_api_finance import agreed_refund
+
+    refund_id = await agreed_refund(api)
+    finance = await sign_in(api, "finance")
+    waiting = await finance.get("/finance")
+    assert refund_id in waiting.text and "确认打款 RMB 1000.00" in waiting.text
+    reference = unique("WEB")
+    csv = f"退款编号,退款金额(元),银行流水号\n{refund_id},1000.00,{reference}\n".encode()
+    report = await finance.post("/finance/batch", files={"file": ("bank.csv", csv, "text/csv")})
+    assert "成功 1" in report.text
+    ledger = await finance.get("/finance/ledger")
+    assert reference in ledger.text and "每日打款合计" in ledger.text

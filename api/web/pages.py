@@ -21,7 +21,7 @@ from api.deps import SessionDep, SettingsDep, TemporalDep
 from api.errors import Problem
 from api.routes.common import OrderParams, RefundParams
 from api.schemas import RefundForm
-from api.services import invoices, orders, profiles, refunds
+from api.services import invoices, orders, payout_batch, profiles, refunds
 from api.views import invoice_out, order_out, refund_out
 from api.views import profile_out as saved_profile_out
 from api.web.rendering import (
@@ -1060,6 +1060,31 @@ async def finance(request: Request, me: PageUser, session: SessionDep) -> Respon
     if (away := guard(request, me, FINANCE)) is not None:
         return away
     assert me is not None
+    return await _finance_page(request, me, session)
+
+
+@router.post("/finance/batch", response_model=None)
+async def finance_batch(
+    request: Request, me: PageUser, session: SessionDep, client: TemporalDep
+) -> Response:
+    if (away := guard(request, me, FINANCE)) is not None:
+        return away
+    assert me is not None
+    upload = (await request.form()).get("file")
+    if not isinstance(upload, UploadFile):
+        return redirect("/finance", err="请选择银行回单 CSV 文件")
+    try:
+        report = await payout_batch.confirm_batch(
+            session=session, client=client, actor=me, data=await upload.read(2 * 1024 * 1024)
+        )
+    except Problem as problem:
+        return redirect("/finance", err=problem.detail)
+    return await _finance_page(request, me, session, report)
+
+
+async def _finance_page(
+    request: Request, me: Actor, session: SessionDep, report: Any = None
+) -> Response:
     number = (
         int(request.query_params.get("page", "1"))
         if request.query_params.get("page", "1").isdigit()
@@ -1079,6 +1104,7 @@ async def finance(request: Request, me: PageUser, session: SessionDep) -> Respon
         me,
         section="finance",
         page=page,
+        report=report,
         page_link=lambda n: query_link(request, page=n),
     )
 
@@ -1129,6 +1155,7 @@ async def ledger(request: Request, me: PageUser, session: SessionDep) -> Respons
         me,
         section="ledger",
         page=page,
+        daily=payout_batch.daily_totals(await queries.all_payouts(session)),
         page_link=lambda n: query_link(request, page=n),
     )
 
