@@ -85,12 +85,30 @@ def page_user(request: Request, settings: SettingsDep) -> Actor | None:
 PageUser = Annotated[Actor | None, Depends(page_user)]
 
 
-def guard(request: Request, me: Actor | None, roles: tuple[Role, ...]) -> RedirectResponse | None:
-    if me is None:
-        return redirect(f"/login?next={request.url.path}")
-    if me.role not in roles:
-        return redirect(HOME[me.role], err="当前账号无权访问该页面")
-    return None
+class PageRedirect(Exception):  # noqa: N818 - control flow, not an error
+    """Raised by the page dependencies: answered with a redirect instead of problem+json."""
+
+    def __init__(self, response: RedirectResponse) -> None:
+        self.response = response
+
+
+def page_role(*roles: Role) -> Any:
+    """A page's dependency: the signed-in actor of one of ``roles``, else a redirect."""
+
+    def signed_in(request: Request, me: PageUser) -> Actor:
+        if me is None:
+            raise PageRedirect(redirect(f"/login?next={request.url.path}"))
+        if me.role not in roles:
+            raise PageRedirect(redirect(HOME[me.role], err="当前账号无权访问该页面"))
+        return me
+
+    return signed_in
+
+
+BuyerPage = Annotated[Actor, Depends(page_role(*BUYER))]
+ReviewerPage = Annotated[Actor, Depends(page_role(*REVIEWER))]
+FinancePage = Annotated[Actor, Depends(page_role(*FINANCE))]
+StaffPage = Annotated[Actor, Depends(page_role(*REVIEWER, *FINANCE))]
 
 
 async def form_of(request: Request) -> dict[str, Any]:
@@ -157,9 +175,7 @@ async def logout() -> RedirectResponse:
 
 
 @router.get("/shop", response_class=HTMLResponse, response_model=None)
-async def shop(request: Request, me: PageUser, session: SessionDep, line: str = "E3") -> Response:
-    if (away := guard(request, me, BUYER)) is not None:
-        return away
+async def shop(request: Request, me: BuyerPage, session: SessionDep, line: str = "E3") -> Response:
     products = await queries.products(
         session, line=line if line in PRODUCT_LINES else "E3", platform=None
     )
@@ -184,9 +200,7 @@ async def _product(session: SessionDep, code: str) -> Any:
 
 
 @router.get("/shop/{code}", response_class=HTMLResponse, response_model=None)
-async def product_page(request: Request, code: str, me: PageUser, session: SessionDep) -> Response:
-    if (away := guard(request, me, BUYER)) is not None:
-        return away
+async def product_page(request: Request, code: str, me: BuyerPage, session: SessionDep) -> Response:
     product = await _product(session, code)
     if product is None:
         return redirect("/shop", err=f"没有商品 {code}")
@@ -240,10 +254,9 @@ async def _checkout(
 
 
 @router.get("/shop/{code}/checkout", response_class=HTMLResponse, response_model=None)
-async def checkout_page(request: Request, code: str, me: PageUser, session: SessionDep) -> Response:
-    if (away := guard(request, me, BUYER)) is not None:
-        return away
-    assert me is not None
+async def checkout_page(
+    request: Request, code: str, me: BuyerPage, session: SessionDep
+) -> Response:
     product = await _product(session, code)
     modules = request.query_params.getlist("module")
     if product is None or not modules:
@@ -255,14 +268,11 @@ async def checkout_page(request: Request, code: str, me: PageUser, session: Sess
 async def checkout(
     request: Request,
     code: str,
-    me: PageUser,
+    me: BuyerPage,
     session: SessionDep,
     client: TemporalDep,
     settings: SettingsDep,
 ) -> Response:
-    if (away := guard(request, me, BUYER)) is not None:
-        return away
-    assert me is not None
     product = await _product(session, code)
     if product is None:
         return redirect("/shop", err=f"没有商品 {code}")
@@ -328,10 +338,7 @@ def _profile_input(form: dict[str, Any]) -> InvoiceProfileInput:
 
 
 @router.post("/my/profiles", response_model=None)
-async def create_profile(request: Request, me: PageUser, session: SessionDep) -> Response:
-    if (away := guard(request, me, BUYER)) is not None:
-        return away
-    assert me is not None
+async def create_profile(request: Request, me: BuyerPage, session: SessionDep) -> Response:
     form = await form_of(request)
     try:
         await profiles.create(session=session, owner=me.username, data=_profile_input(form))
@@ -345,11 +352,8 @@ async def create_profile(request: Request, me: PageUser, session: SessionDep) ->
 
 @router.post("/my/profiles/{profile_id}", response_model=None)
 async def update_profile(
-    request: Request, profile_id: int, me: PageUser, session: SessionDep
+    request: Request, profile_id: int, me: BuyerPage, session: SessionDep
 ) -> Response:
-    if (away := guard(request, me, BUYER)) is not None:
-        return away
-    assert me is not None
     form = await form_of(request)
     try:
         await profiles.replace(
@@ -367,11 +371,8 @@ async def update_profile(
 
 @router.post("/my/profiles/{profile_id}/delete", response_model=None)
 async def delete_profile(
-    request: Request, profile_id: int, me: PageUser, session: SessionDep
+    request: Request, profile_id: int, me: BuyerPage, session: SessionDep
 ) -> Response:
-    if (away := guard(request, me, BUYER)) is not None:
-        return away
-    assert me is not None
     form = await form_of(request)
     try:
         await profiles.delete(session=session, owner=me.username, profile_id=profile_id)
@@ -431,10 +432,7 @@ async def _orders_page(
 
 
 @router.get("/my/orders", response_class=HTMLResponse, response_model=None)
-async def my_orders(request: Request, me: PageUser, session: SessionDep) -> Response:
-    if (away := guard(request, me, BUYER)) is not None:
-        return away
-    assert me is not None
+async def my_orders(request: Request, me: BuyerPage, session: SessionDep) -> Response:
     return await _orders_page(request, me, session, "my_orders.html", "my")
 
 
@@ -459,11 +457,8 @@ async def _act_on_order(
 
 @router.post("/my/orders/{order_no}/confirm-receipt", response_model=None)
 async def confirm_receipt(
-    request: Request, order_no: str, me: PageUser, session: SessionDep, client: TemporalDep
+    request: Request, order_no: str, me: BuyerPage, session: SessionDep, client: TemporalDep
 ) -> Response:
-    if (away := guard(request, me, BUYER)) is not None:
-        return away
-    assert me is not None
     return await _act_on_order(
         me, session, client, order_no, ConfirmReceipt(actor=me), "已确认收货，已自动生成开票申请"
     )
@@ -471,11 +466,8 @@ async def confirm_receipt(
 
 @router.post("/my/orders/{order_no}/refund-decision", response_model=None)
 async def decide_refund(
-    request: Request, order_no: str, me: PageUser, session: SessionDep, client: TemporalDep
+    request: Request, order_no: str, me: BuyerPage, session: SessionDep, client: TemporalDep
 ) -> Response:
-    if (away := guard(request, me, BUYER)) is not None:
-        return away
-    assert me is not None
     form = await form_of(request)
     try:
         decision = RefundDecision(form.get("decision"))
@@ -497,10 +489,9 @@ async def decide_refund(
 
 
 @router.get("/my/orders/{order_no}/edit", response_class=HTMLResponse, response_model=None)
-async def edit_page(request: Request, order_no: str, me: PageUser, session: SessionDep) -> Response:
-    if (away := guard(request, me, BUYER)) is not None:
-        return away
-    assert me is not None
+async def edit_page(
+    request: Request, order_no: str, me: BuyerPage, session: SessionDep
+) -> Response:
     try:
         state = await orders.visible(session=session, actor=me, order_no=order_no)
     except Problem as problem:
@@ -521,11 +512,8 @@ async def edit_page(request: Request, order_no: str, me: PageUser, session: Sess
 
 @router.post("/my/orders/{order_no}/edit", response_model=None)
 async def edit_order(
-    request: Request, order_no: str, me: PageUser, session: SessionDep, client: TemporalDep
+    request: Request, order_no: str, me: BuyerPage, session: SessionDep, client: TemporalDep
 ) -> Response:
-    if (away := guard(request, me, BUYER)) is not None:
-        return away
-    assert me is not None
     form = await form_of(request)
     try:
         patch = SupplementaryPatch.model_validate(
@@ -570,11 +558,8 @@ async def edit_order(
 
 @router.get("/my/orders/{order_no}/refund", response_class=HTMLResponse, response_model=None)
 async def refund_page(
-    request: Request, order_no: str, me: PageUser, session: SessionDep
+    request: Request, order_no: str, me: BuyerPage, session: SessionDep
 ) -> Response:
-    if (away := guard(request, me, BUYER)) is not None:
-        return away
-    assert me is not None
     try:
         state = await orders.visible(session=session, actor=me, order_no=order_no)
     except Problem as problem:
@@ -598,14 +583,11 @@ async def refund_page(
 async def submit_refund(
     request: Request,
     order_no: str,
-    me: PageUser,
+    me: BuyerPage,
     session: SessionDep,
     client: TemporalDep,
     settings: SettingsDep,
 ) -> Response:
-    if (away := guard(request, me, BUYER)) is not None:
-        return away
-    assert me is not None
     raw = await request.form()
     form = {k: v for k, v in raw.items() if isinstance(v, str)}
     proof = raw.get("proof")
@@ -676,10 +658,7 @@ async def _refunds_page(
 
 
 @router.get("/my/refunds", response_class=HTMLResponse, response_model=None)
-async def my_refunds(request: Request, me: PageUser, session: SessionDep) -> Response:
-    if (away := guard(request, me, BUYER)) is not None:
-        return away
-    assert me is not None
+async def my_refunds(request: Request, me: BuyerPage, session: SessionDep) -> Response:
     return await _refunds_page(request, me, session, "my", "/my/refunds")
 
 
@@ -703,11 +682,8 @@ async def _refund_detail(
 
 @router.get("/my/refunds/{refund_id}", response_class=HTMLResponse, response_model=None)
 async def my_refund(
-    request: Request, refund_id: str, me: PageUser, session: SessionDep
+    request: Request, refund_id: str, me: BuyerPage, session: SessionDep
 ) -> Response:
-    if (away := guard(request, me, BUYER)) is not None:
-        return away
-    assert me is not None
     return await _refund_detail(request, me, session, refund_id, "my")
 
 
@@ -752,10 +728,7 @@ async def _invoices_page(
 
 
 @router.get("/my/invoices", response_class=HTMLResponse, response_model=None)
-async def my_invoices(request: Request, me: PageUser, session: SessionDep) -> Response:
-    if (away := guard(request, me, BUYER)) is not None:
-        return away
-    assert me is not None
+async def my_invoices(request: Request, me: BuyerPage, session: SessionDep) -> Response:
     return await _invoices_page(request, me, session, "my", "/my/invoices")
 
 
@@ -766,11 +739,8 @@ async def my_invoice(invoice_app_no: str) -> RedirectResponse:
 
 @router.get("/my/invoices/{invoice_app_no}/edit", response_class=HTMLResponse, response_model=None)
 async def invoice_edit_page(
-    request: Request, invoice_app_no: str, me: PageUser, session: SessionDep
+    request: Request, invoice_app_no: str, me: BuyerPage, session: SessionDep
 ) -> Response:
-    if (away := guard(request, me, BUYER)) is not None:
-        return away
-    assert me is not None
     try:
         state, invoice = await invoices.visible(
             session=session, actor=me, invoice_app_no=invoice_app_no
@@ -790,11 +760,8 @@ async def invoice_edit_page(
 
 @router.post("/my/invoices/{invoice_app_no}/edit", response_model=None)
 async def edit_invoice(
-    request: Request, invoice_app_no: str, me: PageUser, session: SessionDep, client: TemporalDep
+    request: Request, invoice_app_no: str, me: BuyerPage, session: SessionDep, client: TemporalDep
 ) -> Response:
-    if (away := guard(request, me, BUYER)) is not None:
-        return away
-    assert me is not None
     form = await form_of(request)
     try:
         patch = InvoiceProfilePatch.model_validate(
@@ -837,20 +804,14 @@ async def edit_invoice(
 
 
 @router.get("/admin/orders", response_class=HTMLResponse, response_model=None)
-async def admin_orders(request: Request, me: PageUser, session: SessionDep) -> Response:
-    if (away := guard(request, me, REVIEWER)) is not None:
-        return away
-    assert me is not None
+async def admin_orders(request: Request, me: ReviewerPage, session: SessionDep) -> Response:
     return await _orders_page(request, me, session, "admin_orders.html", "admin")
 
 
 @router.get("/admin/orders/{order_no}", response_class=HTMLResponse, response_model=None)
 async def admin_order(
-    request: Request, order_no: str, me: PageUser, session: SessionDep
+    request: Request, order_no: str, me: ReviewerPage, session: SessionDep
 ) -> Response:
-    if (away := guard(request, me, REVIEWER)) is not None:
-        return away
-    assert me is not None
     try:
         state = await orders.visible(session=session, actor=me, order_no=order_no)
     except Problem as problem:
@@ -881,13 +842,10 @@ async def admin_order_action(
     request: Request,
     order_no: str,
     action: str,
-    me: PageUser,
+    me: ReviewerPage,
     session: SessionDep,
     client: TemporalDep,
 ) -> Response:
-    if (away := guard(request, me, REVIEWER)) is not None:
-        return away
-    assert me is not None
     form = await form_of(request)
     back = f"/admin/orders/{order_no}"
     try:
@@ -916,20 +874,14 @@ async def admin_order_action(
 
 
 @router.get("/admin/refunds", response_class=HTMLResponse, response_model=None)
-async def admin_refunds(request: Request, me: PageUser, session: SessionDep) -> Response:
-    if (away := guard(request, me, REVIEWER + FINANCE)) is not None:
-        return away
-    assert me is not None
+async def admin_refunds(request: Request, me: StaffPage, session: SessionDep) -> Response:
     return await _refunds_page(request, me, session, "admin-refunds", "/admin/refunds")
 
 
 @router.get("/admin/refunds/{refund_id}", response_class=HTMLResponse, response_model=None)
 async def admin_refund(
-    request: Request, refund_id: str, me: PageUser, session: SessionDep
+    request: Request, refund_id: str, me: StaffPage, session: SessionDep
 ) -> Response:
-    if (away := guard(request, me, REVIEWER + FINANCE)) is not None:
-        return away
-    assert me is not None
     return await _refund_detail(request, me, session, refund_id, "admin-refunds")
 
 
@@ -960,13 +912,10 @@ async def admin_refund_action(
     request: Request,
     refund_id: str,
     action: str,
-    me: PageUser,
+    me: ReviewerPage,
     session: SessionDep,
     client: TemporalDep,
 ) -> Response:
-    if (away := guard(request, me, REVIEWER)) is not None:
-        return away
-    assert me is not None
     form = await form_of(request)
     back = f"/admin/refunds/{refund_id}"
     try:
@@ -991,10 +940,7 @@ async def admin_refund_action(
 
 
 @router.get("/admin/invoices", response_class=HTMLResponse, response_model=None)
-async def admin_invoices(request: Request, me: PageUser, session: SessionDep) -> Response:
-    if (away := guard(request, me, REVIEWER)) is not None:
-        return away
-    assert me is not None
+async def admin_invoices(request: Request, me: ReviewerPage, session: SessionDep) -> Response:
     return await _invoices_page(
         request, me, session, "admin-invoices", "/admin/invoices", default_status="applied"
     )
@@ -1005,13 +951,10 @@ async def admin_invoice_action(
     request: Request,
     invoice_app_no: str,
     action: str,
-    me: PageUser,
+    me: ReviewerPage,
     session: SessionDep,
     client: TemporalDep,
 ) -> Response:
-    if (away := guard(request, me, REVIEWER)) is not None:
-        return away
-    assert me is not None
     form = await form_of(request)
     back = str(request.headers.get("referer") or "/admin/invoices")
     back = (
@@ -1056,20 +999,14 @@ async def admin_invoice_action(
 
 
 @router.get("/finance", response_class=HTMLResponse, response_model=None)
-async def finance(request: Request, me: PageUser, session: SessionDep) -> Response:
-    if (away := guard(request, me, FINANCE)) is not None:
-        return away
-    assert me is not None
+async def finance(request: Request, me: FinancePage, session: SessionDep) -> Response:
     return await _finance_page(request, me, session)
 
 
 @router.post("/finance/batch", response_model=None)
 async def finance_batch(
-    request: Request, me: PageUser, session: SessionDep, client: TemporalDep
+    request: Request, me: FinancePage, session: SessionDep, client: TemporalDep
 ) -> Response:
-    if (away := guard(request, me, FINANCE)) is not None:
-        return away
-    assert me is not None
     upload = (await request.form()).get("file")
     if not isinstance(upload, UploadFile):
         return redirect("/finance", err="请选择银行回单 CSV 文件")
@@ -1111,11 +1048,8 @@ async def _finance_page(
 
 @router.post("/finance/refunds/{refund_id}/payout", response_model=None)
 async def payout(
-    request: Request, refund_id: str, me: PageUser, session: SessionDep, client: TemporalDep
+    request: Request, refund_id: str, me: FinancePage, session: SessionDep, client: TemporalDep
 ) -> Response:
-    if (away := guard(request, me, FINANCE)) is not None:
-        return away
-    assert me is not None
     form = await form_of(request)
     try:
         command = Payout(
@@ -1131,10 +1065,7 @@ async def payout(
 
 
 @router.get("/finance/ledger", response_class=HTMLResponse, response_model=None)
-async def ledger(request: Request, me: PageUser, session: SessionDep) -> Response:
-    if (away := guard(request, me, FINANCE)) is not None:
-        return away
-    assert me is not None
+async def ledger(request: Request, me: FinancePage, session: SessionDep) -> Response:
     from api.views import payout_out
 
     number = (
@@ -1197,6 +1128,10 @@ async def dev_mail(request: Request, me: PageUser, settings: SettingsDep) -> Res
 
 def install(app: Any) -> None:
     from fastapi.staticfiles import StaticFiles
+
+    @app.exception_handler(PageRedirect)
+    async def _redirect(_: Request, exc: PageRedirect) -> RedirectResponse:
+        return exc.response
 
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     app.include_router(router)
