@@ -33,7 +33,7 @@ test: install browser
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy domain workflows activities db api devstack settings.py worker.py
+	$(BIN)/mypy domain workflows activities db api devstack settings.py worker.py tests
 
 format: install
 	$(BIN)/ruff format .

@@ -87,7 +87,9 @@ class Settings(BaseSettings):
     def _production_is_strict(self) -> Settings:
         if self.environment == "production":
             if self.service_term != "P1Y":
-                raise ValueError("SERVICE_TERM other than P1Y is refused when ENVIRONMENT=production")
+                raise ValueError(
+                    "SERVICE_TERM other than P1Y is refused when ENVIRONMENT=production"
+                )
             if self.jwt_secret.startswith("dev-only"):
                 raise ValueError("JWT_SECRET must be set when ENVIRONMENT=production")
         return self

@@ -64,7 +64,11 @@ async def main() -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    log.info("worker polling task queue %s on %s", settings.temporal_task_queue, settings.effective_temporal_address)
+    log.info(
+        "worker polling task queue %s on %s",
+        settings.temporal_task_queue,
+        settings.effective_temporal_address,
+    )
     async with worker:
         await stop.wait()
     await engine.dispose()

@@ -39,7 +39,9 @@ class JsonFormatter(logging.Formatter):
             context = getattr(record, attribute, None)
             if context:
                 entry[attribute.removeprefix("temporal_")] = {
-                    k: v for k, v in context.items() if k in ("activity_type", "workflow_type", "attempt", "run_id")
+                    k: v
+                    for k, v in context.items()
+                    if k in ("activity_type", "workflow_type", "attempt", "run_id")
                 }
         if record.exc_info:
             entry["error"] = self.formatException(record.exc_info)

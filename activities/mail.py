@@ -34,7 +34,9 @@ SUBJECTS: dict[Template, str] = {
     Template.INVOICE_RETURNED: "【百胜云市场】开票申请 {invoice_app_no} 被打回",
     Template.INVOICE_SHIPPED: "【百胜云市场】发票已寄送（{courier} {tracking_no}）",
     Template.AUTO_INVOICE: "【百胜云市场】订单 {order_no} 已逾期自动生成开票",
-    Template.DEADLINE_REMINDER: "【百胜云市场】订单 {order_no} 距一年期限还有 {days} 天，请尽快完成",
+    Template.DEADLINE_REMINDER: (
+        "【百胜云市场】订单 {order_no} 距一年期限还有 {days} 天，请尽快完成"
+    ),
     Template.EXPIRY_REMINDER: "【百胜云市场】店铺 {shop_name} 的服务将于 {service_end_date} 到期",
 }
 
@@ -103,11 +105,15 @@ class MailActivities:
             try:
                 await self._deliver(message)
             except (aiosmtplib.SMTPException, OSError) as err:
-                activity.logger.warning("SMTP delivery of %s failed, will retry: %s", request.key, err)
+                activity.logger.warning(
+                    "SMTP delivery of %s failed, will retry: %s", request.key, err
+                )
                 row.last_error = f"{type(err).__name__}: {err}"[:2000]
                 await session.commit()
                 raise
-            activity.logger.info("sent %s to %d recipient(s)", request.notice.template.value, len(request.notice.to))
+            activity.logger.info(
+                "sent %s to %d recipient(s)", request.notice.template.value, len(request.notice.to)
+            )
             row.status = "sent"
             row.sent_at = datetime.now(UTC)
             row.last_error = None

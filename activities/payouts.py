@@ -26,7 +26,8 @@ class PayoutActivities:
                 .on_conflict_do_nothing(index_elements=["refund_id"])
             )
             await session.commit()
-            written = bool(result.rowcount)
+            # An INSERT … ON CONFLICT DO NOTHING reports 0 rows when the row was there.
+            written = bool(getattr(result, "rowcount", 0))
         if written:
             activity.logger.info("payout of refund %s recorded in the ledger", entry.refund_id)
         return written

@@ -49,7 +49,9 @@ class PersistenceActivities:
         self._sessions = session_maker
 
     @activity.defn(name=contracts.ALLOCATE_NUMBERS)
-    async def allocate_numbers(self, request: contracts.AllocateNumbers) -> contracts.AllocatedNumbers:
+    async def allocate_numbers(
+        self, request: contracts.AllocateNumbers
+    ) -> contracts.AllocatedNumbers:
         """Next 交易流水号 of the day and the next 开票编号s; a retry gets the same numbers."""
         for _attempt in range(5):
             async with self._sessions() as session:
@@ -58,7 +60,9 @@ class PersistenceActivities:
                     return contracts.AllocatedNumbers.model_validate(existing.numbers[0])
                 period = ids.serial_period(request.placed_at)
                 serial = await self._advance(session, TRANSACTION_COUNTER, period, 1)
-                last_invoice = await self._advance(session, INVOICE_APP_COUNTER, "", request.invoice_count)
+                last_invoice = await self._advance(
+                    session, INVOICE_APP_COUNTER, "", request.invoice_count
+                )
                 first_invoice = last_invoice - request.invoice_count + 1
                 numbers = contracts.AllocatedNumbers(
                     serial_no=ids.serial_no(period, serial),
@@ -101,7 +105,9 @@ class PersistenceActivities:
         same service-market order number and a reused placement key."""
         async with self._sessions() as session:
             if await session.get(models.Order, state.order_no) is not None:
-                return contracts.SaveResult(order_no=state.order_no, version=state.version, written=False)
+                return contracts.SaveResult(
+                    order_no=state.order_no, version=state.version, written=False
+                )
             await self._refuse_duplicates(session, state)
             session.add(models.Order(**_order_columns(state)))
             session.add(
@@ -139,7 +145,7 @@ class PersistenceActivities:
         )
         if live is not None:
             raise ApplicationError(
-                f"service-market order {state.service_market_order_no} already backs live order {live}",
+                f"service-market order {state.service_market_order_no} already backs a live order",
                 type=contracts.SERVICE_MARKET_ORDER_TAKEN,
                 non_retryable=True,
             )
@@ -166,7 +172,9 @@ class PersistenceActivities:
             if row is None:
                 raise ApplicationError(f"order {state.order_no} was never recorded")
             if row.version >= state.version:
-                return contracts.SaveResult(order_no=state.order_no, version=row.version, written=False)
+                return contracts.SaveResult(
+                    order_no=state.order_no, version=row.version, written=False
+                )
             for column, value in _order_columns(state).items():
                 setattr(row, column, value)
             await self._write_children(session, state)

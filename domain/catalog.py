@@ -77,9 +77,7 @@ class Product(BaseModel):
         if mode is SettlementMode.INVOICE_ONLY and value != 0:
             raise ValueError("an invoice_only product refunds nothing (refund share 0)")
         if mode is SettlementMode.REFUND_ONLY and value != BASIS_POINTS:
-            raise ValueError(
-                "a refund_only product refunds everything (refund share 1)"
-            )
+            raise ValueError("a refund_only product refunds everything (refund share 1)")
         if mode is SettlementMode.INVOICE_AND_REFUND and not 0 < value < BASIS_POINTS:
             raise ValueError(
                 "an invoice_and_refund product refunds a share strictly between 0 and 1"
@@ -91,7 +89,7 @@ class Product(BaseModel):
         return min(module.price_fen for module in self.modules)
 
     def pick_modules(self, codes: list[str]) -> list[Module]:
-        """The chosen modules in catalog order; raises ValueError naming unknown or repeated codes."""
+        """The chosen modules in catalog order; ValueError names unknown or repeated codes."""
         if len(set(codes)) != len(codes):
             raise ValueError("a module was chosen twice")
         known = {module.code for module in self.modules}

@@ -20,18 +20,10 @@ def _check(rule):  # type: ignore[no-untyped-def]
     return AfterValidator(validate)
 
 
-Text = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)
-]
-LongText = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)
-]
-Mobile = Annotated[
-    str, StringConstraints(strip_whitespace=True), _check(validation.mobile_error)
-]
-Email = Annotated[
-    str, StringConstraints(strip_whitespace=True), _check(validation.email_error)
-]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
+Mobile = Annotated[str, StringConstraints(strip_whitespace=True), _check(validation.mobile_error)]
+Email = Annotated[str, StringConstraints(strip_whitespace=True), _check(validation.email_error)]
 TaxpayerId = Annotated[
     str,
     StringConstraints(strip_whitespace=True, to_upper=True),
@@ -91,10 +83,7 @@ class SupplementaryPatch(StrictInput):
     invoice_profile_id: int | None = None
     contract_name: Text | None = None
     service_market_order_no: (
-        Annotated[
-            str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)
-        ]
-        | None
+        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)] | None
     ) = None
     shop_name: Text | None = None
     seller_nick: Text | None = None

@@ -75,7 +75,7 @@ class RefusalCode(StrEnum):
     INVALID_INPUT = "invalid_input"  # 422: the values given do not fit
 
 
-class TransitionRefused(Exception):
+class TransitionRefused(Exception):  # noqa: N818 - a refusal is an answer, not an error
     def __init__(self, code: RefusalCode, message: str) -> None:
         super().__init__(message)
         self.code = code
@@ -86,25 +86,29 @@ def _needs(state: OrderState, action: Action, *statuses: OrderStatus) -> str | N
     if state.status in statuses:
         return None
     wanted = "或".join(s.label for s in statuses)
-    return (
-        f"order {state.order_no} is {state.status.label}; {action.label} needs {wanted}"
-    )
+    return f"order {state.order_no} is {state.status.label}; {action.label} needs {wanted}"
 
 
-def _refund_needs(
-    state: OrderState, action: Action, status: RefundStatus
-) -> str | None:
+def _refund_needs(state: OrderState, action: Action, status: RefundStatus) -> str | None:
     refund = state.refund
     if refund is None:
-        return f"order {state.order_no} has no refund application; {action.label} needs {status.label}"
+        return (
+            f"order {state.order_no} has no refund application; {action.label} needs {status.label}"
+        )
     if refund.status is not status:
-        return f"refund {refund.refund_id} is {refund.status.label}; {action.label} needs {status.label}"
+        return (
+            f"refund {refund.refund_id} is {refund.status.label}; "
+            f"{action.label} needs {status.label}"
+        )
     return None
 
 
 def _decision_refusal(state: OrderState, action: Action) -> str | None:
     if state.mode is SettlementMode.INVOICE_ONLY:
-        return f"order {state.order_no} is an invoice-only product (只开票); there is no refund decision"
+        return (
+            f"order {state.order_no} is an invoice-only product (只开票); "
+            "there is no refund decision"
+        )
     if state.refund_decision is not None:
         return (
             f"the refund decision of order {state.order_no} was already made "
@@ -117,9 +121,14 @@ def _decision_refusal(state: OrderState, action: Action) -> str | None:
 
 def _apply_refund_refusal(state: OrderState, action: Action) -> str | None:
     if state.refund_decision is not RefundDecision.REFUND:
-        return f"order {state.order_no} has no 退款 decision; {action.label} needs the decision 退款"
+        return (
+            f"order {state.order_no} has no 退款 decision; {action.label} needs the decision 退款"
+        )
     if state.refund is not None:
-        return f"order {state.order_no} already has refund {state.refund.refund_id} ({state.refund.status.label})"
+        refund = state.refund
+        return (
+            f"order {state.order_no} already has refund {refund.refund_id} ({refund.status.label})"
+        )
     if state.deadline_passed:
         return f"the one-year refund deadline of order {state.order_no} has passed"
     return None
@@ -150,9 +159,7 @@ ORDER_GUARDS: dict[Action, Callable[[OrderState, Action], str | None]] = {
     ),
     Action.DECIDE_REFUND: _decision_refusal,
     Action.APPLY_REFUND: _apply_refund_refusal,
-    Action.EDIT_REFUND: lambda s, a: _refund_needs(
-        s, a, RefundStatus.CHANGES_REQUESTED
-    ),
+    Action.EDIT_REFUND: lambda s, a: _refund_needs(s, a, RefundStatus.CHANGES_REQUESTED),
     Action.APPROVE: lambda s, a: _needs(s, a, OrderStatus.SUBMITTED),
     Action.RETURN: lambda s, a: _needs(s, a, OrderStatus.SUBMITTED),
     Action.VOID: lambda s, a: _needs(
@@ -177,7 +184,10 @@ def _invoice_refusal(invoice: InvoiceApplication, action: Action) -> str | None:
     needed = INVOICE_NEEDS[action]
     if invoice.status is needed:
         return None
-    message = f"invoice application {invoice.invoice_app_no} is {invoice.status.label}; {action.label} needs {needed.label}"
+    message = (
+        f"invoice application {invoice.invoice_app_no} is {invoice.status.label}; "
+        f"{action.label} needs {needed.label}"
+    )
     if action is Action.EDIT_INVOICE and invoice.status in (
         InvoiceStatus.ISSUED,
         InvoiceStatus.SHIPPED,
@@ -190,23 +200,22 @@ def refusal(
     state: OrderState, action: Action, actor: Actor, invoice_app_no: str | None = None
 ) -> TransitionRefused | None:
     """Why ``actor`` may not do ``action`` now, or None when they may."""
+    reason: str | None
     if actor.role not in ACTION_ROLES[action]:
         return TransitionRefused(
             RefusalCode.FORBIDDEN, f"the {actor.role} role may not {action.label}"
         )
     if actor.role is Role.BUYER and actor.username != state.buyer:
-        return TransitionRefused(
-            RefusalCode.NOT_FOUND, f"order {state.order_no} not found"
-        )
+        return TransitionRefused(RefusalCode.NOT_FOUND, f"order {state.order_no} not found")
     if action in INVOICE_ACTIONS:
         if invoice_app_no is None:
             candidates = [_invoice_refusal(i, action) for i in state.invoices]
             if any(reason is None for reason in candidates):
                 return None
-            reason = next(iter(candidates), None) or (
+            first = next(iter(candidates), None) or (
                 f"order {state.order_no} has no invoice application; {action.label} needs one"
             )
-            return TransitionRefused(RefusalCode.INVALID_TRANSITION, reason)
+            return TransitionRefused(RefusalCode.INVALID_TRANSITION, first)
         invoice = state.invoice(invoice_app_no)
         if invoice is None:
             return TransitionRefused(
@@ -215,11 +224,7 @@ def refusal(
         reason = _invoice_refusal(invoice, action)
     else:
         reason = ORDER_GUARDS[action](state, action)
-    return (
-        None
-        if reason is None
-        else TransitionRefused(RefusalCode.INVALID_TRANSITION, reason)
-    )
+    return None if reason is None else TransitionRefused(RefusalCode.INVALID_TRANSITION, reason)
 
 
 def allowed_actions(state: OrderState, actor: Actor) -> list[str]:
@@ -228,15 +233,19 @@ def allowed_actions(state: OrderState, actor: Actor) -> list[str]:
 
 
 def _input_refusal(state: OrderState, command: Command) -> str | None:
-    if isinstance(command, Approve) and command.platform_amount_fen is not None:
-        if not 0 < command.platform_amount_fen <= state.subtotal_fen:
-            return f"platform_amount_fen must be between 1 and the subtotal {state.subtotal_fen} fen"
-    if isinstance(command, Payout) and state.refund is not None:
-        if command.amount_fen != state.refund.amount_fen:
-            return (
-                f"amount_fen {command.amount_fen} does not equal the agreed refund amount "
-                f"{state.refund.amount_fen} fen ({format_fen(state.refund.amount_fen)})"
-            )
+    amount = command.platform_amount_fen if isinstance(command, Approve) else None
+    if amount is not None and not 0 < amount <= state.subtotal_fen:
+        return f"platform_amount_fen must be between 1 and the subtotal {state.subtotal_fen} fen"
+    refund = state.refund
+    if (
+        isinstance(command, Payout)
+        and refund is not None
+        and command.amount_fen != refund.amount_fen
+    ):
+        return (
+            f"amount_fen {command.amount_fen} does not equal the agreed refund amount "
+            f"{refund.amount_fen} fen ({format_fen(refund.amount_fen)})"
+        )
     if isinstance(command, ApplyRefund):
         has_proof = command.proof is not None or (
             isinstance(command, EditRefund)
@@ -262,9 +271,7 @@ def check(state: OrderState, command: Command) -> None:
 # --- what happens -----------------------------------------------------------------
 
 
-def _record(
-    state: OrderState, at: datetime, actor: Actor, action: str, detail: str = ""
-) -> None:
+def _record(state: OrderState, at: datetime, actor: Actor, action: str, detail: str = "") -> None:
     state.events.append(
         Event(
             at=at,
@@ -315,9 +322,7 @@ def _invoice_refundable_share(
         slot.status = InvoiceStatus.APPLIED
         slot.automatic = automatic
         return slot
-    return _new_invoice(
-        state, state.refundable_fen, InvoiceStatus.APPLIED, at, automatic
-    )
+    return _new_invoice(state, state.refundable_fen, InvoiceStatus.APPLIED, at, automatic)
 
 
 def _log_refund(refund: Refund, at: datetime, actor: Actor, action: str) -> None:
@@ -360,13 +365,9 @@ def _confirm_receipt(
     if state.mode is SettlementMode.INVOICE_ONLY:
         _new_invoice(state, state.base_fen, InvoiceStatus.APPLIED, at, automatic)
     else:
-        _new_invoice(
-            state, state.invoice_share_fen, InvoiceStatus.APPLIED, at, automatic
-        )
+        _new_invoice(state, state.invoice_share_fen, InvoiceStatus.APPLIED, at, automatic)
         _new_invoice(state, state.refundable_fen, InvoiceStatus.PENDING, at, automatic)
-    detail = (
-        "逾期自动确认收货并生成开票申请" if automatic else "确认收货, 自动生成开票申请"
-    )
+    detail = "逾期自动确认收货并生成开票申请" if automatic else "确认收货, 自动生成开票申请"
     _record(state, at, cmd.actor, Action.CONFIRM_RECEIPT, detail)
     return []
 
@@ -455,18 +456,14 @@ def _return_order(state: OrderState, cmd: ReturnOrder, at: datetime) -> list[Not
     ]
 
 
-def _void_order(
-    state: OrderState, cmd: Command, at: datetime, reason: str
-) -> list[Notice]:
+def _void_order(state: OrderState, cmd: Command, at: datetime, reason: str) -> list[Notice]:
     state.status = OrderStatus.VOIDED
     state.void_reason = reason
     _record(state, at, cmd.actor, Action.VOID, reason)
     return [buyer_notice(state, Template.ORDER_VOIDED, "voided", reason=reason)]
 
 
-def _record_settlement(
-    state: OrderState, cmd: RecordSettlement, at: datetime
-) -> list[Notice]:
+def _record_settlement(state: OrderState, cmd: RecordSettlement, at: datetime) -> list[Notice]:
     state.settled = True
     state.settled_at = at
     _record(state, at, cmd.actor, cmd.action, cmd.note or "平台已与百胜结算")
@@ -483,9 +480,7 @@ def _agree_refund(state: OrderState, cmd: AgreeRefund, at: datetime) -> list[Not
     refund = _refund(state)
     refund.status = RefundStatus.AGREED
     refund.agreed_at = at
-    _log_refund(
-        refund, at, cmd.actor, "同意退款" + (f" {cmd.note}" if cmd.note else "")
-    )
+    _log_refund(refund, at, cmd.actor, "同意退款" + (f" {cmd.note}" if cmd.note else ""))
     _record(state, at, cmd.actor, cmd.action, format_fen(refund.amount_fen))
     return [
         buyer_notice(
@@ -587,9 +582,7 @@ def _ship_invoice(state: OrderState, cmd: ShipInvoice, at: datetime) -> list[Not
     ]
 
 
-def _return_invoice(
-    state: OrderState, cmd: ReturnInvoice, at: datetime
-) -> list[Notice]:
+def _return_invoice(state: OrderState, cmd: ReturnInvoice, at: datetime) -> list[Notice]:
     invoice = _invoice(state, cmd)
     invoice.status = InvoiceStatus.RETURNED
     invoice.return_reason = cmd.reason
@@ -671,9 +664,7 @@ def apply_deadline(state: OrderState, at: datetime) -> list[Notice]:
         return []
     state.deadline_passed = True
     if state.status in (OrderStatus.SUBMITTED, OrderStatus.RETURNED):
-        notices = _void_order(
-            state, Command(actor=SYSTEM_ACTOR), at, OVERDUE_VOID_REASON
-        )
+        notices = _void_order(state, Command(actor=SYSTEM_ACTOR), at, OVERDUE_VOID_REASON)
         state.version += 1
         return notices
     if state.status is OrderStatus.VOIDED:
@@ -681,10 +672,7 @@ def apply_deadline(state: OrderState, at: datetime) -> list[Notice]:
         return []
 
     before = {i.invoice_app_no: i.status for i in state.invoices}
-    if (
-        state.status is OrderStatus.APPROVED
-        and state.mode is not SettlementMode.REFUND_ONLY
-    ):
+    if state.status is OrderStatus.APPROVED and state.mode is not SettlementMode.REFUND_ONLY:
         _confirm_receipt(state, ConfirmReceipt(actor=SYSTEM_ACTOR), at, automatic=True)
     if state.mode is not SettlementMode.INVOICE_ONLY and state.refund_decision is None:
         _decide_refund(
@@ -706,9 +694,7 @@ def apply_deadline(state: OrderState, at: datetime) -> list[Notice]:
     if not auto:
         return []
     amounts = "、".join(f"{i.invoice_app_no} {format_fen(i.amount_fen)}" for i in auto)
-    return [
-        buyer_notice(state, Template.AUTO_INVOICE, "auto-invoice", invoices=amounts)
-    ]
+    return [buyer_notice(state, Template.AUTO_INVOICE, "auto-invoice", invoices=amounts)]
 
 
 def _expire_unfinished_refund(state: OrderState, at: datetime) -> None:
@@ -765,9 +751,7 @@ def is_finished(state: OrderState, now: datetime) -> bool:
     if not state.deadline_passed or now < state.service_end_at:
         return False
     invoices_done = all(i.status in FINISHED_INVOICE_STATUSES for i in state.invoices)
-    refund_done = (
-        state.refund is None or state.refund.status in FINISHED_REFUND_STATUSES
-    )
+    refund_done = state.refund is None or state.refund.status in FINISHED_REFUND_STATUSES
     return invoices_done and refund_done
 
 

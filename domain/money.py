@@ -15,9 +15,7 @@ def format_fen(amount_fen: int) -> str:
 def share_of(base_fen: int, share_bp: int) -> int:
     """``base × share`` rounded half-up to the fen (share in basis points, 5000 = 0.5)."""
     if base_fen < 0 or not 0 <= share_bp <= BASIS_POINTS:
-        raise ValueError(
-            "share_of needs a non-negative base and a share between 0 and 1"
-        )
+        raise ValueError("share_of needs a non-negative base and a share between 0 and 1")
     return (base_fen * share_bp + BASIS_POINTS // 2) // BASIS_POINTS
 
 
@@ -36,7 +34,5 @@ def share_bp_from_fraction(fraction: float | str) -> int:
     except InvalidOperation as exc:
         raise ValueError(f"refund share {fraction!r} is not a number") from exc
     if value != value.to_integral_value() or not 0 <= value <= BASIS_POINTS:
-        raise ValueError(
-            f"refund share {fraction!r} must be between 0 and 1 in steps of 0.0001"
-        )
+        raise ValueError(f"refund share {fraction!r} must be between 0 and 1 in steps of 0.0001")
     return int(value)

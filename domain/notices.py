@@ -50,9 +50,7 @@ def _to_buyer(state: OrderState) -> list[str]:
     return [state.buyer_email] if state.buyer_email else [state.reminder_email]
 
 
-def buyer_notice(
-    state: OrderState, template: Template, occasion: str, **extra: str
-) -> Notice:
+def buyer_notice(state: OrderState, template: Template, occasion: str, **extra: str) -> Notice:
     return Notice(
         template=template,
         to=_to_buyer(state),
@@ -74,17 +72,13 @@ def invoice_context(invoice: InvoiceApplication) -> dict[str, str]:
 
 def expiry_reminder(state: OrderState, days: int) -> Notice:
     recipients = [state.reminder_email]
-    if (
-        state.reminder_backup_email
-        and state.reminder_backup_email != state.reminder_email
-    ):
+    if state.reminder_backup_email and state.reminder_backup_email != state.reminder_email:
         recipients.append(state.reminder_backup_email)
     return Notice(
         template=Template.EXPIRY_REMINDER,
         to=recipients,
         occasion=f"expiry-{days}d",
-        context=_order_context(state)
-        | {"days": str(days), "reminder_name": state.reminder_name},
+        context=_order_context(state) | {"days": str(days), "reminder_name": state.reminder_name},
     )
 
 

@@ -173,11 +173,9 @@ class OrderState(BaseModel):
 
     @property
     def base_fen(self) -> int:
-        """What invoices and the refund share out: the platform amount if recorded, else the subtotal."""
+        """What invoices and refund share out: the platform amount if recorded, else subtotal."""
         return (
-            self.platform_amount_fen
-            if self.platform_amount_fen is not None
-            else self.subtotal_fen
+            self.platform_amount_fen if self.platform_amount_fen is not None else self.subtotal_fen
         )
 
     @property
@@ -193,9 +191,7 @@ class OrderState(BaseModel):
         return self.product.settlement_mode
 
     def invoice(self, invoice_app_no: str) -> InvoiceApplication | None:
-        return next(
-            (i for i in self.invoices if i.invoice_app_no == invoice_app_no), None
-        )
+        return next((i for i in self.invoices if i.invoice_app_no == invoice_app_no), None)
 
     @property
     def invoice_status_summary(self) -> InvoiceStatus | None:

@@ -5,9 +5,7 @@ from __future__ import annotations
 import re
 
 MOBILE = re.compile(r"^1[3-9]\d{9}$")
-EMAIL = re.compile(
-    r"^[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}$"
-)
+EMAIL = re.compile(r"^[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}$")
 BANK_CARD = re.compile(r"^\d{12,19}$")
 TAXPAYER_ID = re.compile(r"^[0-9A-Z]+$")
 
@@ -17,9 +15,7 @@ USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 
 
 def uscc_check_char(first17: str) -> str:
-    total = sum(
-        USCC_ALPHABET.index(c) * w for c, w in zip(first17, USCC_WEIGHTS, strict=True)
-    )
+    total = sum(USCC_ALPHABET.index(c) * w for c, w in zip(first17, USCC_WEIGHTS, strict=True))
     return USCC_ALPHABET[(31 - total % 31) % 31]
 
 

@@ -16,14 +16,14 @@ from datetime import datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from temporalio.client import Client, WorkflowHandle
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
+from temporalio.client import Client, WorkflowHandle
 from temporalio.common import SearchAttributeIndexedValueType
 from temporalio.testing import WorkflowEnvironment
 
@@ -37,6 +37,7 @@ from worker import build_worker
 from workflows.client import data_converter
 from workflows.search_attributes import ALL_KEYS
 from workflows.shop_order import UPDATE_FOR_COMMAND, ShopOrderWorkflow, StartOrder
+
 
 def free_port() -> int:
     with socket.socket() as probe:
@@ -56,18 +57,30 @@ FINANCE = Actor(username="finance", role=Role.FINANCE, company="百胜软件")
 
 PRODUCTS = {
     SettlementMode.INVOICE_AND_REFUND: ProductSnapshot(
-        code="JD0001", name="E3-京东开放平台对接服务", line="E3", platform=Platform.JD,
-        settlement_mode=SettlementMode.INVOICE_AND_REFUND, refund_share_bp=5000,
+        code="JD0001",
+        name="E3-京东开放平台对接服务",
+        line="E3",
+        platform=Platform.JD,
+        settlement_mode=SettlementMode.INVOICE_AND_REFUND,
+        refund_share_bp=5000,
         agreement="《店铺订购协议-E3》",
     ),
     SettlementMode.INVOICE_ONLY: ProductSnapshot(
-        code="JSFW0001", name="E3-淘宝开放平台对接服务", line="E3", platform=Platform.TAOBAO,
-        settlement_mode=SettlementMode.INVOICE_ONLY, refund_share_bp=0,
+        code="JSFW0001",
+        name="E3-淘宝开放平台对接服务",
+        line="E3",
+        platform=Platform.TAOBAO,
+        settlement_mode=SettlementMode.INVOICE_ONLY,
+        refund_share_bp=0,
         agreement="《店铺订购协议-E3》",
     ),
     SettlementMode.REFUND_ONLY: ProductSnapshot(
-        code="DY0001", name="E3-抖店开放平台对接服务", line="E3", platform=Platform.DOUYIN,
-        settlement_mode=SettlementMode.REFUND_ONLY, refund_share_bp=10000,
+        code="DY0001",
+        name="E3-抖店开放平台对接服务",
+        line="E3",
+        platform=Platform.DOUYIN,
+        settlement_mode=SettlementMode.REFUND_ONLY,
+        refund_share_bp=10000,
         agreement="《店铺订购协议-E3》",
     ),
 }
@@ -122,9 +135,13 @@ class Lifecycle:
             modules=[Module(code="ERP", name="百胜电商ERP", price_fen=price_fen)],
             standard_fen=price_fen,
             invoice_profile=InvoiceProfileSnapshot(
-                profile_id=1, invoice_type=InvoiceType.VAT_SPECIAL, title="快乐贸易有限公司",
-                taxpayer_id="91350100M000100Y43", recipient_name="张三",
-                recipient_mobile="19390000000", recipient_address="上海市浦东新区峨山路91弄120号",
+                profile_id=1,
+                invoice_type=InvoiceType.VAT_SPECIAL,
+                title="快乐贸易有限公司",
+                taxpayer_id="91350100M000100Y43",
+                recipient_name="张三",
+                recipient_mobile="19390000000",
+                recipient_address="上海市浦东新区峨山路91弄120号",
             ),
             contract_name="快乐贸易有限公司",
             service_market_order_no=f"SM{uuid.uuid4().hex[:12]}",
@@ -149,14 +166,17 @@ class Lifecycle:
         recorded = await handle.execute_update(ShopOrderWorkflow.recorded)
         return handle, recorded
 
-    async def act(self, handle: WorkflowHandle[Any, Any], command: Command, update_id: str | None = None) -> OrderState:
-        update = UPDATE_FOR_COMMAND[type(command)]
-        result: OrderState = await handle.execute_update(update, command, id=update_id)  # type: ignore[arg-type]
+    async def act(
+        self, handle: WorkflowHandle[Any, Any], command: Command, update_id: str | None = None
+    ) -> OrderState:
+        # The map holds differently typed update methods; each takes its own command type.
+        update = cast(Any, UPDATE_FOR_COMMAND[type(command)])
+        result: OrderState = await handle.execute_update(update, command, id=update_id)
         return result
 
-    async def mail_settled(self, count: int, order_no: str, timeout: float = 10.0) -> list[str]:
+    async def mail_settled(self, count: int, order_no: str, within: float = 10.0) -> list[str]:
         """Wait until ``count`` e-mails about the order arrived; returns their subjects."""
-        deadline = asyncio.get_running_loop().time() + timeout
+        deadline = asyncio.get_running_loop().time() + within
         while len(self.smtp.for_order(order_no)) < count:
             if asyncio.get_running_loop().time() > deadline:
                 break
@@ -210,7 +230,10 @@ async def lifecycle(
     tmp_path: Path,
 ) -> AsyncIterator[Lifecycle]:
     settings = Settings(
-        smtp_host="127.0.0.1", smtp_port=smtp_sink.port, data_dir=tmp_path, payload_keys=TEST_PAYLOAD_KEYS
+        smtp_host="127.0.0.1",
+        smtp_port=smtp_sink.port,
+        data_dir=tmp_path,
+        payload_keys=TEST_PAYLOAD_KEYS,
     )
     task_queue = f"lifecycle-{uuid.uuid4().hex[:8]}"
     worker = build_worker(time_skipping_env.client, settings, session_maker, task_queue)

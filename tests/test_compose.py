@@ -20,7 +20,16 @@ def env_of(service: str) -> dict[str, str]:
 
 
 def test_compose_has_the_whole_topology() -> None:
-    assert set(SERVICES) >= {"postgresql", "temporal", "temporal-setup", "temporal-ui", "mailpit", "migrate", "api", "worker"}
+    assert set(SERVICES) >= {
+        "postgresql",
+        "temporal",
+        "temporal-setup",
+        "temporal-ui",
+        "mailpit",
+        "migrate",
+        "api",
+        "worker",
+    }
 
 
 def test_worker_can_be_scaled() -> None:
@@ -33,8 +42,13 @@ def test_worker_can_be_scaled() -> None:
 def test_app_services_get_required_secrets_and_point_at_the_stack(service: str) -> None:
     env = env_of(service)
     for secret in ("JWT_SECRET", "PAYLOAD_KEYS"):
-        assert re.fullmatch(r"\$\{" + secret + r":\?[^}]*\}", env[secret]), f"{service} {secret} must be required"
-    assert env["DATABASE_URL"].startswith("postgresql+asyncpg://") and "@postgresql:5432/" in env["DATABASE_URL"]
+        assert re.fullmatch(r"\$\{" + secret + r":\?[^}]*\}", env[secret]), (
+            f"{service} {secret} must be required"
+        )
+    assert (
+        env["DATABASE_URL"].startswith("postgresql+asyncpg://")
+        and "@postgresql:5432/" in env["DATABASE_URL"]
+    )
     assert "${POSTGRES_PASSWORD:?" in env["DATABASE_URL"]
     assert env["TEMPORAL_ADDRESS"] == "temporal:7233"
     assert env["SMTP_HOST"] == "mailpit"

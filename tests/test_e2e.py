@@ -16,7 +16,9 @@ pytestmark = pytest.mark.e2e
 async def test_placed_order_is_in_the_list_and_in_temporal(e2e: Api) -> None:
     buyer = await e2e.login("leiliang")
     order = await e2e.place(buyer)
-    listed = (await e2e.http.get("/api/orders", params={"order_no": order["order_no"]}, headers=buyer)).json()
+    listed = (
+        await e2e.http.get("/api/orders", params={"order_no": order["order_no"]}, headers=buyer)
+    ).json()
     assert [o["order_no"] for o in listed["items"]] == [order["order_no"]]
     assert listed["tab_counts"]["in_progress"] >= 1
     runs = [
@@ -31,10 +33,14 @@ async def test_placed_order_is_in_the_list_and_in_temporal(e2e: Api) -> None:
         await asyncio.sleep(0.2)
         runs = [
             run.id
-            async for run in e2e.temporal.list_workflows(f"ServiceMarketOrderNo='{order['service_market_order_no']}'")
+            async for run in e2e.temporal.list_workflows(
+                f"ServiceMarketOrderNo='{order['service_market_order_no']}'"
+            )
         ]
     assert runs == [order["order_no"]]
-    state = await e2e.temporal.get_workflow_handle_for(ShopOrderWorkflow.run, order["order_no"]).query(ShopOrderWorkflow.state)
+    state = await e2e.temporal.get_workflow_handle_for(
+        ShopOrderWorkflow.run, order["order_no"]
+    ).query(ShopOrderWorkflow.state)
     assert state.serial_no == order["transaction"]["serial_no"]
 
 

@@ -38,7 +38,6 @@ from domain.statuses import (
 from tests.lifecycle_harness import BUYER, FINANCE, REVIEWER, Lifecycle, keep_history
 from workflows.shop_order import ShopOrderWorkflow
 
-
 ACCOUNT = RefundAccountInput(
     refund_type=RefundType.INDIVIDUAL,
     account_name="快乐贸易有限公司",
@@ -47,7 +46,13 @@ ACCOUNT = RefundAccountInput(
     card_no="6222021234567891234",
     region="上海市",
 )
-PROOF = ProofRef(key="ab" * 32 + ".pdf", filename="证明.pdf", content_type="application/pdf", size=1234, sha256="ab" * 32)
+PROOF = ProofRef(
+    key="ab" * 32 + ".pdf",
+    filename="证明.pdf",
+    content_type="application/pdf",
+    size=1234,
+    sha256="ab" * 32,
+)
 
 
 async def refused(lifecycle: Lifecycle, handle, command) -> ApplicationError:  # type: ignore[no-untyped-def]
@@ -86,22 +91,44 @@ async def test_jd_order_walks_the_guides_example_to_the_end(lifecycle: Lifecycle
     assert state.refund is not None and state.refund.amount_fen == 100_000
     state = await lifecycle.act(handle, ReturnRefund(actor=REVIEWER, reason="开户支行填写有误"))
     assert state.refund is not None and state.refund.status is RefundStatus.CHANGES_REQUESTED
-    state = await lifecycle.act(handle, EditRefund(actor=BUYER, account=ACCOUNT.model_copy(update={"branch": "上海浦东支行"})))
+    state = await lifecycle.act(
+        handle,
+        EditRefund(actor=BUYER, account=ACCOUNT.model_copy(update={"branch": "上海浦东支行"})),
+    )
     state = await lifecycle.act(handle, RecordSettlement(actor=REVIEWER))
     state = await lifecycle.act(handle, AgreeRefund(actor=REVIEWER))
-    state = await lifecycle.act(handle, Payout(actor=FINANCE, amount_fen=100_000, bank_reference="ICBC20221020001"))
+    state = await lifecycle.act(
+        handle, Payout(actor=FINANCE, amount_fen=100_000, bank_reference="ICBC20221020001")
+    )
     assert state.refund is not None and state.refund.status is RefundStatus.REFUNDED
     assert [i.status for i in state.invoices] == [InvoiceStatus.APPLIED, InvoiceStatus.CANCELLED]
     first = state.invoices[0].invoice_app_no
-    state = await lifecycle.act(handle, IssueInvoice(actor=REVIEWER, invoice_app_no=first, invoice_number="2398487928347283974234"))
-    state = await lifecycle.act(handle, ShipInvoice(actor=REVIEWER, invoice_app_no=first, courier="中通", tracking_no="123123123"))
+    state = await lifecycle.act(
+        handle,
+        IssueInvoice(actor=REVIEWER, invoice_app_no=first, invoice_number="2398487928347283974234"),
+    )
+    state = await lifecycle.act(
+        handle,
+        ShipInvoice(actor=REVIEWER, invoice_app_no=first, courier="中通", tracking_no="123123123"),
+    )
     assert state.invoices[0].status is InvoiceStatus.SHIPPED
-    assert [e.action for e in state.refund.log] == ["申请退款!", "退款修改 开户支行填写有误", "申请退款!", "同意退款", "已退款"]  # type: ignore[union-attr]
+    assert state.refund is not None
+    assert [e.action for e in state.refund.log] == [
+        "申请退款!",
+        "退款修改 开户支行填写有误",
+        "申请退款!",
+        "同意退款",
+        "已退款",
+    ]  # type: ignore[union-attr]
 
     # The projection holds what the workflow holds; the ledger has the payout once.
     assert (await projected(lifecycle, state.order_no)).version == state.version
     async with lifecycle.sessions() as session:
-        payouts = await session.scalar(select(func.count()).select_from(models.Payout).where(models.Payout.order_no == state.order_no))
+        payouts = await session.scalar(
+            select(func.count())
+            .select_from(models.Payout)
+            .where(models.Payout.order_no == state.order_no)
+        )
     assert payouts == 1
 
     subjects = await lifecycle.mail_settled(5, state.order_no)
@@ -126,9 +153,14 @@ async def test_agree_refund_before_settlement_is_refused(lifecycle: Lifecycle) -
     handle, _ = await lifecycle.place(SettlementMode.REFUND_ONLY)
     await lifecycle.act(handle, Approve(actor=REVIEWER))
     await lifecycle.act(handle, DecideRefund(actor=BUYER, decision=RefundDecision.REFUND))
-    await lifecycle.act(handle, ApplyRefund(actor=BUYER, account=ACCOUNT.model_copy(update={"refund_type": RefundType.ENTERPRISE})))
+    await lifecycle.act(
+        handle,
+        ApplyRefund(
+            actor=BUYER, account=ACCOUNT.model_copy(update={"refund_type": RefundType.ENTERPRISE})
+        ),
+    )
     cause = await refused(lifecycle, handle, AgreeRefund(actor=REVIEWER))
     assert cause.type == "refused:invalid_transition"
     assert "settle" in cause.message
     state = await handle.query(ShopOrderWorkflow.state)
-    assert state.refund.status is RefundStatus.APPLIED
+    assert state.refund is not None and state.refund.status is RefundStatus.APPLIED

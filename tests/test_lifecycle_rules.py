@@ -48,14 +48,18 @@ async def refusal_of(lifecycle: Lifecycle, handle, command: Command) -> Applicat
     return failure.value.cause
 
 
-async def test_confirm_receipt_invoice_only_creates_one_application_for_the_whole_amount(lifecycle: Lifecycle) -> None:
+async def test_confirm_receipt_invoice_only_creates_one_application_for_the_whole_amount(
+    lifecycle: Lifecycle,
+) -> None:
     handle, _ = await lifecycle.place(SettlementMode.INVOICE_ONLY, price_fen=600_000)
     await lifecycle.act(handle, Approve(actor=REVIEWER))
     state = await lifecycle.act(handle, ConfirmReceipt(actor=BUYER))
     assert state.status is OrderStatus.COMPLETED
     assert [(i.amount_fen, i.status) for i in state.invoices] == [(600_000, InvoiceStatus.APPLIED)]
     assert state.invoices[0].invoice_app_no.startswith("KP_")
-    cause = await refusal_of(lifecycle, handle, DecideRefund(actor=BUYER, decision=RefundDecision.REFUND))
+    cause = await refusal_of(
+        lifecycle, handle, DecideRefund(actor=BUYER, decision=RefundDecision.REFUND)
+    )
     assert cause.type == "refused:invalid_transition"
     await keep_history(handle, "invoice_only_confirm_receipt")
 
@@ -65,7 +69,9 @@ async def test_decide_refund_only_has_no_receipt_step(lifecycle: Lifecycle) -> N
     await lifecycle.act(handle, Approve(actor=REVIEWER))
     cause = await refusal_of(lifecycle, handle, ConfirmReceipt(actor=BUYER))
     assert "no receipt step" in cause.message
-    state = await lifecycle.act(handle, DecideRefund(actor=BUYER, decision=RefundDecision.NO_REFUND))
+    state = await lifecycle.act(
+        handle, DecideRefund(actor=BUYER, decision=RefundDecision.NO_REFUND)
+    )
     assert state.status is OrderStatus.COMPLETED
     assert [(i.amount_fen, i.status) for i in state.invoices] == [(200_000, InvoiceStatus.APPLIED)]
     await keep_history(handle, "refund_only_no_refund")
@@ -75,15 +81,21 @@ async def test_decide_refund_is_final(lifecycle: Lifecycle) -> None:
     handle, _ = await lifecycle.place(SettlementMode.INVOICE_AND_REFUND)
     await lifecycle.act(handle, Approve(actor=REVIEWER))
     await lifecycle.act(handle, ConfirmReceipt(actor=BUYER))
-    state = await lifecycle.act(handle, DecideRefund(actor=BUYER, decision=RefundDecision.NO_REFUND))
+    state = await lifecycle.act(
+        handle, DecideRefund(actor=BUYER, decision=RefundDecision.NO_REFUND)
+    )
     assert [i.status for i in state.invoices] == [InvoiceStatus.APPLIED, InvoiceStatus.APPLIED]
-    cause = await refusal_of(lifecycle, handle, DecideRefund(actor=BUYER, decision=RefundDecision.REFUND))
+    cause = await refusal_of(
+        lifecycle, handle, DecideRefund(actor=BUYER, decision=RefundDecision.REFUND)
+    )
     assert cause.type == "refused:invalid_transition"
     assert "cannot be changed" in cause.message
     assert (await handle.query(ShopOrderWorkflow.state)).refund_decision is RefundDecision.NO_REFUND
 
 
-async def test_approve_with_platform_amount_rounds_the_refundable_share_half_up(lifecycle: Lifecycle) -> None:
+async def test_approve_with_platform_amount_rounds_the_refundable_share_half_up(
+    lifecycle: Lifecycle,
+) -> None:
     handle, _ = await lifecycle.place(SettlementMode.INVOICE_AND_REFUND)
     await lifecycle.act(handle, Approve(actor=REVIEWER, platform_amount_fen=150_001))
     state = await lifecycle.act(handle, ConfirmReceipt(actor=BUYER))
@@ -94,9 +106,13 @@ async def test_approve_with_platform_amount_rounds_the_refundable_share_half_up(
     assert state.refund is not None and state.refund.amount_fen == 75_001
 
 
-async def test_approve_platform_amount_above_subtotal_is_invalid_input(lifecycle: Lifecycle) -> None:
+async def test_approve_platform_amount_above_subtotal_is_invalid_input(
+    lifecycle: Lifecycle,
+) -> None:
     handle, _ = await lifecycle.place()
-    cause = await refusal_of(lifecycle, handle, Approve(actor=REVIEWER, platform_amount_fen=200_001))
+    cause = await refusal_of(
+        lifecycle, handle, Approve(actor=REVIEWER, platform_amount_fen=200_001)
+    )
     assert cause.type == "refused:invalid_input"
     assert (await handle.query(ShopOrderWorkflow.state)).status is OrderStatus.SUBMITTED
 
@@ -152,19 +168,35 @@ async def test_same_update_id_is_applied_once(lifecycle: Lifecycle) -> None:
     assert [e.action for e in second.events].count("approve") == 1
 
 
-async def test_edit_invoice_after_issue_is_refused_and_before_is_reapplied(lifecycle: Lifecycle) -> None:
+async def test_edit_invoice_after_issue_is_refused_and_before_is_reapplied(
+    lifecycle: Lifecycle,
+) -> None:
     handle, state = await lifecycle.place(SettlementMode.INVOICE_ONLY)
     await lifecycle.act(handle, Approve(actor=REVIEWER))
     state = await lifecycle.act(handle, ConfirmReceipt(actor=BUYER))
     app_no = state.invoices[0].invoice_app_no
-    await lifecycle.act(handle, ReturnInvoice(actor=REVIEWER, invoice_app_no=app_no, reason="抬头有误"))
-    state = await lifecycle.act(
-        handle, EditInvoice(actor=BUYER, invoice_app_no=app_no, patch=InvoiceProfilePatch(title="快乐贸易(上海)有限公司"))
+    await lifecycle.act(
+        handle, ReturnInvoice(actor=REVIEWER, invoice_app_no=app_no, reason="抬头有误")
     )
-    assert (state.invoices[0].status, state.invoices[0].profile.title) == (InvoiceStatus.APPLIED, "快乐贸易(上海)有限公司")
-    await lifecycle.act(handle, IssueInvoice(actor=REVIEWER, invoice_app_no=app_no, invoice_number="1234567890"))
+    state = await lifecycle.act(
+        handle,
+        EditInvoice(
+            actor=BUYER,
+            invoice_app_no=app_no,
+            patch=InvoiceProfilePatch(title="快乐贸易(上海)有限公司"),
+        ),
+    )
+    assert (state.invoices[0].status, state.invoices[0].profile.title) == (
+        InvoiceStatus.APPLIED,
+        "快乐贸易(上海)有限公司",
+    )
+    await lifecycle.act(
+        handle, IssueInvoice(actor=REVIEWER, invoice_app_no=app_no, invoice_number="1234567890")
+    )
     cause = await refusal_of(
-        lifecycle, handle, EditInvoice(actor=BUYER, invoice_app_no=app_no, patch=InvoiceProfilePatch(title="改"))
+        lifecycle,
+        handle,
+        EditInvoice(actor=BUYER, invoice_app_no=app_no, patch=InvoiceProfilePatch(title="改")),
     )
     assert "nothing about an invoice changes after it is issued" in cause.message
     assert any("被打回" in s for s in await lifecycle.mail_settled(1, state.order_no))

@@ -25,7 +25,9 @@ from workflows.shop_order import ShopOrderWorkflow
 PAST_DEADLINE = timedelta(days=366)
 
 
-async def test_deadline_without_decision_invoices_the_refundable_share(lifecycle: Lifecycle) -> None:
+async def test_deadline_without_decision_invoices_the_refundable_share(
+    lifecycle: Lifecycle,
+) -> None:
     handle, state = await lifecycle.place(SettlementMode.INVOICE_AND_REFUND)
     await lifecycle.act(handle, Approve(actor=REVIEWER))
     await lifecycle.act(handle, ConfirmReceipt(actor=BUYER))
@@ -46,7 +48,9 @@ async def test_deadline_confirms_receipt_of_an_approved_order(lifecycle: Lifecyc
     await lifecycle.env.sleep(PAST_DEADLINE)
     after = await handle.query(ShopOrderWorkflow.state)
     assert after.status is OrderStatus.COMPLETED
-    assert [(i.amount_fen, i.status, i.automatic) for i in after.invoices] == [(200_000, InvoiceStatus.APPLIED, True)]
+    assert [(i.amount_fen, i.status, i.automatic) for i in after.invoices] == [
+        (200_000, InvoiceStatus.APPLIED, True)
+    ]
 
 
 async def test_deadline_expires_a_refund_chosen_but_never_filed(lifecycle: Lifecycle) -> None:
@@ -90,10 +94,17 @@ async def test_deadline_leaves_an_applied_refund_to_finish(lifecycle: Lifecycle)
     await lifecycle.act(handle, AgreeRefund(actor=REVIEWER))
     await lifecycle.act(handle, Payout(actor=FINANCE, amount_fen=100_000, bank_reference="B1"))
     first = state.invoices[0].invoice_app_no
-    await lifecycle.act(handle, IssueInvoice(actor=REVIEWER, invoice_app_no=first, invoice_number="N1"))
-    await lifecycle.act(handle, ShipInvoice(actor=REVIEWER, invoice_app_no=first, courier="中通", tracking_no="T1"))
+    await lifecycle.act(
+        handle, IssueInvoice(actor=REVIEWER, invoice_app_no=first, invoice_number="N1")
+    )
+    await lifecycle.act(
+        handle, ShipInvoice(actor=REVIEWER, invoice_app_no=first, courier="中通", tracking_no="T1")
+    )
     outcome = await handle.result()
-    assert [i.status for i in outcome.final.invoices] == [InvoiceStatus.SHIPPED, InvoiceStatus.CANCELLED]
+    assert [i.status for i in outcome.final.invoices] == [
+        InvoiceStatus.SHIPPED,
+        InvoiceStatus.CANCELLED,
+    ]
     await keep_history(handle, "deadline_refund_applied_then_paid")
 
 
@@ -113,8 +124,13 @@ async def test_run_waits_for_open_invoices_after_the_deadline(lifecycle: Lifecyc
     description = await handle.describe()
     assert description.status is not None and description.status.name == "RUNNING"
     app_no = state.invoices[0].invoice_app_no
-    await lifecycle.act(handle, IssueInvoice(actor=REVIEWER, invoice_app_no=app_no, invoice_number="N2"))
-    await lifecycle.act(handle, ShipInvoice(actor=REVIEWER, invoice_app_no=app_no, courier="顺丰", tracking_no="SF1"))
+    await lifecycle.act(
+        handle, IssueInvoice(actor=REVIEWER, invoice_app_no=app_no, invoice_number="N2")
+    )
+    await lifecycle.act(
+        handle,
+        ShipInvoice(actor=REVIEWER, invoice_app_no=app_no, courier="顺丰", tracking_no="SF1"),
+    )
     assert (await handle.result()).final.invoices[0].status is InvoiceStatus.SHIPPED
 
 
@@ -130,7 +146,9 @@ async def test_reminders_go_out_30_7_1_days_before_service_end(lifecycle: Lifecy
             f"【百胜云市场】订单 {state.order_no} 距一年期限还有 30 天，请尽快完成",
         ]
     )
-    expiry = next(m for m in lifecycle.smtp.for_order(state.order_no) if "到期" in str(m["Subject"]))
+    expiry = next(
+        m for m in lifecycle.smtp.for_order(state.order_no) if "到期" in str(m["Subject"])
+    )
     assert str(expiry["To"]) == "lilei@example.com, backup@example.com"
     await lifecycle.env.sleep(timedelta(days=29, hours=23))
     subjects = await lifecycle.mail_settled(6, state.order_no)
@@ -143,14 +161,20 @@ async def test_reminders_skip_the_buyer_when_nothing_waits_on_them(lifecycle: Li
     handle, state = await lifecycle.place(SettlementMode.INVOICE_ONLY)
     await lifecycle.act(handle, Approve(actor=REVIEWER))
     await lifecycle.act(handle, ConfirmReceipt(actor=BUYER))
-    await lifecycle.env.sleep(state.service_end_at - await lifecycle.env.get_current_time() - timedelta(hours=12))
+    await lifecycle.env.sleep(
+        state.service_end_at - await lifecycle.env.get_current_time() - timedelta(hours=12)
+    )
     subjects = await lifecycle.mail_settled(3, state.order_no)
     assert sum("到期" in s for s in subjects) == 3
     assert not any("距一年期限" in s for s in subjects)
 
 
-async def test_short_service_term_skips_reminders_before_the_order_time(lifecycle: Lifecycle) -> None:
-    handle, state = await lifecycle.place(SettlementMode.INVOICE_ONLY, term=(0, timedelta(minutes=10)))
+async def test_short_service_term_skips_reminders_before_the_order_time(
+    lifecycle: Lifecycle,
+) -> None:
+    handle, state = await lifecycle.place(
+        SettlementMode.INVOICE_ONLY, term=(0, timedelta(minutes=10))
+    )
     await lifecycle.act(handle, Approve(actor=REVIEWER))
     await lifecycle.env.sleep(timedelta(minutes=11))
     after = await handle.query(ShopOrderWorkflow.state)

@@ -9,7 +9,9 @@ and the reminders) is durable timers in the run loop.
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta
+import contextlib
+import functools
+from datetime import timedelta
 
 from pydantic import BaseModel
 from temporalio import workflow
@@ -54,7 +56,9 @@ PERSIST_RETRY = RetryPolicy(
         contracts.PLACEMENT_KEY_TAKEN,
     ],
 )
-MAIL_RETRY = RetryPolicy(initial_interval=timedelta(seconds=5), maximum_interval=timedelta(minutes=10))
+MAIL_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=5), maximum_interval=timedelta(minutes=10)
+)
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
 
 # A refusal from domain.lifecycle reaches the API as an ApplicationError of this type.
@@ -93,15 +97,13 @@ class ShopOrderWorkflow:
             await self._send_outbox()
             if lifecycle.is_finished(self._state, workflow.now()) and not self._outbox:
                 break
-            seen = self._state.version
-            try:
+            # Wake on any change, new mail to send, or the next timer (a timeout is not an error).
+            with contextlib.suppress(TimeoutError):
                 await workflow.wait_condition(
-                    lambda: self._state.version != seen or bool(self._outbox),
+                    functools.partial(self._moved_since, self._state.version),
                     timeout=self._time_to_next_timer(),
                     timeout_summary="next reminder or the one-year deadline",
                 )
-            except TimeoutError:
-                pass
             async with self._lock:
                 await self._fire_due_timers()
         await workflow.wait_condition(workflow.all_handlers_finished)
@@ -139,6 +141,9 @@ class ShopOrderWorkflow:
         self._saved_version = state.version
         self._publish()
         return True
+
+    def _moved_since(self, version: int) -> bool:
+        return self._state.version != version or bool(self._outbox)
 
     def _time_to_next_timer(self) -> timedelta | None:
         now = workflow.now()
@@ -200,11 +205,13 @@ class ShopOrderWorkflow:
         state = self._state
         workflow.upsert_search_attributes(search_attributes.updates_for(state))
         invoices = "\n".join(
-            f"- {i.invoice_app_no} {format_fen(i.amount_fen)} {i.status.label}" for i in state.invoices
+            f"- {i.invoice_app_no} {format_fen(i.amount_fen)} {i.status.label}"
+            for i in state.invoices
         )
+        current = state.refund
         refund = (
-            f"{state.refund.refund_id} {format_fen(state.refund.amount_fen)} {state.refund.status.label}"
-            if state.refund
+            f"{current.refund_id} {format_fen(current.amount_fen)} {current.status.label}"
+            if current
             else "无"
         )
         deadline = "已过" if state.deadline_passed else format_local(state.service_end_at)
@@ -221,12 +228,16 @@ class ShopOrderWorkflow:
         try:
             lifecycle.check(self._state, command)
         except lifecycle.TransitionRefused as refused:
-            raise ApplicationError(refused.message, type=REFUSED_PREFIX + refused.code, non_retryable=True) from None
+            raise ApplicationError(
+                refused.message, type=REFUSED_PREFIX + refused.code, non_retryable=True
+            ) from None
 
     async def _handle(self, command: Command) -> OrderState:
         async with self._lock:
             if self._rejected is not None:
-                raise ApplicationError(self._rejected, type=REFUSED_PREFIX + "not_found", non_retryable=True)
+                raise ApplicationError(
+                    self._rejected, type=REFUSED_PREFIX + "not_found", non_retryable=True
+                )
             # The state may have moved while this update waited for the lock.
             self._check(command)
             before = self._state.model_copy(deep=True)
@@ -239,7 +250,9 @@ class ShopOrderWorkflow:
                 self._state = before
                 if isinstance(err.cause, ApplicationError):
                     raise ApplicationError(
-                        err.cause.message, type=REFUSED_PREFIX + "invalid_transition", non_retryable=True
+                        err.cause.message,
+                        type=REFUSED_PREFIX + "invalid_transition",
+                        non_retryable=True,
                     ) from None
                 raise
             self._outbox += notices
@@ -270,7 +283,9 @@ class ShopOrderWorkflow:
         """Answers once the new order is readable in the database (or refuses it)."""
         await workflow.wait_condition(lambda: self._recorded or self._rejected is not None)
         if self._rejected is not None:
-            raise ApplicationError(self._rejected, type=REFUSED_PREFIX + "duplicate", non_retryable=True)
+            raise ApplicationError(
+                self._rejected, type=REFUSED_PREFIX + "duplicate", non_retryable=True
+            )
         return self._state
 
     @workflow.update

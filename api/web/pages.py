@@ -470,7 +470,7 @@ async def decide_refund(
 ) -> Response:
     form = await form_of(request)
     try:
-        decision = RefundDecision(form.get("decision"))
+        decision = RefundDecision(str(form.get("decision", "")))
     except ValueError:
         return redirect(f"/my/orders?expand={order_no}", err="请选择退款或不退款")
     try:

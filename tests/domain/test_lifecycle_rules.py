@@ -20,18 +20,45 @@ AT = datetime(2022, 10, 18, 6, 8, 31, tzinfo=UTC)
 
 
 def order(mode: SettlementMode = SettlementMode.INVOICE_AND_REFUND) -> OrderState:
-    share = {SettlementMode.INVOICE_ONLY: 0, SettlementMode.INVOICE_AND_REFUND: 5000, SettlementMode.REFUND_ONLY: 10000}[mode]
+    share = {
+        SettlementMode.INVOICE_ONLY: 0,
+        SettlementMode.INVOICE_AND_REFUND: 5000,
+        SettlementMode.REFUND_ONLY: 10000,
+    }[mode]
     return OrderState(
         order_no="BS-ZX202210181408314977",
         buyer="leiliang",
         buyer_company="快乐贸易有限公司",
-        product=ProductSnapshot(code="JD0001", name="E3-京东开放平台对接服务", line="E3", platform=Platform.JD, settlement_mode=mode, refund_share_bp=share, agreement="《店铺订购协议-E3》"),
+        product=ProductSnapshot(
+            code="JD0001",
+            name="E3-京东开放平台对接服务",
+            line="E3",
+            platform=Platform.JD,
+            settlement_mode=mode,
+            refund_share_bp=share,
+            agreement="《店铺订购协议-E3》",
+        ),
         modules=[Module(code="ERP", name="百胜电商ERP", price_fen=200_000)],
         standard_fen=200_000,
-        invoice_profile=InvoiceProfileSnapshot(invoice_type=InvoiceType.VAT_SPECIAL, title="百胜软件", taxpayer_id="91350100M000100Y43", recipient_name="张三", recipient_mobile="19390000000", recipient_address="64565"),
-        contract_name="百胜软件", service_market_order_no="454364675", shop_name="567456", seller_nick="5432",
-        baison_staff="001", reminder_name="001", reminder_mobile="13800138000", reminder_email="l123@123.com",
-        placed_at=AT, service_end_at=AT.replace(year=2023), serial_no="221018000175",
+        invoice_profile=InvoiceProfileSnapshot(
+            invoice_type=InvoiceType.VAT_SPECIAL,
+            title="百胜软件",
+            taxpayer_id="91350100M000100Y43",
+            recipient_name="张三",
+            recipient_mobile="19390000000",
+            recipient_address="64565",
+        ),
+        contract_name="百胜软件",
+        service_market_order_no="454364675",
+        shop_name="567456",
+        seller_nick="5432",
+        baison_staff="001",
+        reminder_name="001",
+        reminder_mobile="13800138000",
+        reminder_email="l123@123.com",
+        placed_at=AT,
+        service_end_at=AT.replace(year=2023),
+        serial_no="221018000175",
         reserved_invoice_nos=["KP_202210_00040772", "KP_202210_00040773"],
     )
 
@@ -59,7 +86,11 @@ def test_completed_jd_order_offers_the_refund_decision_and_invoice_work() -> Non
     lifecycle.apply(state, Approve(actor=REVIEWER), AT)
     lifecycle.apply(state, ConfirmReceipt(actor=BUYER), AT)
     assert lifecycle.allowed_actions(state, BUYER) == ["decide_refund"]
-    assert lifecycle.allowed_actions(state, REVIEWER) == ["record_settlement", "issue_invoice", "return_invoice"]
+    assert lifecycle.allowed_actions(state, REVIEWER) == [
+        "record_settlement",
+        "issue_invoice",
+        "return_invoice",
+    ]
 
 
 def test_refund_decision_unlocks_the_application_once() -> None:

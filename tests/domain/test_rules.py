@@ -25,7 +25,9 @@ def test_order_no_matches_the_guides_format() -> None:
 
 
 def test_order_no_uses_shanghai_time_for_a_utc_moment() -> None:
-    assert ids.order_no(datetime(2022, 10, 18, 6, 8, 31, tzinfo=UTC), 1) == "BS-ZX202210181408310001"
+    assert (
+        ids.order_no(datetime(2022, 10, 18, 6, 8, 31, tzinfo=UTC), 1) == "BS-ZX202210181408310001"
+    )
 
 
 def test_serial_no_is_day_plus_six_digit_sequence() -> None:
@@ -88,7 +90,8 @@ def test_service_term_refuses_what_is_not_a_positive_duration(bad: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("fen", "text"), [(200_000, "RMB 2000.00"), (5, "RMB 0.05"), (0, "RMB 0.00"), (123_456, "RMB 1234.56")]
+    ("fen", "text"),
+    [(200_000, "RMB 2000.00"), (5, "RMB 0.05"), (0, "RMB 0.00"), (123_456, "RMB 1234.56")],
 )
 def test_format_fen_prints_like_the_guide(fen: int, text: str) -> None:
     assert format_fen(fen) == text
@@ -125,7 +128,9 @@ def test_uscc_with_a_forbidden_letter_is_refused() -> None:
     assert validation.uscc_error("91350100M000100O43") is not None
 
 
-@pytest.mark.parametrize("taxpayer", ["110101123456789", "11010112345678901", "11010112345678901234"])
+@pytest.mark.parametrize(
+    "taxpayer", ["110101123456789", "11010112345678901", "11010112345678901234"]
+)
 def test_taxpayer_id_of_15_17_or_20_characters_is_accepted(taxpayer: str) -> None:
     assert validation.taxpayer_id_error(taxpayer) is None
 
@@ -135,12 +140,22 @@ def test_taxpayer_id_of_other_lengths_or_lowercase_is_refused(taxpayer: str) -> 
     assert validation.taxpayer_id_error(taxpayer) is not None
 
 
-@pytest.mark.parametrize(("mobile", "ok"), [("19390000000", True), ("12390000000", False), ("1939000000", False)])
+@pytest.mark.parametrize(
+    ("mobile", "ok"), [("19390000000", True), ("12390000000", False), ("1939000000", False)]
+)
 def test_mobile_follows_the_mainland_pattern(mobile: str, ok: bool) -> None:
     assert (validation.mobile_error(mobile) is None) is ok
 
 
-@pytest.mark.parametrize(("card", "ok"), [("622202123456", True), ("6222021234567891234", True), ("62220212345", False), ("6222 0212 3456", False)])
+@pytest.mark.parametrize(
+    ("card", "ok"),
+    [
+        ("622202123456", True),
+        ("6222021234567891234", True),
+        ("62220212345", False),
+        ("6222 0212 3456", False),
+    ],
+)
 def test_bank_card_is_12_to_19_digits(card: str, ok: bool) -> None:
     assert (validation.bank_card_error(card) is None) is ok
 
@@ -182,6 +197,10 @@ def test_refund_account_input_refuses_a_short_card() -> None:
     with pytest.raises(ValidationError) as failure:
         RefundAccountInput(
             refund_type="enterprise",  # type: ignore[arg-type]
-            account_name="快乐贸易有限公司", bank="工行", branch="陆家嘴支行", card_no="1234", region="上海",
+            account_name="快乐贸易有限公司",
+            bank="工行",
+            branch="陆家嘴支行",
+            card_no="1234",
+            region="上海",
         )
     assert failure.value.errors()[0]["loc"] == ("card_no",)
