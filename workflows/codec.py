@@ -19,7 +19,7 @@ NONCE_BYTES = 12
 
 
 class UnknownKeyError(ValueError):
-    pass
+    """A payload names a key id this process was not given (see PAYLOAD_KEYS)."""
 
 
 def parse_keys(text: str) -> dict[str, bytes]:
