@@ -112,3 +112,17 @@ async def test_finance_pages_show_waiting_refunds_and_the_ledger(api: Api) -> No
     assert "成功 1" in report.text
     ledger = await finance.get("/finance/ledger")
     assert reference in ledger.text and "每日打款合计" in ledger.text
+
+
+async def test_dev_mail_page_lists_what_the_catcher_holds(api: Api) -> None:
+    from email.message import EmailMessage
+
+    message = EmailMessage()
+    message["Subject"] = "【百胜云市场】订单 BS-ZX202210181408314977 被打回"
+    message["To"] = "leiliang@example.com"
+    message.set_content("打回原因：店铺名称有误")
+    api.settings.mail_dir.mkdir(parents=True, exist_ok=True)
+    (api.settings.mail_dir / "20261128-000000-test.eml").write_bytes(message.as_bytes())
+    buyer = await sign_in(api, "leiliang")
+    page = await buyer.get("/dev/mail")
+    assert "订单 BS-ZX202210181408314977 被打回" in page.text and "店铺名称有误" in page.text
