@@ -13,6 +13,7 @@ from temporalio.client import Client
 
 from api import auth, errors, metrics
 from api.errors import Problem
+from api.limits import BodyLimit, RefuseNul
 from api.routes import (
     admin,
     catalog,
@@ -86,6 +87,8 @@ def create_app(
         ),
         version="1.0.0",
         lifespan=lifespan,
+        # One proof document (or one bank CSV) and a handful of fields per form.
+        form_limits={"max_files": 1, "max_fields": 32},
     )
     # The Temporal UI decrypts history payloads through /codec, called from its own origin.
     app.state.codec = EncryptionCodec(payload_keys(settings))
@@ -95,6 +98,11 @@ def create_app(
         allow_credentials=True,
         allow_methods=["POST"],
         allow_headers=["*"],
+    )
+    app.add_middleware(RefuseNul)
+    # Added last, so it runs first: an oversized body is refused before anything reads it.
+    app.add_middleware(
+        BodyLimit, max_upload_bytes=max(settings.proof_max_bytes, finance.BATCH_FILE_LIMIT)
     )
     errors.install(app)
     for router in ROUTERS:

@@ -13,7 +13,7 @@ from fastapi import UploadFile
 from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 
 from domain.calendar import SHANGHAI, shanghai
-from domain.inputs import RefundAccountInput, StrictInput
+from domain.inputs import Printable, RefundAccountInput, StrictInput
 from domain.statuses import RefundDecision
 
 T = TypeVar("T")
@@ -27,9 +27,13 @@ def _aware(moment: datetime) -> datetime:
 
 
 AwareTime = Annotated[datetime, AfterValidator(_aware)]
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
-Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
-Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+Reason = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500), Printable
+]
+Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500), Printable]
+Code = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64), Printable
+]
 
 
 # --- answers --------------------------------------------------------------------------
@@ -273,13 +277,15 @@ class IssueInvoiceIn(StrictInput):
 
 
 class ShipInvoiceIn(StrictInput):
-    courier: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
+    courier: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50), Printable
+    ]
     tracking_no: Code
 
 
 class PayoutIn(StrictInput):
     amount_fen: int = Field(gt=0)
     bank_reference: Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), Printable
     ]
     paid_at: AwareTime | None = None

@@ -21,6 +21,10 @@ from domain.statuses import IN_PROGRESS_STATUSES, REFUNDING_STATUSES, OrderStatu
 
 T = TypeVar("T")
 
+# Integer primary keys are 32-bit; a larger number names no row (and PostgreSQL would
+# refuse to compare it with one).
+MAX_ROW_ID = 2**31 - 1
+
 
 @dataclass(frozen=True)
 class Page:
@@ -84,6 +88,8 @@ async def profile(
     session: AsyncSession, *, owner: str, profile_id: int
 ) -> models.InvoiceProfile | None:
     """The owner's profile; another owner's is as absent as a missing one."""
+    if not 0 < profile_id <= MAX_ROW_ID:
+        return None
     return await session.scalar(
         select(models.InvoiceProfile).where(
             models.InvoiceProfile.owner == owner, models.InvoiceProfile.id == profile_id

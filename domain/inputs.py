@@ -20,8 +20,13 @@ def _check(rule):  # type: ignore[no-untyped-def]
     return AfterValidator(validate)
 
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
+Printable = _check(validation.printable_error)
+Text = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), Printable
+]
+LongText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000), Printable
+]
 Mobile = Annotated[str, StringConstraints(strip_whitespace=True), _check(validation.mobile_error)]
 Email = Annotated[str, StringConstraints(strip_whitespace=True), _check(validation.email_error)]
 TaxpayerId = Annotated[
@@ -66,7 +71,7 @@ class SupplementaryInfo(StrictInput):
 
     contract_name: Text | None = None
     service_market_order_no: Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64), Printable
     ]
     shop_name: Text
     seller_nick: Text
@@ -83,7 +88,10 @@ class SupplementaryPatch(StrictInput):
     invoice_profile_id: int | None = None
     contract_name: Text | None = None
     service_market_order_no: (
-        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)] | None
+        Annotated[
+            str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64), Printable
+        ]
+        | None
     ) = None
     shop_name: Text | None = None
     seller_nick: Text | None = None

@@ -150,6 +150,8 @@ class OrderState(BaseModel):
     placed_at: datetime
     service_end_at: datetime
     placement_key: str | None = None
+    # Keyed digest of the placing request, so the same key with another body is refused.
+    placement_fingerprint: str | None = None
     serial_no: str = ""
     reserved_invoice_nos: list[str] = Field(default_factory=list)
     status: OrderStatus = OrderStatus.SUBMITTED

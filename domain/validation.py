@@ -35,6 +35,18 @@ def taxpayer_id_error(value: str) -> str | None:
     return None
 
 
+# C0 controls but tab and line breaks, and DEL. NUL above all: PostgreSQL cannot store it.
+CONTROL_CHARACTERS = frozenset(
+    chr(c) for c in (*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F)
+)
+
+
+def printable_error(value: str) -> str | None:
+    if any(c in CONTROL_CHARACTERS for c in value):
+        return "不能包含控制字符"
+    return None
+
+
 def mobile_error(value: str) -> str | None:
     return None if MOBILE.match(value) else "请输入正确的11位手机号"
 

@@ -7,6 +7,7 @@ be rotated: new payloads use the first key, old ones still decode with theirs.
 from __future__ import annotations
 
 import base64
+import hashlib
 import os
 from collections.abc import Iterable, Sequence
 
@@ -44,6 +45,7 @@ class EncryptionCodec(PayloadCodec):
             raise ValueError("the payload codec needs at least one key")
         self._keys = {key_id: AESGCM(key) for key_id, key in keys.items()}
         self._active = next(iter(keys))
+        self._digest_key = hashlib.sha256(b"shop-orders/request-digest\0" + keys[self._active])
 
     async def encode(self, payloads: Sequence[Payload]) -> list[Payload]:
         return [self._encrypt(p) for p in payloads]
@@ -72,3 +74,9 @@ class EncryptionCodec(PayloadCodec):
     @property
     def key_ids(self) -> Iterable[str]:
         return self._keys.keys()
+
+    @property
+    def digest_key(self) -> bytes:
+        """A secret derived from the active key, for digests that sit in history in clear
+        (the request fingerprints in update ids)."""
+        return self._digest_key.digest()

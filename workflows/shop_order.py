@@ -20,7 +20,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities import contracts
-    from domain import lifecycle
+    from domain import idempotency, lifecycle
     from domain.calendar import format_local
     from domain.commands import (
         AgreeRefund,
@@ -85,6 +85,9 @@ class ShopOrderWorkflow:
         self._rejected: str | None = None
         self._outbox: list[Notice] = []
         self._saved_version = start.order.version
+        # Idempotency-Key scope -> fingerprint of the request that changed the order with it.
+        # Rebuilt on replay, as every accepted update's handler runs again.
+        self._keys: dict[str, str] = {}
 
     # --- the run ------------------------------------------------------------------
 
@@ -225,6 +228,7 @@ class ShopOrderWorkflow:
     # --- updates ---------------------------------------------------------------------
 
     def _check(self, command: Command) -> None:
+        self._refuse_reused_key()
         try:
             lifecycle.check(self._state, command)
         except lifecycle.TransitionRefused as refused:
@@ -257,7 +261,32 @@ class ShopOrderWorkflow:
                 raise
             self._outbox += notices
             self._publish()
+            self._remember_key()
             return self._state
+
+    @staticmethod
+    def _key_of_current_update() -> tuple[str, str] | None:
+        info = workflow.current_update_info()
+        return idempotency.split_update_id(info.id) if info is not None else None
+
+    def _refuse_reused_key(self) -> None:
+        """The same Idempotency-Key with another request: refused, nothing changes. (An
+        exact retry never gets here: Temporal answers it with the first outcome.)"""
+        key = self._key_of_current_update()
+        if key is None:
+            return
+        scope, fingerprint = key
+        if self._keys.get(scope, fingerprint) != fingerprint:
+            raise ApplicationError(
+                idempotency.conflict_message(scope),
+                type=REFUSED_PREFIX + idempotency.CONFLICT,
+                non_retryable=True,
+            )
+
+    def _remember_key(self) -> None:
+        key = self._key_of_current_update()
+        if key is not None:
+            self._keys.setdefault(*key)
 
     async def _record_payout(self) -> None:
         refund = self._state.refund

@@ -41,8 +41,12 @@ def _end(bound: date | datetime | None) -> datetime | None:
     )
 
 
+# Past any real list, and small enough that the row offset fits the database's integers.
+MAX_PAGE = 1_000_000
+
+
 class PageParams(BaseModel):
-    page: int = Field(default=1, ge=1, description="page number, from 1")
+    page: int = Field(default=1, ge=1, le=MAX_PAGE, description="page number, from 1")
     page_size: int = Field(default=20, ge=1, le=100, description="items per page, at most 100")
 
     def as_page(self) -> Page:

@@ -11,7 +11,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.errors import Problem, invalid_field
-from domain import lifecycle
+from domain import idempotency, lifecycle
 from domain.commands import (
     ApplyRefund,
     Approve,
@@ -22,6 +22,7 @@ from domain.commands import (
 )
 from domain.lifecycle import RefusalCode
 from domain.order import OrderState
+from workflows.codec import EncryptionCodec
 from workflows.shop_order import REFUSED_PREFIX, UPDATE_FOR_COMMAND, ShopOrderWorkflow
 
 # Past this a call answers 503; the change may still land, and a retry with the same
@@ -35,6 +36,7 @@ STATUS_FOR_REFUSAL = {
     RefusalCode.INVALID_TRANSITION.value: 409,
     RefusalCode.INVALID_INPUT.value: 422,
     DUPLICATE: 409,
+    idempotency.CONFLICT: 422,
 }
 
 # The request field a workflow's invalid_input refusal is about, per command.
@@ -61,16 +63,31 @@ def refusal_problem(error: WorkflowUpdateFailedError, command: Command) -> Probl
     if code is None:
         return Problem(500, f"the order could not apply {command.action.label}: {message}")
     status = STATUS_FOR_REFUSAL.get(code, 409)
+    if code == idempotency.CONFLICT:
+        return key_reused(message)
     if status == 422:
         return invalid_field(INPUT_FIELD.get(type(command), "body"), message)
     return Problem(status, message, code=code)
 
 
-def update_id(command: Command, idempotency_key: str | None) -> str | None:
-    """A retried request with the same key is the same update, which Temporal applies once."""
+def key_reused(message: str) -> Problem:
+    """422: the Idempotency-Key came before with a different request."""
+    return invalid_field(idempotency.HEADER, message)
+
+
+def digest_key(client: Client) -> bytes:
+    """The secret request fingerprints are keyed with: derived from the payload key."""
+    codec = client.data_converter.payload_codec
+    return codec.digest_key if isinstance(codec, EncryptionCodec) else b""
+
+
+def update_id(command: Command, idempotency_key: str | None, secret: bytes) -> str | None:
+    """A retried request with the same key is the same update, which Temporal applies once;
+    the same key with another request is another update, which the workflow refuses."""
     if not idempotency_key:
         return None
-    return f"{command.action.value}:{command.actor.username}:{idempotency_key}"
+    request = {"action": command.action.value} | command.model_dump(mode="json", exclude={"actor"})
+    return idempotency.update_id(command.actor.username, idempotency_key, request, secret)
 
 
 def closed_problem(state: OrderState, command: Command) -> Problem:
@@ -88,15 +105,23 @@ async def earlier_outcome(
     client: Client, handle: WorkflowHandle[Any, Any], update_id: str
 ) -> OrderState | None:
     """What an update with this id answered, read from the history of a run that has ended
-    since (Temporal answers a repeated update id itself only while the run is open)."""
+    since (Temporal answers a repeated update id itself only while the run is open).
+
+    Raises the 422 of a reused key when the key changed the order with another request."""
+    key = idempotency.split_update_id(update_id)
     async for event in handle.fetch_history_events():
         if not event.HasField("workflow_execution_update_completed_event_attributes"):
             continue
         completed = event.workflow_execution_update_completed_event_attributes
-        if completed.meta.update_id == update_id and completed.outcome.HasField("success"):
+        if not completed.outcome.HasField("success"):
+            continue
+        if completed.meta.update_id == update_id:
             payloads = completed.outcome.success.payloads
             [state] = await client.data_converter.decode(payloads, [OrderState])
             return cast(OrderState, state)
+        earlier = idempotency.split_update_id(completed.meta.update_id)
+        if key is not None and earlier is not None and earlier[0] == key[0]:
+            raise key_reused(idempotency.conflict_message(key[0]))
     return None
 
 
@@ -117,7 +142,7 @@ async def send(
     await session.close()
     handle = client.get_workflow_handle_for(ShopOrderWorkflow.run, state.order_no)
     update = cast(Any, UPDATE_FOR_COMMAND[type(command)])
-    repeatable_id = update_id(command, idempotency_key)
+    repeatable_id = update_id(command, idempotency_key, digest_key(client))
     try:
         result: OrderState = await handle.execute_update(
             update, command, id=repeatable_id, rpc_timeout=UPDATE_RPC_TIMEOUT

@@ -15,11 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
 
 from api.errors import Problem, invalid_field, invalid_fields, not_found
 from api.services import commands, profiles
 from db import queries
-from domain import ids
+from domain import idempotency, ids
 from domain.calendar import service_end
 from domain.catalog import Module, Product
 from domain.commands import Command, EditOrder
@@ -33,6 +34,9 @@ from workflows.shop_order import ShopOrderWorkflow, StartOrder
 
 # Two orders placed in the same second draw from 10 000 suffixes; a clash draws again.
 ORDER_NO_ATTEMPTS = 5
+# The id of the update that answers a placement: fixed, so a retry of the placement gets
+# the first answer back from Temporal.
+RECORDED_UPDATE_ID = "recorded"
 
 
 def buyer_scope(actor: Actor) -> str | None:
@@ -191,13 +195,19 @@ async def place(
     data: PlaceOrderInput,
     idempotency_key: str | None,
 ) -> OrderState:
-    """Place an order; answers it once it is readable. A key seen before answers its order."""
+    """Place an order; answers it once it is readable. A key seen before answers the first
+    answer of its order, or 422 when it came with another request."""
+    fingerprint = (
+        idempotency.fingerprint(data.model_dump(mode="json"), commands.digest_key(client))
+        if idempotency_key
+        else None
+    )
     if idempotency_key:
         earlier = await queries.order_by_placement_key(
             session, buyer=actor.username, key=idempotency_key
         )
         if earlier is not None:
-            return earlier
+            return await _first_answer(client, earlier, fingerprint)
     product, modules, profile = await _placement_parts(session, actor=actor, data=data)
     await _refuse_taken_service_market_no(session, actor=actor, number=data.service_market_order_no)
     user = await queries.user(session, username=actor.username)
@@ -211,7 +221,7 @@ async def place(
         placed_at=datetime.now(UTC).replace(microsecond=0),
         settings=settings,
         placement_key=idempotency_key,
-    )
+    ).model_copy(update={"placement_fingerprint": fingerprint})
     await session.close()  # nothing more to read until the workflow has recorded the order
     for _ in range(ORDER_NO_ATTEMPTS):
         numbered = state.model_copy(
@@ -221,7 +231,7 @@ async def place(
             handle = await _start(client, settings, numbered)
         except WorkflowAlreadyStartedError:
             continue
-        return await _recorded(session, handle, numbered)
+        return await _recorded(session, client, handle, numbered)
     raise Problem(503, "no free order number this second; retry")
 
 
@@ -243,12 +253,14 @@ async def _start(client: Client, settings: Settings, state: OrderState) -> Workf
 
 
 async def _recorded(
-    session: AsyncSession, handle: WorkflowHandle[Any, Any], state: OrderState
+    session: AsyncSession, client: Client, handle: WorkflowHandle[Any, Any], state: OrderState
 ) -> OrderState:
     """Wait until the new order is in the database, so the caller can read it at once."""
     try:
         recorded: OrderState = await handle.execute_update(
-            ShopOrderWorkflow.recorded, rpc_timeout=commands.UPDATE_RPC_TIMEOUT
+            ShopOrderWorkflow.recorded,
+            id=RECORDED_UPDATE_ID,
+            rpc_timeout=commands.UPDATE_RPC_TIMEOUT,
         )
         return recorded
     except WorkflowUpdateFailedError as error:
@@ -261,13 +273,43 @@ async def _recorded(
             session, buyer=state.buyer, key=state.placement_key
         )
         if earlier is not None:
-            return earlier
+            return await _first_answer(client, earlier, state.placement_fingerprint)
     raise Problem(
         409,
         f"service-market order number {state.service_market_order_no} already backs a "
         "live order; one service-market order backs one cloud-market order",
         code=commands.DUPLICATE,
     )
+
+
+async def _first_answer(client: Client, earlier: OrderState, fingerprint: str | None) -> OrderState:
+    """What placing ``earlier`` answered: its state when first recorded (the ``recorded``
+    update keeps that outcome under a fixed id), or 422 when the key came with another body."""
+    if earlier.placement_fingerprint not in (None, fingerprint):
+        raise commands.key_reused(
+            idempotency.conflict_message(
+                idempotency.scope(earlier.buyer, earlier.placement_key or "")
+            )
+        )
+    handle = client.get_workflow_handle_for(ShopOrderWorkflow.run, earlier.order_no)
+    try:
+        first: OrderState = await handle.execute_update(
+            ShopOrderWorkflow.recorded,
+            id=RECORDED_UPDATE_ID,
+            rpc_timeout=commands.UPDATE_RPC_TIMEOUT,
+        )
+        return first
+    except RPCError as error:
+        if error.status is not RPCStatusCode.NOT_FOUND:
+            raise
+    # The run has ended: the first answer is in its history (or gone with it after retention).
+    try:
+        found = await commands.earlier_outcome(client, handle, RECORDED_UPDATE_ID)
+    except RPCError as error:
+        if error.status is not RPCStatusCode.NOT_FOUND:
+            raise
+        found = None
+    return found or earlier
 
 
 async def edit(
