@@ -1,0 +1,521 @@
+"""Driving orders through their lifecycle over HTTP the way a careful client does (every
+change carries an Idempotency-Key and is retried with it on 503), and checking afterwards
+that the database agrees with each workflow and that nothing was recorded twice."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.client import Client, WorkflowExecutionStatus
+
+from db import models
+from domain.order import OrderState
+from tests.reliability.faults import FlakySmtp
+from workflows.shop_order import ShopOrderWorkflow
+
+PROBLEM = "application/problem+json"
+RETRYABLE = frozenset({502, 503, 504})
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PROFILE = {
+    "invoice_type": "vat_special",
+    "title": "快乐贸易有限公司",
+    "taxpayer_id": "91350100M000100Y43",
+    "recipient_name": "张三",
+    "recipient_mobile": "19390000000",
+    "recipient_address": "上海市浦东新区峨山路91弄120号",
+}
+ACCOUNT = {
+    "account_name": "快乐贸易有限公司",
+    "bank": "中国工商银行",
+    "branch": "上海陆家嘴支行",
+    "card_no": "6222021234567891234",
+    "region": "上海市",
+}
+
+
+@dataclass
+class Traffic:
+    """What the clients saw: every answer, and how many were retried."""
+
+    requests: int = 0
+    retried: int = 0
+    transport_errors: int = 0
+    statuses: Counter[int] = field(default_factory=Counter)
+    server_errors: list[str] = field(default_factory=list)
+    not_problem_json: list[str] = field(default_factory=list)
+
+
+class Driver:
+    def __init__(self, http: httpx.AsyncClient, traffic: Traffic, budget: float = 240.0) -> None:
+        self.http = http
+        self.traffic = traffic
+        self.budget = budget
+        self._tokens: dict[str, dict[str, str]] = {}
+
+    async def call(
+        self,
+        method: str,
+        path: str,
+        headers: dict[str, str],
+        *,
+        key: str | None = None,
+        expect: tuple[int, ...] = (200,),
+        **kwargs: Any,
+    ) -> dict[str, Any]:
+        """Send until the answer is not a 503 (or the budget is spent); the same key every time."""
+        if key is not None:
+            headers = headers | {"Idempotency-Key": key}
+        deadline = asyncio.get_running_loop().time() + self.budget
+        pause = 0.25
+        while True:
+            self.traffic.requests += 1
+            try:
+                response = await self.http.request(method, path, headers=headers, **kwargs)
+            except httpx.TransportError:
+                self.traffic.transport_errors += 1
+                response = None
+            if response is not None:
+                self.traffic.statuses[response.status_code] += 1
+                if response.status_code >= 400 and not response.headers.get(
+                    "content-type", ""
+                ).startswith(PROBLEM):
+                    self.traffic.not_problem_json.append(f"{method} {path} {response.status_code}")
+                if response.status_code >= 500 and response.status_code not in RETRYABLE:
+                    self.traffic.server_errors.append(f"{method} {path}: {response.text[:300]}")
+                    raise AssertionError(f"{method} {path} answered {response.status_code}")
+                if response.status_code not in RETRYABLE:
+                    if response.status_code not in expect:
+                        raise AssertionError(
+                            f"{method} {path} answered {response.status_code}: {response.text}"
+                        )
+                    return dict(response.json()) if response.content else {}
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"{method} {path} still unavailable after {self.budget:.0f}s")
+            self.traffic.retried += 1
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 2.0)
+
+    async def login(self, username: str) -> dict[str, str]:
+        if username not in self._tokens:
+            token = await self.call(
+                "POST", "/api/auth/token", {}, data={"username": username, "password": "demo"}
+            )
+            self._tokens[username] = {"Authorization": f"Bearer {token['access_token']}"}
+        return self._tokens[username]
+
+    async def profile(self, buyer: str) -> int:
+        created = await self.call(
+            "POST", "/api/invoice-profiles", await self.login(buyer), json=PROFILE, expect=(201,)
+        )
+        return int(created["id"])
+
+
+# --- the paths an order can take ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Expected:
+    """Where a path ends: the order, its invoices and refund, the ledger and the e-mails."""
+
+    status: str
+    invoices: tuple[str, ...]
+    refund: str | None
+    paid_out: bool
+    mails: tuple[str, ...]
+    run_ends: bool = False
+
+
+@dataclass
+class Walk:
+    """One order on its way: the driver, its keys and the roles it uses."""
+
+    driver: Driver
+    tag: str
+    profile_id: int
+    buyer: str = "leiliang"
+    order_no: str = ""
+    steps: int = 0
+
+    def __post_init__(self) -> None:
+        # Keys and service-market numbers must be new in the session's database.
+        self.tag = f"{self.tag}-{uuid.uuid4().hex[:8]}"
+
+    def key(self, step: str) -> str:
+        self.steps += 1
+        return f"{self.tag}:{step}"
+
+    async def as_buyer(self) -> dict[str, str]:
+        return await self.driver.login(self.buyer)
+
+    def place_body(self, product_code: str) -> dict[str, Any]:
+        """The placing request: the same for every attempt of this walk."""
+        return {
+            "product_code": product_code,
+            "module_codes": ["ERP"],
+            "invoice_profile_id": self.profile_id,
+            "service_market_order_no": "SM" + uuid.uuid5(uuid.NAMESPACE_URL, self.tag).hex[:16],
+            "shop_name": f"可靠性测试店{self.tag[-8:]}",
+            "seller_nick": "kuaile",
+            "baison_staff": "王工",
+            "reminder_name": "李雷",
+            "reminder_mobile": "13800138000",
+            "reminder_email": "lilei@example.com",
+            "agreement_accepted": True,
+        }
+
+    async def place(self, product_code: str) -> dict[str, Any]:
+        order = await self.driver.call(
+            "POST",
+            "/api/orders",
+            await self.as_buyer(),
+            key=f"{self.tag}:place",
+            json=self.place_body(product_code),
+            expect=(201,),
+        )
+        self.order_no = order["order_no"]
+        return order
+
+    async def by_buyer(self, method: str, path: str, step: str, **kwargs: Any) -> dict[str, Any]:
+        return await self.driver.call(
+            method,
+            path.format(no=self.order_no),
+            await self.as_buyer(),
+            key=self.key(step),
+            **kwargs,
+        )
+
+    async def staff(
+        self, who: str, path: str, step: str, body: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        return await self.driver.call(
+            "POST",
+            path,
+            await self.driver.login(who),
+            key=self.key(step),
+            json=body if body is not None else {},
+        )
+
+    async def approve(self) -> dict[str, Any]:
+        return await self.staff("bmp", f"/api/admin/orders/{self.order_no}/approve", "approve")
+
+    async def issue_and_ship(self, invoice_app_no: str, round_: int = 1) -> dict[str, Any]:
+        base = f"/api/admin/invoices/{invoice_app_no}"
+        suffix = f"{invoice_app_no}-{round_}"
+        await self.staff(
+            "bmp",
+            f"{base}/issue",
+            f"issue-{suffix}",
+            {"invoice_number": f"FP{invoice_app_no[-8:]}"},
+        )
+        return await self.staff(
+            "bmp", f"{base}/ship", f"ship-{suffix}", {"courier": "中通", "tracking_no": "123123123"}
+        )
+
+
+def _applied(order: dict[str, Any]) -> list[str]:
+    return [i["invoice_app_no"] for i in order["invoices"] if i["status"] == "applied"]
+
+
+async def jd_refund(walk: Walk) -> None:
+    """JD (开票/退款): refund filed with a proof, returned, corrected, agreed, paid out."""
+    await walk.place("JD0001")
+    await walk.approve()
+    order = await walk.by_buyer("POST", "/api/orders/{no}/confirm-receipt", "confirm")
+    await walk.by_buyer(
+        "POST", "/api/orders/{no}/refund-decision", "decide", json={"decision": "refund"}
+    )
+    refund = await walk.by_buyer(
+        "POST",
+        "/api/orders/{no}/refund",
+        "apply-refund",
+        data={"refund_type": "individual", **ACCOUNT},
+        files={"proof": ("盖章证明.pdf", PDF, "application/pdf")},
+        expect=(201,),
+    )
+    refund_id = refund["refund_id"]
+    await walk.staff("bmp", f"/api/admin/orders/{walk.order_no}/settlement", "settle")
+    await walk.staff(
+        "bmp", f"/api/admin/refunds/{refund_id}/return", "return-refund", {"reason": "开户行有误"}
+    )
+    await walk.by_buyer(
+        "PUT",
+        "/api/orders/{no}/refund",
+        "edit-refund",
+        data={"refund_type": "enterprise", **ACCOUNT, "bank": "中国建设银行"},
+    )
+    agreed = await walk.staff("bmp", f"/api/admin/refunds/{refund_id}/agree", "agree")
+    await walk.staff(
+        "finance",
+        f"/api/finance/refunds/{refund_id}/payout",
+        "payout",
+        {"amount_fen": agreed["amount_fen"], "bank_reference": f"B{walk.tag[-10:]}"},
+    )
+    for invoice_app_no in _applied(order):
+        await walk.issue_and_ship(invoice_app_no)
+
+
+async def taobao_returned(walk: Walk) -> None:
+    """Taobao (只开票): returned, edited, approved, invoice returned and corrected, shipped."""
+    await walk.place("JSFW0001")
+    await walk.staff(
+        "bmp", f"/api/admin/orders/{walk.order_no}/return", "return", {"reason": "店铺名称有误"}
+    )
+    await walk.by_buyer(
+        "PUT", "/api/orders/{no}", "edit", json={"shop_name": f"改后店{walk.tag[-6:]}"}
+    )
+    await walk.approve()
+    order = await walk.by_buyer("POST", "/api/orders/{no}/confirm-receipt", "confirm")
+    [invoice_app_no] = _applied(order)
+    base = f"/api/admin/invoices/{invoice_app_no}"
+    await walk.staff("bmp", f"{base}/return", "return-invoice", {"reason": "抬头有误"})
+    await walk.by_buyer(
+        "PUT", f"/api/invoices/{invoice_app_no}", "edit-invoice", json={"recipient_name": "李四"}
+    )
+    await walk.issue_and_ship(invoice_app_no)
+
+
+async def douyin_no_refund(walk: Walk) -> None:
+    """Douyin (只退款): approved, 不退款 right away, the whole amount invoiced and shipped."""
+    await walk.place("DY0001")
+    await walk.approve()
+    order = await walk.by_buyer(
+        "POST", "/api/orders/{no}/refund-decision", "decide", json={"decision": "no_refund"}
+    )
+    for invoice_app_no in _applied(order):
+        await walk.issue_and_ship(invoice_app_no)
+
+
+async def voided(walk: Walk) -> None:
+    """Voided by the back office; the run ends once the e-mail is out."""
+    await walk.place("PDD0001")
+    await walk.staff(
+        "bmp", f"/api/admin/orders/{walk.order_no}/void", "void", {"reason": "重复下单"}
+    )
+
+
+async def jd_no_refund(walk: Walk) -> None:
+    """JD (开票/退款): 不退款, both shares invoiced and shipped."""
+    await walk.place("JD0001")
+    await walk.approve()
+    await walk.by_buyer("POST", "/api/orders/{no}/confirm-receipt", "confirm")
+    order = await walk.by_buyer(
+        "POST", "/api/orders/{no}/refund-decision", "decide", json={"decision": "no_refund"}
+    )
+    for invoice_app_no in _applied(order):
+        await walk.issue_and_ship(invoice_app_no)
+
+
+Path_ = Callable[[Walk], Awaitable[None]]
+PATHS: dict[str, tuple[Path_, Expected]] = {
+    "jd_refund": (
+        jd_refund,
+        Expected(
+            "completed",
+            ("cancelled", "shipped"),
+            "refunded",
+            True,
+            ("invoice_shipped", "refund_agreed", "refund_paid", "refund_returned"),
+        ),
+    ),
+    "taobao_returned": (
+        taobao_returned,
+        Expected(
+            "completed",
+            ("shipped",),
+            None,
+            False,
+            ("invoice_returned", "invoice_shipped", "order_returned"),
+        ),
+    ),
+    "douyin_no_refund": (
+        douyin_no_refund,
+        Expected("completed", ("shipped",), None, False, ("invoice_shipped",)),
+    ),
+    "void": (voided, Expected("voided", (), None, False, ("order_voided",), run_ends=True)),
+    "jd_no_refund": (
+        jd_no_refund,
+        Expected("completed", ("shipped", "shipped"), None, False, ("invoice_shipped",) * 2),
+    ),
+}
+
+
+# --- what must hold afterwards ------------------------------------------------------------------
+
+
+@dataclass
+class Checked:
+    orders: int = 0
+    transitions: int = 0
+    mails: int = 0
+    mail_duplicates: int = 0
+    payouts: int = 0
+    activity_retries: int = 0
+    activity_timeouts: int = 0
+    workflow_task_timeouts: int = 0
+    problems: list[str] = field(default_factory=list)
+
+
+async def wait_for_mail(
+    sessions: async_sessionmaker[AsyncSession],
+    order_nos: list[str],
+    counts: dict[str, int],
+    within: float,
+) -> None:
+    """Until every order has its e-mails sent (or ``within`` seconds passed)."""
+    deadline = asyncio.get_running_loop().time() + within
+    while asyncio.get_running_loop().time() < deadline:
+        async with sessions() as session:
+            rows = (
+                await session.execute(
+                    select(models.OutboxMessage.order_no, func.count())
+                    .where(
+                        models.OutboxMessage.order_no.in_(order_nos),
+                        models.OutboxMessage.status == "sent",
+                    )
+                    .group_by(models.OutboxMessage.order_no)
+                )
+            ).all()
+        sent = {order_no: n for order_no, n in rows}
+        if all(sent.get(no, 0) >= counts[no] for no in order_nos):
+            return
+        await asyncio.sleep(0.5)
+
+
+async def verify(
+    temporal: Client,
+    sessions: async_sessionmaker[AsyncSession],
+    smtp: FlakySmtp,
+    order_no: str,
+    expected: Expected,
+    checked: Checked,
+) -> None:
+    """The database agrees with the workflow; nothing recorded or sent twice; the path ended
+    where it should."""
+    problems = checked.problems
+    handle = temporal.get_workflow_handle_for(ShopOrderWorkflow.run, order_no)
+    state: OrderState = await handle.query(ShopOrderWorkflow.state)
+    checked.orders += 1
+    checked.transitions += state.version
+
+    def expect(condition: bool, what: str) -> None:
+        if not condition:
+            problems.append(f"{order_no}: {what}")
+
+    expect(state.status.value == expected.status, f"status {state.status} != {expected.status}")
+    expect(
+        tuple(sorted(i.status.value for i in state.invoices)) == expected.invoices,
+        f"invoices {[i.status.value for i in state.invoices]} != {expected.invoices}",
+    )
+    refund = state.refund.status.value if state.refund else None
+    expect(refund == expected.refund, f"refund {refund} != {expected.refund}")
+
+    async with sessions() as session:
+        row = await session.get(models.Order, order_no)
+        expect(row is not None, "no row in orders")
+        if row is None:
+            return
+        expect(row.version == state.version, f"projection version {row.version} != {state.version}")
+        expect(
+            OrderState.model_validate(row.state) == state, "projected state differs from workflow"
+        )
+        expect(row.status == state.status.value, "projected status differs")
+        invoices = {
+            r.invoice_app_no: (r.status, r.amount_fen)
+            for r in await session.scalars(
+                select(models.InvoiceApplication).where(
+                    models.InvoiceApplication.order_no == order_no
+                )
+            )
+        }
+        expect(
+            invoices == {i.invoice_app_no: (i.status.value, i.amount_fen) for i in state.invoices},
+            f"invoice rows {invoices} differ from the workflow",
+        )
+        events = await session.scalar(
+            select(func.count()).where(models.OrderEvent.order_no == order_no)
+        )
+        expect(events == len(state.events), f"{events} event rows for {len(state.events)} events")
+        if state.refund is not None:
+            refund_row = await session.get(models.Refund, state.refund.refund_id)
+            expect(
+                refund_row is not None and refund_row.status == state.refund.status.value,
+                "refund row differs",
+            )
+            log_rows = await session.scalar(
+                select(func.count()).where(
+                    models.RefundLogEntry.refund_id == state.refund.refund_id
+                )
+            )
+            expect(log_rows == len(state.refund.log), "refund log rows differ from the workflow")
+        payouts = list(
+            await session.scalars(select(models.Payout).where(models.Payout.order_no == order_no))
+        )
+        expect(len(payouts) == int(expected.paid_out), f"{len(payouts)} payout rows")
+        if payouts and state.refund is not None:
+            checked.payouts += 1
+            expect(
+                (payouts[0].amount_fen, payouts[0].bank_reference)
+                == (state.refund.amount_fen, state.refund.bank_reference),
+                "payout row differs from the refund",
+            )
+            paid = [e for e in state.refund.log if e.action == "已退款"]
+            expect(len(paid) == 1, f"{len(paid)} 已退款 entries in the refund log")
+        outbox = list(
+            await session.scalars(
+                select(models.OutboxMessage).where(models.OutboxMessage.order_no == order_no)
+            )
+        )
+    templates = tuple(sorted(m.template for m in outbox))
+    expect(templates == tuple(sorted(expected.mails)), f"e-mails {templates} != {expected.mails}")
+    expect(all(m.status == "sent" for m in outbox), "an e-mail is not sent")
+    delivered = smtp.delivered(order_no)
+    keys = Counter(d.outbox_key for d in delivered)
+    expect(set(keys) == {m.key for m in outbox}, f"delivered {sorted(keys)} != outbox")
+    checked.mails += len(outbox)
+    for key, times in keys.items():
+        if times > 1:
+            # SMTP has no exactly-once: a crash between the server's 250 and our commit sends
+            # again. Every copy carries the outbox key's Message-ID, so receivers drop it.
+            checked.mail_duplicates += times - 1
+            ids = {d.message_id for d in delivered if d.outbox_key == key}
+            expect(len(ids) == 1, f"copies of {key} carry different Message-IDs {ids}")
+
+    failed_tasks = 0
+    async for event in handle.fetch_history_events():
+        if event.HasField("workflow_task_failed_event_attributes"):
+            failed_tasks += 1
+        elif event.HasField("workflow_task_timed_out_event_attributes"):
+            checked.workflow_task_timeouts += 1
+        elif event.HasField("activity_task_timed_out_event_attributes"):
+            checked.activity_timeouts += 1
+        elif event.HasField("activity_task_started_event_attributes"):
+            checked.activity_retries += event.activity_task_started_event_attributes.attempt - 1
+    expect(failed_tasks == 0, f"{failed_tasks} workflow task failures in history")
+    if expected.run_ends:
+        for _ in range(100):
+            if (await handle.describe()).status is WorkflowExecutionStatus.COMPLETED:
+                break
+            await asyncio.sleep(0.2)
+        status = (await handle.describe()).status
+        expect(status is WorkflowExecutionStatus.COMPLETED, f"run is {status}, not completed")
+    else:
+        status = (await handle.describe()).status
+        expect(status is WorkflowExecutionStatus.RUNNING, f"run is {status}, not running")
+
+
+async def retry_pauses(temporal: Client, order_no: str) -> list[tuple[int, float]]:
+    """(attempt, pause in seconds before the next one) of each retrying activity of a run."""
+    description = await temporal.get_workflow_handle(order_no).describe()
+    return [
+        (a.attempt, a.current_retry_interval.ToTimedelta().total_seconds())
+        for a in description.raw_description.pending_activities
+        if a.HasField("last_failure") and a.HasField("current_retry_interval")
+    ]

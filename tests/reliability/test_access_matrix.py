@@ -1,0 +1,383 @@
+"""Who may use which route, and what one buyer can learn of another's data: every route of
+the app against every role, every buyer-facing route against another buyer's resources."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import unquote
+
+import httpx
+from fastapi import FastAPI
+from fastapi.routing import _IncludedRouter
+from starlette.routing import Mount
+
+from api.auth import TOKEN_COOKIE, issue_token
+from domain.order import Actor
+from domain.statuses import Role
+from tests.api_harness import CARD_NO, PDF, PROFILE, REFUND_FORM, Api, order_body, refund_applied
+from tests.reliability.report import Section
+
+ANYONE = "anyone"
+SIGNED_IN = "signed in"
+BUYER = frozenset({"buyer"})
+REVIEWER = frozenset({"reviewer", "admin"})
+FINANCE = frozenset({"finance", "admin"})
+STAFF = frozenset({"reviewer", "finance", "admin"})
+ROLES = ("anonymous", "buyer", "reviewer", "finance", "admin")
+
+# Every route of the app and who may use it (API.md); a route missing here fails the test.
+WHO: dict[tuple[str, str], str | frozenset[str]] = {
+    ("GET", "/openapi.json"): ANYONE,
+    ("GET", "/docs"): ANYONE,
+    ("GET", "/docs/oauth2-redirect"): ANYONE,
+    ("GET", "/redoc"): ANYONE,
+    ("GET", "/metrics"): ANYONE,
+    ("GET", "/api/health"): ANYONE,
+    ("POST", "/api/auth/token"): ANYONE,
+    ("GET", "/api/me"): SIGNED_IN,
+    ("GET", "/api/catalog/products"): ANYONE,
+    ("GET", "/api/invoice-profiles"): BUYER,
+    ("POST", "/api/invoice-profiles"): BUYER,
+    ("PUT", "/api/invoice-profiles/{profile_id}"): BUYER,
+    ("DELETE", "/api/invoice-profiles/{profile_id}"): BUYER,
+    ("POST", "/api/orders"): BUYER,
+    ("GET", "/api/orders"): BUYER,
+    ("GET", "/api/orders/{order_no}"): SIGNED_IN,
+    ("PUT", "/api/orders/{order_no}"): BUYER,
+    ("POST", "/api/orders/{order_no}/confirm-receipt"): BUYER,
+    ("POST", "/api/orders/{order_no}/refund-decision"): BUYER,
+    ("POST", "/api/orders/{order_no}/refund"): BUYER,
+    ("PUT", "/api/orders/{order_no}/refund"): BUYER,
+    ("GET", "/api/refunds"): SIGNED_IN,
+    ("GET", "/api/refunds/{refund_id}"): SIGNED_IN,
+    ("GET", "/api/refunds/{refund_id}/proof"): SIGNED_IN,
+    ("GET", "/api/invoices"): SIGNED_IN,
+    ("GET", "/api/invoices/{invoice_app_no}"): SIGNED_IN,
+    ("PUT", "/api/invoices/{invoice_app_no}"): BUYER,
+    ("GET", "/api/admin/orders"): REVIEWER,
+    ("POST", "/api/admin/orders/{order_no}/approve"): REVIEWER,
+    ("POST", "/api/admin/orders/{order_no}/return"): REVIEWER,
+    ("POST", "/api/admin/orders/{order_no}/void"): REVIEWER,
+    ("POST", "/api/admin/orders/{order_no}/settlement"): REVIEWER,
+    ("POST", "/api/admin/refunds/{refund_id}/agree"): REVIEWER,
+    ("POST", "/api/admin/refunds/{refund_id}/return"): REVIEWER,
+    ("POST", "/api/admin/invoices/{invoice_app_no}/issue"): REVIEWER,
+    ("POST", "/api/admin/invoices/{invoice_app_no}/ship"): REVIEWER,
+    ("POST", "/api/admin/invoices/{invoice_app_no}/return"): REVIEWER,
+    ("GET", "/api/finance/refunds"): FINANCE,
+    ("POST", "/api/finance/refunds/{refund_id}/payout"): FINANCE,
+    ("GET", "/api/finance/payouts"): FINANCE,
+    ("POST", "/api/finance/payouts/batch"): FINANCE,
+    ("GET", "/api/finance/payouts/daily"): FINANCE,
+    ("POST", "/codec/decode"): STAFF,
+    ("POST", "/codec/encode"): STAFF,
+    # The pages (a refusal is a redirect: to sign-in, or home with "当前账号无权访问该页面").
+    ("GET", "/"): ANYONE,
+    ("GET", "/login"): ANYONE,
+    ("POST", "/login"): ANYONE,
+    ("POST", "/logout"): ANYONE,
+    ("GET", "/shop"): BUYER,
+    ("GET", "/shop/{code}"): BUYER,
+    ("GET", "/shop/{code}/checkout"): BUYER,
+    ("POST", "/shop/{code}/checkout"): BUYER,
+    ("POST", "/my/profiles"): BUYER,
+    ("POST", "/my/profiles/{profile_id}"): BUYER,
+    ("POST", "/my/profiles/{profile_id}/delete"): BUYER,
+    ("GET", "/my/orders"): BUYER,
+    ("POST", "/my/orders/{order_no}/confirm-receipt"): BUYER,
+    ("POST", "/my/orders/{order_no}/refund-decision"): BUYER,
+    ("GET", "/my/orders/{order_no}/edit"): BUYER,
+    ("POST", "/my/orders/{order_no}/edit"): BUYER,
+    ("GET", "/my/orders/{order_no}/refund"): BUYER,
+    ("POST", "/my/orders/{order_no}/refund"): BUYER,
+    ("GET", "/my/refunds"): BUYER,
+    ("GET", "/my/refunds/{refund_id}"): BUYER,
+    ("GET", "/my/invoices"): BUYER,
+    # Only a redirect to the (guarded) list, filtered by the number.
+    ("GET", "/my/invoices/{invoice_app_no}"): ANYONE,
+    ("GET", "/my/invoices/{invoice_app_no}/edit"): BUYER,
+    ("POST", "/my/invoices/{invoice_app_no}/edit"): BUYER,
+    ("GET", "/admin/orders"): REVIEWER,
+    ("GET", "/admin/orders/{order_no}"): REVIEWER,
+    ("POST", "/admin/orders/{order_no}/{action}"): REVIEWER,
+    ("GET", "/admin/refunds"): STAFF,
+    ("GET", "/admin/refunds/{refund_id}"): STAFF,
+    ("POST", "/admin/refunds/{refund_id}/{action}"): REVIEWER,
+    ("GET", "/admin/invoices"): REVIEWER,
+    ("POST", "/admin/invoices/{invoice_app_no}/{action}"): REVIEWER,
+    ("GET", "/finance"): FINANCE,
+    ("POST", "/finance/batch"): FINANCE,
+    ("POST", "/finance/refunds/{refund_id}/payout"): FINANCE,
+    ("GET", "/finance/ledger"): FINANCE,
+    # The local mail catcher's inbox: every signed-in demo user, in development only.
+    ("GET", "/dev/mail"): SIGNED_IN,
+}
+
+DUMMY = {
+    "order_no": "BS-ZX202210181408310000",
+    "refund_id": "TK202210181408310000",
+    "invoice_app_no": "KP_202210_00000000",
+    "profile_id": "2147483000",
+    "code": "JD0001",
+    "action": "approve",
+}
+NO_RIGHT = "当前账号无权访问该页面"
+
+
+def routes(app: FastAPI) -> Iterator[tuple[str, str]]:
+    """(method, path template) of every route, through included routers; HEAD left out."""
+
+    def walk(candidates: Any) -> Iterator[tuple[str, str]]:
+        for route in candidates:
+            if isinstance(route, _IncludedRouter):
+                yield from walk(route.effective_route_contexts())
+            elif isinstance(route, Mount):
+                continue
+            else:
+                for method in sorted(getattr(route, "methods", None) or ()):
+                    if method != "HEAD":
+                        yield method, route.path
+
+    yield from walk(app.routes)
+
+
+def _allowed(who: str | frozenset[str], role: str) -> bool:
+    if who == ANYONE:
+        return True
+    if who == SIGNED_IN:
+        return role != "anonymous"
+    assert isinstance(who, frozenset)
+    return role in who
+
+
+def _credentials(api: Api, role: str) -> tuple[dict[str, str], dict[str, str]]:
+    """Bearer header and page cookie of a made-up user of ``role`` (nobody's data)."""
+    if role == "anonymous":
+        return {}, {}
+    token = issue_token(api.settings, Actor(username=f"matrix-{role}", role=Role(role)))
+    return {"Authorization": f"Bearer {token}"}, {"Cookie": f"{TOKEN_COOKIE}={token}"}
+
+
+def _refused(method: str, path: str, role: str, response: httpx.Response) -> bool:
+    if path.startswith(("/api/", "/codec/")):
+        expected = 401 if role == "anonymous" else 403
+        if response.status_code == expected:
+            assert response.headers["content-type"] == "application/problem+json"
+            return True
+        return False
+    location = unquote(response.headers.get("location", ""))
+    return response.status_code == 303 and (
+        location.startswith("/login?next=") or NO_RIGHT in location
+    )
+
+
+async def test_every_route_refuses_every_role_that_may_not_use_it(
+    api: Api, report: Section
+) -> None:
+    """Role × route matrix
+
+    Every route of the API and of the pages, asked by an anonymous caller and by each role:
+    the roles that may not use it are refused (401/403 problem+json, or the pages' redirect
+    to sign-in or home), the others get past the guard. A new route without an entry in the
+    matrix fails the test.
+    """
+    from api.app import create_app
+
+    app = create_app(api.settings)
+    found = set(routes(app))
+    assert found == set(WHO), (
+        f"routes without an entry: {sorted(found - set(WHO))}; "
+        f"entries without a route: {sorted(set(WHO) - found)}"
+    )
+    checked = refused = 0
+    wrong: list[str] = []
+    http = api.http
+    for (method, template), who in sorted(WHO.items()):
+        path = template.format(**{k: v for k, v in DUMMY.items() if "{" + k + "}" in template})
+        for role in ROLES:
+            bearer, cookie = _credentials(api, role)
+            http.cookies.clear()
+            page = not template.startswith(("/api/", "/codec/"))
+            kwargs: dict[str, Any] = {"headers": cookie if page else bearer}
+            if method in ("POST", "PUT") and template.startswith(("/api/", "/codec/")):
+                kwargs["json"] = {}
+            elif method == "POST":
+                kwargs["data"] = {}
+            response = await http.request(method, path, **kwargs)
+            http.cookies.clear()
+            checked += 1
+            was_refused = _refused(method, template, role, response)
+            refused += was_refused
+            if was_refused == _allowed(who, role):
+                wrong.append(f"{role} {method} {template}: {response.status_code}")
+            if response.status_code >= 500:
+                wrong.append(
+                    f"{role} {method} {template}: {response.status_code} {response.text[:120]}"
+                )
+    report.count("routes (API and pages)", len(WHO))
+    report.count("roles asked (anonymous, buyer, reviewer, finance, admin)", len(ROLES))
+    report.count("requests", checked)
+    report.count("refused as the matrix says", refused)
+    assert wrong == []
+    report.hold(
+        "each route refused exactly the roles the matrix names (API: 401 signed out, 403 "
+        "wrong role, as problem+json; pages: redirect to sign-in or home), let the others "
+        "past its guard, and none answered 5xx"
+    )
+    report.hold("the matrix names every route the app serves, so a new route must be placed in it")
+
+
+async def _a_buyers_things(api: Api) -> dict[str, str]:
+    """leiliang's order with a refund (proof uploaded) and invoices, and an invoice profile."""
+    buyer = await api.login("leiliang")
+    order = await refund_applied(api, buyer)
+    profile_id = await api.profile(buyer)
+    return {
+        "order_no": order["order_no"],
+        "refund_id": order["refund"]["refund_id"],
+        "invoice_app_no": order["invoices"][0]["invoice_app_no"],
+        "profile_id": str(profile_id),
+        "service_market_order_no": order["service_market_order_no"],
+    }
+
+
+MISSING = {
+    "order_no": "BS-ZX202001010000000000",
+    "refund_id": "TK202001010000000000",
+    "invoice_app_no": "KP_202001_00000001",
+    "profile_id": "2147483001",
+}
+
+
+def _requests(ids: dict[str, str], profile_of_caller: int) -> list[tuple[str, str, dict[str, Any]]]:
+    """Every buyer route that names a resource, with a body that would otherwise be valid."""
+    no, refund, invoice, profile = (
+        ids["order_no"],
+        ids["refund_id"],
+        ids["invoice_app_no"],
+        ids["profile_id"],
+    )
+    refund_form = {"data": REFUND_FORM, "files": {"proof": ("p.pdf", PDF, "application/pdf")}}
+    return [
+        ("GET", f"/api/orders/{no}", {}),
+        ("PUT", f"/api/orders/{no}", {"json": {"shop_name": "改名"}}),
+        ("POST", f"/api/orders/{no}/confirm-receipt", {}),
+        ("POST", f"/api/orders/{no}/refund-decision", {"json": {"decision": "no_refund"}}),
+        ("POST", f"/api/orders/{no}/refund", refund_form),
+        ("PUT", f"/api/orders/{no}/refund", refund_form),
+        ("GET", f"/api/refunds/{refund}", {}),
+        ("GET", f"/api/refunds/{refund}/proof", {}),
+        ("GET", f"/api/invoices/{invoice}", {}),
+        ("PUT", f"/api/invoices/{invoice}", {"json": {"title": "别人的公司"}}),
+        ("PUT", f"/api/invoice-profiles/{profile}", {"json": PROFILE}),
+        ("DELETE", f"/api/invoice-profiles/{profile}", {}),
+        (
+            "POST",
+            "/api/orders",
+            {"json": order_body(int(profile), service_market_order_no="SM-MATRIX-PROBE")},
+        ),
+        ("GET", f"/my/orders/{no}/edit", {"page": True}),
+        ("POST", f"/my/orders/{no}/confirm-receipt", {"page": True, "data": {}}),
+        ("GET", f"/my/orders/{no}/refund", {"page": True}),
+        ("GET", f"/my/refunds/{refund}", {"page": True}),
+        ("GET", f"/my/invoices/{invoice}/edit", {"page": True}),
+        ("POST", f"/my/profiles/{profile}/delete", {"page": True, "data": {}}),
+    ]
+
+
+def _normalised(response: httpx.Response, ids: dict[str, str]) -> tuple[int, str]:
+    text = unquote(response.headers.get("location", "")) + response.text
+    for name, value in ids.items():
+        if value:  # the whole number only: a profile id "7" is not every 7
+            text = re.sub(
+                rf"(?<![0-9A-Za-z_]){re.escape(value)}(?![0-9A-Za-z_])", f"<{name}>", text
+            )
+    return response.status_code, re.sub(r"\s+", " ", text)
+
+
+async def test_no_buyer_reads_or_changes_another_buyers_data(api: Api, report: Section) -> None:
+    """Buyer × resource matrix
+
+    Another buyer asking for or acting on a buyer's order, refund, invoice, invoice profile or
+    proof file gets exactly the answer a missing one gets (404, or the page's "not found"),
+    changes nothing, and finds none of it in any list or answer.
+    """
+    owner_ids = await _a_buyers_things(api)
+    owner = await api.login("leiliang")
+    other = await api.login("zhangsan")
+    other_profile = await api.profile(other)
+    token = other["Authorization"].removeprefix("Bearer ")
+    before = (await api.http.get(f"/api/orders/{owner_ids['order_no']}", headers=owner)).json()
+    profiles_before = (await api.http.get("/api/invoice-profiles", headers=owner)).json()
+
+    differences: list[str] = []
+    checked = 0
+    with api.recording() as bodies:
+        for (method, path, kwargs), (_, missing_path, missing_kwargs) in zip(
+            _requests(owner_ids, other_profile),
+            _requests(MISSING | {"service_market_order_no": ""}, other_profile),
+            strict=True,
+        ):
+            answers = []
+            for target, options in ((path, kwargs), (missing_path, missing_kwargs)):
+                options = dict(options)
+                page = options.pop("page", False)
+                api.http.cookies.clear()
+                if page:
+                    options["headers"] = {"Cookie": f"{TOKEN_COOKIE}={token}"}
+                else:
+                    options["headers"] = other
+                answers.append(await api.http.request(method, target, **options))
+                api.http.cookies.clear()
+            theirs, missing = answers
+            checked += 1
+            if _normalised(theirs, owner_ids) != _normalised(missing, MISSING):
+                differences.append(
+                    f"{method} {path}: {theirs.status_code} {theirs.text[:150]} vs "
+                    f"{missing.status_code} {missing.text[:150]}"
+                )
+            api_route = path.startswith("/api/") and path != "/api/orders"
+            if api_route and theirs.status_code != 404:
+                differences.append(f"{method} {path}: {theirs.status_code}, not 404")
+        lists = {
+            "/api/orders": {"order_no": owner_ids["order_no"]},
+            "/api/refunds": {"order_no": owner_ids["order_no"]},
+            "/api/invoices": {"order_no": owner_ids["order_no"]},
+        }
+        for path, params in lists.items():
+            for query in (params, {}):
+                listed = await api.http.get(path, params=query, headers=other)
+                assert listed.status_code == 200
+                checked += 1
+                if owner_ids["order_no"] in listed.text:
+                    differences.append(f"{path}?{query} lists the other buyer's order")
+        profiles = await api.http.get("/api/invoice-profiles", headers=other)
+        assert owner_ids["profile_id"] not in {str(p["id"]) for p in profiles.json()}
+        checked += 1
+    # What the caller did not send itself must not come back (the numbers it asked for may).
+    leaked = [
+        value
+        for value in (CARD_NO, CARD_NO[-4:] + '"', owner_ids["service_market_order_no"])
+        if any(value.encode() in body for body in bodies)
+    ]
+    after = (await api.http.get(f"/api/orders/{owner_ids['order_no']}", headers=owner)).json()
+    profiles_after = (await api.http.get("/api/invoice-profiles", headers=owner)).json()
+
+    report.count("requests by another buyer on a buyer's resources", checked)
+    report.count("resource kinds (order, refund, proof, invoice, profile, lists, pages)", 7)
+    assert differences == []
+    report.hold(
+        "every read or change of another buyer's order, refund, proof, invoice or profile got "
+        "the very answer a missing one gets (404 problem+json, or the page's not-found "
+        "redirect), so existence cannot be told"
+    )
+    assert leaked == []
+    report.hold(
+        "no answer to the other buyer carried anything of the owner's it did not send itself "
+        "(service-market order number, bank card)"
+    )
+    assert (after["version"], after["events"]) == (before["version"], before["events"])
+    assert profiles_after == profiles_before
+    report.hold("nothing of the owner's changed: order version, audit trail and profiles as before")
