@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install browser run test lint format histories clean
+.PHONY: install browser run test bench lint format histories clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,12 @@ browser:
 
 test: install browser
 	$(BIN)/pytest
+
+# Throughput and latency against the engine's own ceiling (not part of `make test`);
+# writes docs/benchmarks.json and docs/benchmarks.md. `make bench BENCH_ARGS=--quick`.
+bench: install
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

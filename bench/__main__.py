@@ -1,0 +1,229 @@
+"""`python -m bench` (what `make bench` runs): start the stack, measure the ceiling and the
+lifecycle at each concurrency, profile, try the worker variants, measure scale, and write
+docs/benchmarks.json and docs/benchmarks.md."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import platform
+import shutil
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import psutil
+from temporalio.client import Client
+
+from bench import ceiling, lifecycle, report, scale, variants
+from bench.config import Config, parse
+from bench.lifecycle import UPDATES_PER_LIFECYCLE, Session
+from bench.meter import Meter
+from bench.profile import Profiler
+from bench.stack import BenchStack, start
+from devstack.processes import worker_command
+from workflows.client import connect
+
+DRIVER = "driver"
+
+
+def say(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+class Run:
+    """One bench run over a started stack; every phase adds to ``results``."""
+
+    def __init__(self, config: Config, bench: BenchStack, client: Client, session: Session):
+        self.config = config
+        self.bench = bench
+        self.client = client
+        self.session = session
+        self.results: dict[str, Any] = {}
+
+    def meter(self, *names: str) -> Meter:
+        pids = {n: p for n, p in self.bench.pids().items() if n in names}
+        pids[DRIVER] = os.getpid()
+        return Meter(pids)
+
+    async def ceiling_level(self, concurrency: int, total: int) -> dict[str, Any]:
+        meter = self.meter("temporal", "ceiling-worker")
+        meter.start()
+        level = await ceiling.run_level(
+            self.client, updates=UPDATES_PER_LIFECYCLE, total=total, concurrency=concurrency
+        )
+        level["usage"] = meter.stop()
+        return level
+
+    async def lifecycle_level(self, concurrency: int, total: int) -> dict[str, Any]:
+        meter = self.meter("temporal", "worker", "api", "mail")
+        meter.start()
+        level = await lifecycle.run_level(self.session, total=total, concurrency=concurrency)
+        level["usage"] = meter.stop()
+        return level
+
+    async def levels(self) -> None:
+        config = self.config
+        say(f"warm-up: {config.warmup} bare and {config.warmup} full lifecycles")
+        await ceiling.run_level(self.client, updates=UPDATES_PER_LIFECYCLE,
+                                total=config.warmup, concurrency=4)
+        await lifecycle.run_level(self.session, total=config.warmup, concurrency=4)
+        levels = []
+        # Ceiling and lifecycle alternate per level, so both see the same state of the
+        # server (its database grows during the run).
+        for concurrency in config.concurrency:
+            total = config.total_for(concurrency)
+            say(f"ceiling   c={concurrency}: {total} bare lifecycles")
+            bare = await self.ceiling_level(concurrency, total)
+            say(f"  {bare['lifecycles_per_s']}/s")
+            say(f"lifecycle c={concurrency}: {total} JD lifecycles over HTTP")
+            full = await self.lifecycle_level(concurrency, total)
+            say(f"  {full['lifecycles_per_s']}/s ({full['failed']} failed)")
+            levels.append({"concurrency": concurrency, "ceiling": bare, "lifecycle": full})
+        self.results["levels"] = levels
+
+    async def profile(self) -> None:
+        config = self.config
+        if config.profile_lifecycles <= 0:
+            return
+        pids = {n: p for n, p in self.bench.pids().items() if n in ("worker", "api")}
+        profiler = Profiler(pids, self.bench.settings.data_dir / "profiles")
+        say(f"profile: {config.profile_lifecycles} lifecycles at c={config.profile_concurrency}"
+            " with py-spy on the worker and the API")
+        if not profiler.start():
+            self.results["profile"] = {"skipped": "py-spy is not installed (make bench installs it)"}
+            return
+        await asyncio.sleep(1)  # py-spy attaches
+        level = await lifecycle.run_level(
+            self.session, total=config.profile_lifecycles, concurrency=config.profile_concurrency
+        )
+        self.results["profile"] = {
+            "concurrency": config.profile_concurrency,
+            "lifecycles": level["lifecycles"],
+            "lifecycles_per_s_while_profiled": level["lifecycles_per_s"],
+            "processes": profiler.stop(),
+        }
+
+    async def variants(self) -> None:
+        config = self.config
+        if not config.variants:
+            return
+        concurrency, total = config.profile_concurrency, config.variant_lifecycles
+        measured: dict[str, Any] = {}
+        for name in ["baseline", *config.variants]:
+            if name != "baseline":
+                await self._swap_worker(variants.command(name))
+            say(f"variant {name}: {total} lifecycles at c={concurrency}")
+            level = await self.lifecycle_level(concurrency, total)
+            say(f"  {level['lifecycles_per_s']}/s")
+            measured[name] = level
+            if name != "baseline":
+                await self._swap_worker(worker_command())
+        self.results["variants"] = {"concurrency": concurrency, "lifecycles": total,
+                                    "measured": measured}
+
+    async def _swap_worker(self, command: list[str]) -> None:
+        self.bench.replace("worker", command)
+        # A few unmeasured lifecycles: the new worker is polling and has warmed up.
+        await lifecycle.run_level(self.session, total=4, concurrency=2)
+
+    async def scale(self) -> None:
+        config = self.config
+        if config.list_orders > 0:
+            say(f"scale: bulk-loading {config.list_orders} orders")
+            loaded = await scale.bulk_load(
+                self.bench.settings.effective_database_url, config.list_orders
+            )
+            say(f"  loaded in {loaded['load_s']}s; timing the list endpoints")
+            meter = self.meter("api")
+            meter.start()
+            lists = await scale.time_lists(self.session, requests=config.list_requests)
+            self.results["lists"] = {**loaded, "requests_per_endpoint": config.list_requests,
+                                     "endpoints": lists, "usage": meter.stop()}
+        if config.open_workflows > 0:
+            say(f"scale: {config.open_workflows} open order workflows")
+            pids = self.bench.pids()
+            meter = self.meter("temporal", "worker")
+            meter.start()
+            opened = await scale.open_workflows(
+                self.client,
+                self.bench.settings,
+                count=config.open_workflows,
+                concurrency=config.open_concurrency,
+                worker_pid=pids["worker"],
+                temporal_pid=pids["temporal"],
+            )
+            opened["usage"] = meter.stop()
+            self.results["open_workflows"] = opened
+            say(f"  worker RSS {opened['worker_rss_mb']} MB with {opened['started']} open")
+
+
+def machine() -> dict[str, Any]:
+    return {
+        "cpus": psutil.cpu_count(),
+        "memory_gb": round(psutil.virtual_memory().total / 1024**3, 1),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+    }
+
+
+async def measure(config: Config, bench: BenchStack) -> dict[str, Any]:
+    client = await connect(bench.settings)
+    top = max([*config.concurrency, config.profile_concurrency, config.open_concurrency])
+    async with lifecycle.client(bench.api_url, top) as http:
+        session = await Session.open(http, bench.settings.demo_password)
+        run = Run(config, bench, client, session)
+        await run.levels()
+        await run.profile()
+        await run.variants()
+        await run.scale()
+        return run.results
+
+
+def main(argv: list[str] | None = None) -> int:
+    if argv is None:
+        argv = sys.argv[1:]
+    if argv[:1] == ["render"]:
+        # Re-write the Markdown from a JSON file (the report is always made from the JSON).
+        source = Path(argv[1]) if len(argv) > 1 else Config().out_json
+        target = Path(argv[2]) if len(argv) > 2 else Config().out_md
+        target.write_text(report.render(json.loads(source.read_text())), encoding="utf-8")
+        return 0
+    config = parse(argv)
+    data_dir = Path(tempfile.mkdtemp(prefix="shop-orders-bench-", dir=config.data_dir))
+    say(f"starting the stack in {data_dir}")
+    started = time.perf_counter()
+    bench = start(data_dir, config.database_url)
+    say(f"stack up: {bench.database_kind}, API {bench.api_url}")
+    try:
+        results = asyncio.run(measure(config, bench))
+    finally:
+        bench.stop()
+        if not config.keep_data:
+            shutil.rmtree(data_dir, ignore_errors=True)
+    document = {
+        "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "duration_s": round(time.perf_counter() - started, 1),
+        "command": "python -m bench " + " ".join(argv),
+        "config": config.public(),
+        "database": bench.database_kind,
+        "machine": machine(),
+        "updates_per_lifecycle": UPDATES_PER_LIFECYCLE,
+        "routes": lifecycle.JD_PATH,
+        **results,
+    }
+    document["summary"] = report.summarise(document)
+    config.out_json.parent.mkdir(parents=True, exist_ok=True)
+    config.out_json.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n",
+                               encoding="utf-8")
+    config.out_md.write_text(report.render(document), encoding="utf-8")
+    say(f"wrote {config.out_json} and {config.out_md}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

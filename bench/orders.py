@@ -1,0 +1,199 @@
+"""Realistic order states without the stack: a new order as the API builds it, and the
+states an order passes through on its way, made by ``domain.lifecycle`` itself so every one
+is valid (the list endpoints validate each row's state as an OrderState)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+
+from db.seed import default_catalog
+from domain import ids, lifecycle
+from domain.calendar import service_end
+from domain.catalog import Product
+from domain.commands import (
+    AgreeRefund,
+    ApplyRefund,
+    Approve,
+    Command,
+    ConfirmReceipt,
+    DecideRefund,
+    IssueInvoice,
+    Payout,
+    RecordSettlement,
+    ReturnOrder,
+    ShipInvoice,
+    VoidOrder,
+)
+from domain.inputs import RefundAccountInput
+from domain.money import format_fen
+from domain.order import (
+    Actor,
+    Event,
+    InvoiceProfileSnapshot,
+    OrderState,
+    ProductSnapshot,
+    ProofRef,
+)
+from domain.statuses import InvoiceType, RefundDecision, RefundType, Role
+
+BUYER = Actor(username="leiliang", role=Role.BUYER, company="快乐贸易有限公司")
+REVIEWER = Actor(username="bmp", role=Role.REVIEWER, company="百胜软件")
+FINANCE = Actor(username="finance", role=Role.FINANCE, company="百胜软件")
+PROFILE = InvoiceProfileSnapshot(
+    profile_id=1,
+    invoice_type=InvoiceType.VAT_SPECIAL,
+    title="快乐贸易有限公司",
+    taxpayer_id="91350100M000100Y43",
+    recipient_name="张三",
+    recipient_mobile="19390000000",
+    recipient_address="上海市浦东新区峨山路91弄120号",
+)
+ACCOUNT = RefundAccountInput(
+    refund_type=RefundType.ENTERPRISE,
+    account_name="快乐贸易有限公司",
+    bank="中国工商银行",
+    branch="上海陆家嘴支行",
+    card_no="6222021234567891234",
+    region="上海市",
+)
+PROOF = ProofRef(
+    key="0" * 64 + ".pdf", filename="证明.pdf", content_type="application/pdf", size=42,
+    sha256="0" * 64,
+)
+
+
+def product(code: str) -> Product:
+    return next(p for p in default_catalog() if p.code == code)
+
+
+def new_order(
+    product: Product, *, order_no: str, placed_at: datetime, tag: str, buyer: Actor = BUYER
+) -> OrderState:
+    """The order as placed (what api/services/orders.new_order builds), first module only."""
+    modules = product.modules[:1]
+    standard = sum(m.price_fen for m in modules)
+    return OrderState(
+        order_no=order_no,
+        buyer=buyer.username,
+        buyer_company=buyer.company,
+        buyer_email=f"{buyer.username}@example.com",
+        product=ProductSnapshot(
+            code=product.code,
+            name=product.name,
+            line=product.line,
+            platform=product.platform,
+            settlement_mode=product.settlement_mode,
+            refund_share_bp=product.refund_share_bp,
+            agreement=product.agreement,
+        ),
+        modules=modules,
+        standard_fen=standard,
+        invoice_profile=PROFILE,
+        contract_name=PROFILE.title,
+        service_market_order_no=f"SM{tag}",
+        shop_name=f"压测店{tag[-6:]}",
+        seller_nick="kuaile",
+        baison_staff="王工",
+        reminder_name="李雷",
+        reminder_mobile="13800138000",
+        reminder_email="lilei@example.com",
+        placed_at=placed_at,
+        service_end_at=service_end(placed_at),
+        events=[
+            Event(
+                at=placed_at,
+                actor=f"{buyer.company}({buyer.username})",
+                action="place",
+                detail=f"{product.name} {format_fen(standard)}",
+            )
+        ],
+    )
+
+
+def _invoice_step(state: OrderState, make: type[IssueInvoice] | type[ShipInvoice]) -> Command:
+    target = next(i for i in state.invoices if i.status.value in ("applied", "issued"))
+    if make is IssueInvoice:
+        return IssueInvoice(actor=REVIEWER, invoice_app_no=target.invoice_app_no,
+                            invoice_number="23984879283472")
+    return ShipInvoice(actor=REVIEWER, invoice_app_no=target.invoice_app_no, courier="中通",
+                       tracking_no="123123123")
+
+
+# Each path is a product and the commands its order takes; every prefix is a stage.
+PATHS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("JD0001", ("approve", "confirm", "refund", "apply", "settle", "agree", "payout", "issue",
+                "ship")),
+    ("JD0001", ("return",)),
+    ("JD0001", ("void",)),
+    ("JD0001", ("approve", "confirm", "no_refund", "issue")),
+    ("JSFW0001", ("approve", "confirm", "issue", "ship")),
+    ("DY0001", ("approve", "refund", "apply")),
+)
+
+
+def _command(step: str, state: OrderState) -> Command:
+    match step:
+        case "approve":
+            return Approve(actor=REVIEWER, platform_amount_fen=state.subtotal_fen)
+        case "confirm":
+            return ConfirmReceipt(actor=BUYER)
+        case "refund":
+            return DecideRefund(actor=BUYER, decision=RefundDecision.REFUND)
+        case "no_refund":
+            return DecideRefund(actor=BUYER, decision=RefundDecision.NO_REFUND)
+        case "apply":
+            return ApplyRefund(actor=BUYER, account=ACCOUNT, proof=PROOF)
+        case "settle":
+            return RecordSettlement(actor=REVIEWER)
+        case "agree":
+            return AgreeRefund(actor=REVIEWER)
+        case "payout":
+            assert state.refund is not None
+            return Payout(actor=FINANCE, amount_fen=state.refund.amount_fen,
+                          bank_reference="ICBC0001")
+        case "issue":
+            return _invoice_step(state, IssueInvoice)
+        case "ship":
+            return _invoice_step(state, ShipInvoice)
+        case "return":
+            return ReturnOrder(actor=REVIEWER, reason="店铺名称有误")
+        case "void":
+            return VoidOrder(actor=REVIEWER, reason="重复下单")
+    raise ValueError(step)
+
+
+def stages(placed_at: datetime) -> list[OrderState]:
+    """Every state on every path (submitted included once), for a placeholder order."""
+    order_no = ids.order_no(placed_at, 0)
+    found: list[OrderState] = []
+    for path_index, (code, steps) in enumerate(PATHS):
+        state = new_order(product(code), order_no=order_no, placed_at=placed_at, tag="000000")
+        state.serial_no = "000000000000"
+        state.reserved_invoice_nos = [
+            ids.invoice_app_no(placed_at, n + 1)
+            for n in range(lifecycle.invoice_slots(state.mode))
+        ]
+        if path_index == 0:
+            found.append(state.model_copy(deep=True))
+        at = placed_at
+        for step in steps:
+            at += timedelta(hours=5)
+            command = _command(step, state)
+            lifecycle.check(state, command)
+            lifecycle.apply(state, command, at)
+            found.append(state.model_copy(deep=True))
+    return found
+
+
+def placed_now(index: int, tag: str, at: datetime | None = None) -> OrderState:
+    """A new JD order numbered by ``index`` (unique for 10,000 per second of ``at``)."""
+    moment = (at or datetime.now(UTC)).replace(microsecond=0)
+    moment -= timedelta(seconds=index // 10_000)
+    order_no = ids.order_no(moment, index % 10_000)
+    return new_order(product("JD0001"), order_no=order_no, placed_at=moment, tag=f"{tag}{index:06d}")
+
+
+def weights(states: Sequence[OrderState]) -> list[float]:
+    """More orders early in their life than late, as a real book of orders has."""
+    return [1.0 / (1 + 0.15 * min(len(s.events), 10)) for s in states]

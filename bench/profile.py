@@ -1,0 +1,185 @@
+"""Sampling profiles of the worker and the API while lifecycles run (py-spy attached to the
+running processes, so they run exactly as started), summed into what costs the most."""
+
+from __future__ import annotations
+
+import shutil
+import signal
+import subprocess
+import sys
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from devstack.processes import ROOT
+
+RATE_HZ = 97  # not a divisor of common timer periods, so sampling does not alias with them
+
+# (fragment of a frame's file path, category), first match wins.
+CATEGORIES: tuple[tuple[str, str], ...] = (
+    ("temporalio/worker/workflow_sandbox", "Temporal workflow sandbox"),
+    ("temporalio/contrib/pydantic", "Temporal payload conversion"),
+    ("temporalio/converter", "Temporal payload conversion"),
+    ("temporalio/", "Temporal SDK (other)"),
+    ("workflows/codec.py", "payload encryption"),
+    ("cryptography/", "payload encryption"),
+    ("pydantic", "pydantic"),
+    ("sqlalchemy/", "SQLAlchemy"),
+    ("aiosqlite/", "SQLite driver"),
+    ("sqlite3/", "SQLite driver"),
+    ("asyncpg/", "asyncpg"),
+    ("uvicorn/", "HTTP server stack"),
+    ("starlette/", "HTTP server stack"),
+    ("fastapi/", "HTTP server stack"),
+    ("h11/", "HTTP server stack"),
+    ("httptools/", "HTTP server stack"),
+    ("multipart/", "HTTP server stack"),
+    ("jinja2/", "e-mail"),
+    ("aiosmtplib/", "e-mail"),
+    ("/email/", "e-mail"),
+    ("prometheus_client/", "metrics"),
+    ("logging/", "logging"),
+    ("activities/logs.py", "logging"),
+    ("jwt/", "JWT"),
+    ("asyncio/", "asyncio event loop"),
+    ("selectors.py", "asyncio event loop"),
+    ("threading.py", "threads"),
+    ("concurrent/futures", "threads"),
+    ("/domain/", "project: domain"),
+    ("/activities/", "project: activities"),
+    ("/api/", "project: api"),
+    ("/workflows/", "project: workflows"),
+    ("/db/", "project: db"),
+)
+
+
+def py_spy() -> str | None:
+    beside = Path(sys.executable).parent / "py-spy"
+    return str(beside) if beside.exists() else shutil.which("py-spy")
+
+
+@dataclass
+class Recording:
+    name: str
+    process: subprocess.Popen[bytes]
+    output: Path
+
+
+class Profiler:
+    """py-spy record on each pid until stopped; ``stop()`` answers the summaries."""
+
+    def __init__(self, pids: dict[str, int], directory: Path) -> None:
+        self._pids = pids
+        self._directory = directory
+        self._recordings: list[Recording] = []
+
+    def start(self) -> bool:
+        binary = py_spy()
+        if binary is None:
+            return False
+        self._directory.mkdir(parents=True, exist_ok=True)
+        for name, pid in self._pids.items():
+            output = self._directory / f"{name}.collapsed.txt"
+            command = [binary, "record", "--pid", str(pid), "--rate", str(RATE_HZ),
+                       "--format", "raw", "--nolineno", "-o", str(output)]
+            log = (self._directory / f"{name}.py-spy.log").open("wb")
+            process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+            self._recordings.append(Recording(name, process, output))
+        return True
+
+    def stop(self) -> dict[str, Any]:
+        summaries: dict[str, Any] = {}
+        for recording in self._recordings:
+            # py-spy writes its file when interrupted, as on Ctrl-C.
+            recording.process.send_signal(signal.SIGINT)
+            try:
+                recording.process.wait(60)
+            except subprocess.TimeoutExpired:
+                recording.process.kill()
+                recording.process.wait()
+            if recording.output.exists():
+                summaries[recording.name] = summarise(recording.output.read_text())
+        self._recordings.clear()
+        return summaries
+
+
+def _file_of(frame: str) -> str:
+    """``function (path)`` -> path"""
+    start = frame.rfind(" (")
+    return frame[start + 2 : -1] if start >= 0 and frame.endswith(")") else ""
+
+
+def short(frame: str) -> str:
+    """A frame with its path cut to the package: ``save_order (activities/persistence.py)``."""
+    path = _file_of(frame)
+    name = frame[: frame.rfind(" (")] if path else frame
+    for marker in ("site-packages/", "lib/python3.11/", str(ROOT) + "/"):
+        if marker in path:
+            path = path.split(marker, 1)[1]
+            break
+    return f"{name} ({path})" if path else name
+
+
+def category(frame: str) -> str:
+    path = _file_of(frame)
+    for fragment, label in CATEGORIES:
+        if fragment in path:
+            return label
+    return "other"
+
+
+def _project(frame: str) -> bool:
+    path = _file_of(frame)
+    return str(ROOT) in path and "site-packages" not in path and "/bench/" not in path
+
+
+def summarise(collapsed: str, top: int = 15) -> dict[str, Any]:
+    """Self time by category, the hottest functions (self and inclusive) and the project's
+    own functions by inclusive time, each as a share of all samples."""
+    self_time: Counter[str] = Counter()
+    inclusive: Counter[str] = Counter()
+    categories: Counter[str] = Counter()
+    own: Counter[str] = Counter()
+    total = 0
+    for line in collapsed.splitlines():
+        stack, _, count_text = line.rpartition(" ")
+        if not stack or not count_text.isdigit():
+            continue
+        count = int(count_text)
+        frames = [f for f in stack.split(";") if f]
+        if not frames:
+            continue
+        total += count
+        leaf = frames[-1]
+        self_time[short(leaf)] += count
+        categories[category(leaf)] += count
+        for frame in set(frames):
+            inclusive[short(frame)] += count
+            if _project(frame):
+                own[short(frame)] += count
+
+    def shares(counter: Counter[str], n: int) -> list[dict[str, Any]]:
+        return [
+            {"frame": name, "samples": count, "share": round(count / total, 4) if total else 0}
+            for name, count in counter.most_common(n)
+        ]
+
+    return {
+        "samples": total,
+        "rate_hz": RATE_HZ,
+        "categories": shares(categories, 20),
+        "self": shares(self_time, top),
+        "inclusive": shares(
+            Counter({k: v for k, v in inclusive.items() if not _noise(k)}), top
+        ),
+        "project_inclusive": shares(own, top),
+    }
+
+
+def _noise(frame: str) -> bool:
+    """Frames every sample passes through (thread and loop plumbing) say nothing."""
+    return any(
+        marker in frame
+        for marker in ("threading.py", "asyncio/", "selectors.py", "<module>", "concurrent/")
+    )

@@ -1,0 +1,147 @@
+"""The stack under test, started the way `make run` starts it (devstack): the Temporal dev
+server with its file database and WAL pragmas, migrations + catalog + demo accounts, the
+local SMTP catcher, the worker and the API, on free ports in a temporary DATA_DIR; plus
+the ceiling worker, which serves the bare workflow on a task queue of its own.
+
+PostgreSQL is used when DATABASE_URL points at it, in a database of the bench's own made on
+that server (and dropped afterwards), so 100,000 bulk-loaded orders never land in real data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from db.engine import make_engine
+from db.seed import migrate_and_seed
+from devstack.processes import (
+    Child,
+    Stack,
+    api_command,
+    api_healthy,
+    child_env,
+    free_port,
+    mail_catcher_command,
+    port_open,
+    temporal_dev_server_command,
+    temporal_ready,
+    wait_until,
+    worker_command,
+)
+from settings import Settings
+from workflows.client import payload_keys
+
+CEILING_QUEUE = "bench-ceiling"
+
+
+def ceiling_worker_command() -> list[str]:
+    return [sys.executable, "-m", "bench.ceiling_worker", CEILING_QUEUE]
+
+
+@dataclass
+class BenchStack:
+    settings: Settings
+    stack: Stack
+    dropped_database: str | None = None
+    server_url: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.settings.api_port}"
+
+    @property
+    def database_kind(self) -> str:
+        return "postgresql" if self.settings.effective_database_url.startswith("postgres") else (
+            "sqlite"
+        )
+
+    def child(self, name: str) -> Child:
+        return next(c for c in self.stack.children if c.name == name)
+
+    def pids(self) -> dict[str, int]:
+        return {c.name: c.process.pid for c in self.stack.children if c.process.poll() is None}
+
+    def replace(self, name: str, command: list[str]) -> Child:
+        """Stop one child and start ``command`` under its name (a worker variant)."""
+        old = self.child(name)
+        old.process.terminate()
+        try:
+            old.process.wait(30)
+        except subprocess.TimeoutExpired:
+            old.process.kill()
+            old.process.wait()
+        self.stack.children.remove(old)
+        return self.stack.start(name, command)
+
+    def stop(self) -> None:
+        self.stack.stop()
+        if self.dropped_database and self.server_url:
+            asyncio.run(_drop_database(self.server_url, self.dropped_database))
+
+
+async def _create_database(server_url: str) -> tuple[str, str]:
+    name = f"bench_{uuid.uuid4().hex[:10]}"
+    admin = make_engine(server_url)
+    async with admin.connect() as connection:
+        await connection.execution_options(isolation_level="AUTOCOMMIT")
+        await connection.execute(text(f'CREATE DATABASE "{name}"'))
+    await admin.dispose()
+    return make_url(server_url).set(database=name).render_as_string(hide_password=False), name
+
+
+async def _drop_database(server_url: str, name: str) -> None:
+    admin = make_engine(server_url)
+    async with admin.connect() as connection:
+        await connection.execution_options(isolation_level="AUTOCOMMIT")
+        await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    await admin.dispose()
+
+
+def start(data_dir: Path, database_url: str) -> BenchStack:
+    """Everything `make run` starts, on free ports, state under ``data_dir``."""
+    server_url: str | None = None
+    database_name: str | None = None
+    if database_url.startswith("postgres"):
+        server_url = database_url
+        database_url, database_name = asyncio.run(_create_database(server_url))
+    elif database_url:
+        raise SystemExit("the bench runs on PostgreSQL (DATABASE_URL=postgresql+asyncpg://…) "
+                         "or on the default SQLite file; got another URL")
+    settings = Settings(
+        data_dir=data_dir,
+        database_url=database_url,
+        temporal_address="",  # always the local dev server: one machine, one run
+        temporal_port=free_port(),
+        temporal_ui_port=free_port(),
+        api_port=free_port(),
+        worker_metrics_port=free_port(),
+        smtp_host="",  # the local catcher, as `make run` starts it
+        smtp_port=free_port(),
+    )
+    data_dir.mkdir(parents=True, exist_ok=True)
+    payload_keys(settings)  # the development key, made once before any child reads it
+    stack = Stack(child_env(settings), log_dir=data_dir.resolve() / "logs")
+    bench = BenchStack(settings, stack, database_name, server_url)
+    api_url = f"http://127.0.0.1:{settings.api_port}"
+    try:
+        stack.start("temporal", temporal_dev_server_command(settings, f"{api_url}/codec"))
+        wait_until(lambda: temporal_ready(settings), "Temporal dev server", 90, stack)
+        asyncio.run(migrate_and_seed(settings))
+        stack.start("mail", mail_catcher_command(settings))
+        wait_until(lambda: port_open(settings.smtp_port), "SMTP catcher", 30, stack)
+        stack.start("worker", worker_command())
+        stack.start("api", api_command(settings))
+        stack.start("ceiling-worker", ceiling_worker_command())
+        wait_until(lambda: api_healthy(settings.api_port), "API", 90, stack)
+    except BaseException:
+        bench.stop()
+        raise
+    return bench
