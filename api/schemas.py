@@ -21,8 +21,15 @@ T = TypeVar("T")
 LocalTime = Annotated[datetime, AfterValidator(shanghai)]
 
 
+# Times people type (issue date, payout time): anything outside these years is a typo, and
+# past them the conversion to UTC for storage overflows.
+MIN_YEAR, MAX_YEAR = 1900, 9998
+
+
 def _aware(moment: datetime) -> datetime:
     """A time typed without a zone means Shanghai time, as the people typing it live there."""
+    if not MIN_YEAR <= moment.year <= MAX_YEAR:
+        raise ValueError(f"the year must be between {MIN_YEAR} and {MAX_YEAR}")
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=SHANGHAI)
 
 

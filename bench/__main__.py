@@ -69,8 +69,9 @@ class Run:
     async def levels(self) -> None:
         config = self.config
         say(f"warm-up: {config.warmup} bare and {config.warmup} full lifecycles")
-        await ceiling.run_level(self.client, updates=UPDATES_PER_LIFECYCLE,
-                                total=config.warmup, concurrency=4)
+        await ceiling.run_level(
+            self.client, updates=UPDATES_PER_LIFECYCLE, total=config.warmup, concurrency=4
+        )
         await lifecycle.run_level(self.session, total=config.warmup, concurrency=4)
         levels = []
         # Ceiling and lifecycle alternate per level, so both see the same state of the
@@ -92,10 +93,14 @@ class Run:
             return
         pids = {n: p for n, p in self.bench.pids().items() if n in ("worker", "api")}
         profiler = Profiler(pids, self.bench.settings.data_dir / "profiles")
-        say(f"profile: {config.profile_lifecycles} lifecycles at c={config.profile_concurrency}"
-            " with py-spy on the worker and the API")
+        say(
+            f"profile: {config.profile_lifecycles} lifecycles at c={config.profile_concurrency}"
+            " with py-spy on the worker and the API"
+        )
         if not profiler.start():
-            self.results["profile"] = {"skipped": "py-spy is not installed (make bench installs it)"}
+            self.results["profile"] = {
+                "skipped": "py-spy is not installed (make bench installs it)"
+            }
             return
         await asyncio.sleep(1)  # py-spy attaches
         level = await lifecycle.run_level(
@@ -114,17 +119,28 @@ class Run:
             return
         concurrency, total = config.profile_concurrency, config.variant_lifecycles
         measured: dict[str, Any] = {}
+        failed: dict[str, str] = {}
         for name in ["baseline", *config.variants]:
-            if name != "baseline":
-                await self._swap_worker(variants.command(name))
-            say(f"variant {name}: {total} lifecycles at c={concurrency}")
-            level = await self.lifecycle_level(concurrency, total)
-            say(f"  {level['lifecycles_per_s']}/s")
-            measured[name] = level
-            if name != "baseline":
-                await self._swap_worker(worker_command())
-        self.results["variants"] = {"concurrency": concurrency, "lifecycles": total,
-                                    "measured": measured}
+            try:
+                if name != "baseline":
+                    await asyncio.wait_for(self._swap_worker(variants.command(name)), 180)
+                say(f"variant {name}: {total} lifecycles at c={concurrency}")
+                level = await asyncio.wait_for(self.lifecycle_level(concurrency, total), 900)
+                say(f"  {level['lifecycles_per_s']}/s")
+                if level["failed"]:
+                    raise RuntimeError(f"{level['failed']} lifecycles failed: {level['errors']}")
+                measured[name] = level
+            except (TimeoutError, RuntimeError) as error:
+                say(f"  variant {name} did not run through: {error}")
+                failed[name] = str(error)[:500]
+            finally:
+                if name != "baseline":
+                    await self._swap_worker(worker_command())
+        self.results["variants"] = {
+            "concurrency": concurrency,
+            "lifecycles": total,
+            "measured": measured,
+        }
 
     async def _swap_worker(self, command: list[str]) -> None:
         self.bench.replace("worker", command)
@@ -142,8 +158,12 @@ class Run:
             meter = self.meter("api")
             meter.start()
             lists = await scale.time_lists(self.session, requests=config.list_requests)
-            self.results["lists"] = {**loaded, "requests_per_endpoint": config.list_requests,
-                                     "endpoints": lists, "usage": meter.stop()}
+            self.results["lists"] = {
+                **loaded,
+                "requests_per_endpoint": config.list_requests,
+                "endpoints": lists,
+                "usage": meter.stop(),
+            }
         if config.open_workflows > 0:
             say(f"scale: {config.open_workflows} open order workflows")
             pids = self.bench.pids()
@@ -218,8 +238,9 @@ def main(argv: list[str] | None = None) -> int:
     }
     document["summary"] = report.summarise(document)
     config.out_json.parent.mkdir(parents=True, exist_ok=True)
-    config.out_json.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n",
-                               encoding="utf-8")
+    config.out_json.write_text(
+        json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
     config.out_md.write_text(report.render(document), encoding="utf-8")
     say(f"wrote {config.out_json} and {config.out_md}")
     return 0

@@ -22,7 +22,9 @@ PLACE = "place_equivalent"
 UPDATE = "update_round_trip"
 
 
-async def run_level(client: Client, *, updates: int, total: int, concurrency: int) -> dict[str, Any]:
+async def run_level(
+    client: Client, *, updates: int, total: int, concurrency: int
+) -> dict[str, Any]:
     recorder = Recorder()
     tag = uuid.uuid4().hex[:8]
 

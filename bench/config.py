@@ -71,23 +71,32 @@ def parse(argv: list[str] | None = None) -> Config:
         prog="python -m bench",
         description="Lifecycle throughput and latency against the engine's own ceiling.",
     )
-    parser.add_argument("--quick", action="store_true",
-                        help="small sizes, a couple of minutes; writes under the temp dir")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="small sizes, a couple of minutes; writes under the temp dir",
+    )
     parser.add_argument("--lifecycles", type=int, help="lifecycles per level (default 100)")
     parser.add_argument("--concurrency", type=_levels, help="levels, e.g. 1,8,32 (default)")
     parser.add_argument("--warmup", type=int, help="unmeasured lifecycles before the levels")
     parser.add_argument("--profile-concurrency", type=int)
     parser.add_argument("--profile-lifecycles", type=int, help="0 skips the profile")
-    parser.add_argument("--variants", type=lambda t: [v for v in t.split(",") if v],
-                        help="worker variants to measure (bench/variants.py); '' for none")
+    parser.add_argument(
+        "--variants",
+        type=lambda t: [v for v in t.split(",") if v],
+        help="worker variants to measure (bench/variants.py); '' for none",
+    )
     parser.add_argument("--variant-lifecycles", type=int)
     parser.add_argument("--list-orders", type=int, help="orders bulk-loaded; 0 skips")
     parser.add_argument("--list-requests", type=int, help="requests per list endpoint")
     parser.add_argument("--open-workflows", type=int, help="open runs to start; 0 skips")
     parser.add_argument("--open-concurrency", type=int)
-    parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL", ""),
-                        help="a PostgreSQL server URL (a database of its own is made there); "
-                        "default DATABASE_URL, else SQLite as `make run`")
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("DATABASE_URL", ""),
+        help="a PostgreSQL server URL (a database of its own is made there); "
+        "default DATABASE_URL, else SQLite as `make run`",
+    )
     parser.add_argument("--data-dir", type=Path, help="parent of the run's temporary DATA_DIR")
     parser.add_argument("--keep-data", action="store_true", help="keep DATA_DIR (logs, dbs)")
     parser.add_argument("--out-json", type=Path)
@@ -101,10 +110,22 @@ def parse(argv: list[str] | None = None) -> Config:
         quick_dir = Path(tempfile.gettempdir()) / "shop-orders-bench-quick"
         config.out_json = quick_dir / "benchmarks.json"
         config.out_md = quick_dir / "benchmarks.md"
-    for key in ("lifecycles", "concurrency", "warmup", "profile_concurrency",
-                "profile_lifecycles", "variants", "variant_lifecycles", "list_orders",
-                "list_requests", "open_workflows", "open_concurrency", "data_dir",
-                "out_json", "out_md"):
+    for key in (
+        "lifecycles",
+        "concurrency",
+        "warmup",
+        "profile_concurrency",
+        "profile_lifecycles",
+        "variants",
+        "variant_lifecycles",
+        "list_orders",
+        "list_requests",
+        "open_workflows",
+        "open_concurrency",
+        "data_dir",
+        "out_json",
+        "out_md",
+    ):
         value = getattr(args, key)
         if value is not None:
             setattr(config, key, value)

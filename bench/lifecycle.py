@@ -49,7 +49,7 @@ REFUND_FORM = {
 }
 
 
-class UnexpectedAnswer(RuntimeError):
+class UnexpectedAnswerError(RuntimeError):
     pass
 
 
@@ -77,7 +77,7 @@ class Session:
 
 def _expect(answer: httpx.Response, status: int) -> dict[str, Any]:
     if answer.status_code != status:
-        raise UnexpectedAnswer(
+        raise UnexpectedAnswerError(
             f"{answer.request.method} {answer.request.url.path} answered {answer.status_code}, "
             f"not {status}: {answer.text[:300]}"
         )
@@ -114,7 +114,10 @@ async def walk(session: Session, recorder: Recorder, tag: str) -> None:
     )
     no = order["order_no"]
     await call(
-        "approve", REVIEWER, f"/api/admin/orders/{no}/approve", json={"platform_amount_fen": 200_000}
+        "approve",
+        REVIEWER,
+        f"/api/admin/orders/{no}/approve",
+        json={"platform_amount_fen": 200_000},
     )
     confirmed = await call("confirm_receipt", BUYER, f"/api/orders/{no}/confirm-receipt")
     invoice_app_no = next(i for i in confirmed["invoices"] if i["status"] == "applied")[
@@ -153,11 +156,13 @@ async def walk(session: Session, recorder: Recorder, tag: str) -> None:
         json={"courier": "中通", "tracking_no": tag[:20]},
     )
     if shipped["status"] != "shipped":
-        raise UnexpectedAnswer(f"order {no} ended with invoice {shipped['status']}")
+        raise UnexpectedAnswerError(f"order {no} ended with invoice {shipped['status']}")
 
 
 def client(base_url: str, concurrency: int) -> httpx.AsyncClient:
-    limits = httpx.Limits(max_connections=concurrency + 4, max_keepalive_connections=concurrency + 4)
+    limits = httpx.Limits(
+        max_connections=concurrency + 4, max_keepalive_connections=concurrency + 4
+    )
     return httpx.AsyncClient(base_url=base_url, timeout=120, limits=limits)
 
 

@@ -58,7 +58,10 @@ ACCOUNT = RefundAccountInput(
     region="上海市",
 )
 PROOF = ProofRef(
-    key="0" * 64 + ".pdf", filename="证明.pdf", content_type="application/pdf", size=42,
+    key="0" * 64 + ".pdf",
+    filename="证明.pdf",
+    content_type="application/pdf",
+    size=42,
     sha256="0" * 64,
 )
 
@@ -114,16 +117,23 @@ def new_order(
 def _invoice_step(state: OrderState, make: type[IssueInvoice] | type[ShipInvoice]) -> Command:
     target = next(i for i in state.invoices if i.status.value in ("applied", "issued"))
     if make is IssueInvoice:
-        return IssueInvoice(actor=REVIEWER, invoice_app_no=target.invoice_app_no,
-                            invoice_number="23984879283472")
-    return ShipInvoice(actor=REVIEWER, invoice_app_no=target.invoice_app_no, courier="中通",
-                       tracking_no="123123123")
+        return IssueInvoice(
+            actor=REVIEWER, invoice_app_no=target.invoice_app_no, invoice_number="23984879283472"
+        )
+    return ShipInvoice(
+        actor=REVIEWER,
+        invoice_app_no=target.invoice_app_no,
+        courier="中通",
+        tracking_no="123123123",
+    )
 
 
 # Each path is a product and the commands its order takes; every prefix is a stage.
 PATHS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("JD0001", ("approve", "confirm", "refund", "apply", "settle", "agree", "payout", "issue",
-                "ship")),
+    (
+        "JD0001",
+        ("approve", "confirm", "refund", "apply", "settle", "agree", "payout", "issue", "ship"),
+    ),
     ("JD0001", ("return",)),
     ("JD0001", ("void",)),
     ("JD0001", ("approve", "confirm", "no_refund", "issue")),
@@ -150,8 +160,9 @@ def _command(step: str, state: OrderState) -> Command:
             return AgreeRefund(actor=REVIEWER)
         case "payout":
             assert state.refund is not None
-            return Payout(actor=FINANCE, amount_fen=state.refund.amount_fen,
-                          bank_reference="ICBC0001")
+            return Payout(
+                actor=FINANCE, amount_fen=state.refund.amount_fen, bank_reference="ICBC0001"
+            )
         case "issue":
             return _invoice_step(state, IssueInvoice)
         case "ship":
@@ -171,8 +182,7 @@ def stages(placed_at: datetime) -> list[OrderState]:
         state = new_order(product(code), order_no=order_no, placed_at=placed_at, tag="000000")
         state.serial_no = "000000000000"
         state.reserved_invoice_nos = [
-            ids.invoice_app_no(placed_at, n + 1)
-            for n in range(lifecycle.invoice_slots(state.mode))
+            ids.invoice_app_no(placed_at, n + 1) for n in range(lifecycle.invoice_slots(state.mode))
         ]
         if path_index == 0:
             found.append(state.model_copy(deep=True))
@@ -191,7 +201,9 @@ def placed_now(index: int, tag: str, at: datetime | None = None) -> OrderState:
     moment = (at or datetime.now(UTC)).replace(microsecond=0)
     moment -= timedelta(seconds=index // 10_000)
     order_no = ids.order_no(moment, index % 10_000)
-    return new_order(product("JD0001"), order_no=order_no, placed_at=moment, tag=f"{tag}{index:06d}")
+    return new_order(
+        product("JD0001"), order_no=order_no, placed_at=moment, tag=f"{tag}{index:06d}"
+    )
 
 
 def weights(states: Sequence[OrderState]) -> list[float]:

@@ -16,7 +16,8 @@ from devstack.processes import ROOT
 
 RATE_HZ = 97  # not a divisor of common timer periods, so sampling does not alias with them
 
-# (fragment of a frame's file path, category), first match wins.
+# (start of a frame's path as py-spy prints it, category), first match wins. py-spy cuts
+# paths to the module's own: "sqlalchemy/orm/session.py", "activities/persistence.py".
 CATEGORIES: tuple[tuple[str, str], ...] = (
     ("temporalio/worker/workflow_sandbox", "Temporal workflow sandbox"),
     ("temporalio/contrib/pydantic", "Temporal payload conversion"),
@@ -35,23 +36,27 @@ CATEGORIES: tuple[tuple[str, str], ...] = (
     ("h11/", "HTTP server stack"),
     ("httptools/", "HTTP server stack"),
     ("multipart/", "HTTP server stack"),
+    ("python_multipart/", "HTTP server stack"),
     ("jinja2/", "e-mail"),
     ("aiosmtplib/", "e-mail"),
-    ("/email/", "e-mail"),
+    ("email/", "e-mail"),
     ("prometheus_client/", "metrics"),
     ("logging/", "logging"),
     ("activities/logs.py", "logging"),
     ("jwt/", "JWT"),
+    ("json/", "json"),
     ("asyncio/", "asyncio event loop"),
     ("selectors.py", "asyncio event loop"),
     ("threading.py", "threads"),
     ("concurrent/futures", "threads"),
-    ("/domain/", "project: domain"),
-    ("/activities/", "project: activities"),
-    ("/api/", "project: api"),
-    ("/workflows/", "project: workflows"),
-    ("/db/", "project: db"),
+    ("domain/", "project: domain"),
+    ("activities/", "project: activities"),
+    ("api/", "project: api"),
+    ("workflows/", "project: workflows"),
+    ("db/", "project: db"),
+    ("worker.py", "project: worker.py"),
 )
+PROJECT = ("domain/", "activities/", "api/", "workflows/", "db/", "worker.py", "settings.py")
 
 
 def py_spy() -> str | None:
@@ -81,8 +86,19 @@ class Profiler:
         self._directory.mkdir(parents=True, exist_ok=True)
         for name, pid in self._pids.items():
             output = self._directory / f"{name}.collapsed.txt"
-            command = [binary, "record", "--pid", str(pid), "--rate", str(RATE_HZ),
-                       "--format", "raw", "--nolineno", "-o", str(output)]
+            command = [
+                binary,
+                "record",
+                "--pid",
+                str(pid),
+                "--rate",
+                str(RATE_HZ),
+                "--format",
+                "raw",
+                "--nolineno",
+                "-o",
+                str(output),
+            ]
             log = (self._directory / f"{name}.py-spy.log").open("wb")
             process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
             self._recordings.append(Recording(name, process, output))
@@ -123,15 +139,14 @@ def short(frame: str) -> str:
 
 def category(frame: str) -> str:
     path = _file_of(frame)
-    for fragment, label in CATEGORIES:
-        if fragment in path:
+    for prefix, label in CATEGORIES:
+        if path.startswith(prefix):
             return label
     return "other"
 
 
 def _project(frame: str) -> bool:
-    path = _file_of(frame)
-    return str(ROOT) in path and "site-packages" not in path and "/bench/" not in path
+    return _file_of(frame).startswith(PROJECT)
 
 
 def summarise(collapsed: str, top: int = 15) -> dict[str, Any]:
@@ -170,9 +185,7 @@ def summarise(collapsed: str, top: int = 15) -> dict[str, Any]:
         "rate_hz": RATE_HZ,
         "categories": shares(categories, 20),
         "self": shares(self_time, top),
-        "inclusive": shares(
-            Counter({k: v for k, v in inclusive.items() if not _noise(k)}), top
-        ),
+        "inclusive": shares(Counter({k: v for k, v in inclusive.items() if not _noise(k)}), top),
         "project_inclusive": shares(own, top),
     }
 

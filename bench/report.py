@@ -115,8 +115,10 @@ def _variants(variants: dict[str, Any]) -> dict[str, Any]:
 def summarise(document: dict[str, Any]) -> dict[str, Any]:
     levels = [_level(level) for level in document.get("levels", [])]
     summary: dict[str, Any] = {
-        "goals": {"throughput_ratio_at_least": THROUGHPUT_GOAL,
-                  "route_p50_ratio_at_most": LATENCY_GOAL},
+        "goals": {
+            "throughput_ratio_at_least": THROUGHPUT_GOAL,
+            "route_p50_ratio_at_most": LATENCY_GOAL,
+        },
         "levels": levels,
     }
     if "variants" in document:
@@ -141,9 +143,11 @@ def _ok(met: bool) -> str:
 
 def _table(header: list[str], rows: list[list[Any]]) -> list[str]:
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    lines += ["| " + " | ".join(_fmt(c) if not isinstance(c, str) else c for c in row) + " |"
-              for row in rows]
-    return lines + [""]
+    lines += [
+        "| " + " | ".join(_fmt(c) if not isinstance(c, str) else c for c in row) + " |"
+        for row in rows
+    ]
+    return [*lines, ""]
 
 
 def render(doc: dict[str, Any]) -> str:
@@ -175,19 +179,31 @@ def render(doc: dict[str, Any]) -> str:
     rows = []
     for level in summary["levels"]:
         worst = level["worst_route"]
-        rows.append([
-            level["concurrency"], level["ceiling_per_s"], level["lifecycle_per_s"],
-            f"{_fmt(level['throughput_ratio'])} {_ok(level['throughput_goal_met'])}",
-            f"{level['routes_within_goal']}/{len(level['route_ratios'])}",
-            f"{worst['route']} {_fmt(worst['p50'])}×",
-            level["cpu"]["ratio"]["stack"], level["cpu"]["ratio"]["worker"],
-            level["memory"]["worker_ratio"],
-        ])
+        rows.append(
+            [
+                level["concurrency"],
+                level["ceiling_per_s"],
+                level["lifecycle_per_s"],
+                f"{_fmt(level['throughput_ratio'])} {_ok(level['throughput_goal_met'])}",
+                f"{level['routes_within_goal']}/{len(level['route_ratios'])}",
+                f"{worst['route']} {_fmt(worst['p50'])}×",
+                level["cpu"]["ratio"]["stack"],
+                level["cpu"]["ratio"]["worker"],
+                level["memory"]["worker_ratio"],
+            ]
+        )
     out += _table(
-        ["c", "ceiling lifecycles/s", "JD lifecycles/s",
-         f"ratio (goal ≥ {THROUGHPUT_GOAL:.2f})",
-         f"routes with p50 ≤ {LATENCY_GOAL}× bare update", "worst route p50 ratio",
-         "stack CPU per lifecycle ×", "worker CPU ×", "worker peak RSS ×"],
+        [
+            "c",
+            "ceiling lifecycles/s",
+            "JD lifecycles/s",
+            f"ratio (goal ≥ {THROUGHPUT_GOAL:.2f})",
+            f"routes with p50 ≤ {LATENCY_GOAL}× bare update",
+            "worst route p50 ratio",
+            "stack CPU per lifecycle ×",
+            "worker CPU ×",
+            "worker peak RSS ×",
+        ],
         rows,
     )
     out += [
@@ -227,47 +243,97 @@ def _level_section(level: dict[str, Any], raw: dict[str, Any]) -> list[str]:
         f"**{full['lifecycles_per_s']}/s** (ratio {_fmt(level['throughput_ratio'])}); a whole "
         f"lifecycle p50 {_fmt(full['lifecycle'].get('p50_ms'))} ms against "
         f"{_fmt(bare['lifecycle'].get('p50_ms'))} ms bare"
-        + (f"; **{level['failed']} failed**: {full['errors'] + bare['errors']}"
-           if level["failed"] else "") + ".",
+        + (
+            f"; **{level['failed']} failed**: {full['errors'] + bare['errors']}"
+            if level["failed"]
+            else ""
+        )
+        + ".",
         "",
     ]
     rows = []
     for name, stats in full["routes"].items():
         r = level["route_ratios"][name]
-        rows.append([f"`{name}`", stats.get("p50_ms"), stats.get("p95_ms"), stats.get("p99_ms"),
-                     f"{_fmt(r['p50'])} {_ok(r['p50'] is not None and r['p50'] <= LATENCY_GOAL)}",
-                     r["p95"], r["p99"]])
-    out += _table(["route", "p50 ms", "p95 ms", "p99 ms", "p50 ×bare", "p95 ×bare", "p99 ×bare"],
-                  rows)
+        rows.append(
+            [
+                f"`{name}`",
+                stats.get("p50_ms"),
+                stats.get("p95_ms"),
+                stats.get("p99_ms"),
+                f"{_fmt(r['p50'])} {_ok(r['p50'] is not None and r['p50'] <= LATENCY_GOAL)}",
+                r["p95"],
+                r["p99"],
+            ]
+        )
+    out += _table(
+        ["route", "p50 ms", "p95 ms", "p99 ms", "p50 ×bare", "p95 ×bare", "p99 ×bare"], rows
+    )
     cpu, mem = level["cpu"], level["memory"]
     life, bare_cpu = cpu["lifecycle_ms"], cpu["ceiling_ms"]
     full_usage, bare_usage = full["usage"], bare["usage"]
     out += _table(
         ["CPU ms per lifecycle", "dev server", "worker", "API", "SMTP", "stack total", "driver"],
         [
-            ["JD lifecycle", life["temporal"], life["worker"], life["api"], life["mail"],
-             life["stack"], life["driver"]],
-            ["ceiling", bare_cpu["temporal"], bare_cpu["worker"], "–", "–", bare_cpu["stack"],
-             bare_cpu["driver"]],
-            ["ratio", cpu["ratio"]["temporal"], cpu["ratio"]["worker"], "–", "–",
-             cpu["ratio"]["stack"], "–"],
+            [
+                "JD lifecycle",
+                life["temporal"],
+                life["worker"],
+                life["api"],
+                life["mail"],
+                life["stack"],
+                life["driver"],
+            ],
+            [
+                "ceiling",
+                bare_cpu["temporal"],
+                bare_cpu["worker"],
+                "–",
+                "–",
+                bare_cpu["stack"],
+                bare_cpu["driver"],
+            ],
+            [
+                "ratio",
+                cpu["ratio"]["temporal"],
+                cpu["ratio"]["worker"],
+                "–",
+                "–",
+                cpu["ratio"]["stack"],
+                "–",
+            ],
         ],
     )
     out += _table(
-        ["process", "cores busy (JD)", "peak RSS MB (JD)", "cores busy (ceiling)",
-         "peak RSS MB (ceiling)"],
         [
-            ["dev server", full_usage.get("temporal", {}).get("cores"), mem["temporal_peak_mb"],
-             bare_usage.get("temporal", {}).get("cores"),
-             bare_usage.get("temporal", {}).get("peak_rss_mb")],
-            ["worker / ceiling worker", full_usage.get("worker", {}).get("cores"),
-             mem["worker_peak_mb"], bare_usage.get("ceiling-worker", {}).get("cores"),
-             mem["ceiling_worker_peak_mb"]],
+            "process",
+            "cores busy (JD)",
+            "peak RSS MB (JD)",
+            "cores busy (ceiling)",
+            "peak RSS MB (ceiling)",
+        ],
+        [
+            [
+                "dev server",
+                full_usage.get("temporal", {}).get("cores"),
+                mem["temporal_peak_mb"],
+                bare_usage.get("temporal", {}).get("cores"),
+                bare_usage.get("temporal", {}).get("peak_rss_mb"),
+            ],
+            [
+                "worker / ceiling worker",
+                full_usage.get("worker", {}).get("cores"),
+                mem["worker_peak_mb"],
+                bare_usage.get("ceiling-worker", {}).get("cores"),
+                mem["ceiling_worker_peak_mb"],
+            ],
             ["API", full_usage.get("api", {}).get("cores"), mem["api_peak_mb"], "–", "–"],
-            ["driver", full_usage.get("driver", {}).get("cores"),
-             full_usage.get("driver", {}).get("peak_rss_mb"),
-             bare_usage.get("driver", {}).get("cores"),
-             bare_usage.get("driver", {}).get("peak_rss_mb")],
+            [
+                "driver",
+                full_usage.get("driver", {}).get("cores"),
+                full_usage.get("driver", {}).get("peak_rss_mb"),
+                bare_usage.get("driver", {}).get("cores"),
+                bare_usage.get("driver", {}).get("peak_rss_mb"),
+            ],
         ],
     )
     return out
@@ -286,13 +352,18 @@ def _profile_section(profile: dict[str, Any]) -> list[str]:
     ]
     for name, data in profile["processes"].items():
         out += [f"### {name}: {data['samples']} samples", ""]
-        out += _table(["where the time is spent (self time)", "share"],
-                      [[c["frame"], f"{c['share']:.1%}"] for c in data["categories"][:12]])
-        out += _table(["our code, inclusive", "share"],
-                      [[f"`{c['frame']}`", f"{c['share']:.1%}"]
-                       for c in data["project_inclusive"][:12]])
-        out += _table(["hottest functions (self)", "share"],
-                      [[f"`{c['frame']}`", f"{c['share']:.1%}"] for c in data["self"][:12]])
+        out += _table(
+            ["where the time is spent (self time)", "share"],
+            [[c["frame"], f"{c['share']:.1%}"] for c in data["categories"][:12]],
+        )
+        out += _table(
+            ["our code, inclusive", "share"],
+            [[f"`{c['frame']}`", f"{c['share']:.1%}"] for c in data["project_inclusive"][:12]],
+        )
+        out += _table(
+            ["hottest functions (self)", "share"],
+            [[f"`{c['frame']}`", f"{c['share']:.1%}"] for c in data["self"][:12]],
+        )
     return out
 
 
@@ -308,13 +379,31 @@ def _variant_section(variants: dict[str, Any], derived: dict[str, Any]) -> list[
     rows = []
     for name, d in derived.items():
         p50 = [v for v in d["route_p50_vs_baseline"].values() if v is not None]
-        rows.append([f"`{name}`", d["lifecycles_per_s"], d["throughput_vs_baseline"],
-                     d["worker_cpu_ms"], d["worker_cpu_vs_baseline"], d["temporal_cpu_ms"],
-                     d["stack_cpu_ms"],
-                     round(sum(p50) / len(p50), 2) if p50 else None])
-    out += _table(["variant", "lifecycles/s", "× baseline", "worker CPU ms/lifecycle",
-                   "× baseline", "dev server CPU ms/lifecycle", "stack CPU ms/lifecycle",
-                   "mean route p50 × baseline"], rows)
+        rows.append(
+            [
+                f"`{name}`",
+                d["lifecycles_per_s"],
+                d["throughput_vs_baseline"],
+                d["worker_cpu_ms"],
+                d["worker_cpu_vs_baseline"],
+                d["temporal_cpu_ms"],
+                d["stack_cpu_ms"],
+                round(sum(p50) / len(p50), 2) if p50 else None,
+            ]
+        )
+    out += _table(
+        [
+            "variant",
+            "lifecycles/s",
+            "× baseline",
+            "worker CPU ms/lifecycle",
+            "× baseline",
+            "dev server CPU ms/lifecycle",
+            "stack CPU ms/lifecycle",
+            "mean route p50 × baseline",
+        ],
+        rows,
+    )
     return out
 
 
@@ -330,16 +419,27 @@ def _lists_section(lists: dict[str, Any]) -> list[str]:
     ]
     rows = []
     for endpoint, data in lists["endpoints"].items():
-        rows.append([f"**{endpoint}**", "all", "", data["all"]["p50_ms"], data["all"]["p99_ms"],
-                     data["all"]["count"]])
+        rows.append(
+            [
+                f"**{endpoint}**",
+                "all",
+                "",
+                data["all"]["p50_ms"],
+                data["all"]["p99_ms"],
+                data["all"]["count"],
+            ]
+        )
         for name, v in data["variants"].items():
             params = "&".join(f"{k}={x}" for k, x in v["params"].items()) or "(none)"
-            rows.append(["", name, f"`{params}` → {v['total']:,}", v["p50_ms"], v["p99_ms"],
-                         v["count"]])
+            rows.append(
+                ["", name, f"`{params}` → {v['total']:,}", v["p50_ms"], v["p99_ms"], v["count"]]
+            )
     out += _table(["endpoint", "variant", "query → total", "p50 ms", "p99 ms", "n"], rows)
     api = lists["usage"].get("api", {})
-    out += [f"API while listing: {api.get('cores')} cores busy, peak RSS "
-            f"{api.get('peak_rss_mb')} MB.", ""]
+    out += [
+        f"API while listing: {api.get('cores')} cores busy, peak RSS {api.get('peak_rss_mb')} MB.",
+        "",
+    ]
     return out
 
 
@@ -356,9 +456,10 @@ def _open_section(opened: dict[str, Any]) -> list[str]:
         "lifecycles of the earlier phases, all waiting on their timers).",
         "",
     ]
-    out += _table(["open runs", "worker RSS MB", "dev server RSS MB"],
-                  [[c["open"], c["worker_rss_mb"], c["temporal_rss_mb"]]
-                   for c in opened["checkpoints"]])
+    out += _table(
+        ["open runs", "worker RSS MB", "dev server RSS MB"],
+        [[c["open"], c["worker_rss_mb"], c["temporal_rss_mb"]] for c in opened["checkpoints"]],
+    )
     out += [
         f"The worker keeps at most {opened['max_cached_workflows']} runs in its sticky cache "
         "(temporalio's default, which worker.py keeps): a run waiting on a timer is evicted "

@@ -38,16 +38,19 @@ from workflows.shop_order import ShopOrderWorkflow, StartOrder
 
 BATCH = 2_000
 # Shares of the book: the two demo buyers and a few more (staff lists see them all).
-BUYERS = (("leiliang", "快乐贸易有限公司", 0.5), ("zhangsan", "示例科技有限公司", 0.25)) + tuple(
-    (f"bench-buyer-{n}", f"压测公司{n}", 0.25 / 8) for n in range(8)
+BUYERS = (
+    ("leiliang", "快乐贸易有限公司", 0.5),
+    ("zhangsan", "示例科技有限公司", 0.25),
+    *((f"bench-buyer-{n}", f"压测公司{n}", 0.25 / 8) for n in range(8)),
 )
 SHOPS = 300
 # Invoice application numbers far above what the counters hand out during the run.
 INVOICE_SEQUENCE_BASE = 60_000_000
 
 
-def _rows(count: int, seed: int = 7) -> Iterator[tuple[dict[str, Any], list[dict[str, Any]],
-                                                       dict[str, Any] | None]]:
+def _rows(
+    count: int, seed: int = 7
+) -> Iterator[tuple[dict[str, Any], list[dict[str, Any]], dict[str, Any] | None]]:
     """(order row, invoice rows, refund row or None) for ``count`` orders placed over the last
     two years, one a distinct second apart (so order numbers are unique by construction)."""
     rng = random.Random(seed)
@@ -162,8 +165,11 @@ async def bulk_load(database_url: str, count: int) -> dict[str, Any]:
             await connection.exec_driver_sql("ANALYZE")
     finally:
         await engine.dispose()
-    return {"loaded": count, "orders_in_database": int(total or 0),
-            "load_s": round(time.perf_counter() - started, 1)}
+    return {
+        "loaded": count,
+        "orders_in_database": int(total or 0),
+        "load_s": round(time.perf_counter() - started, 1),
+    }
 
 
 def list_queries(now: datetime) -> dict[str, dict[str, str]]:
@@ -177,8 +183,10 @@ def list_queries(now: datetime) -> dict[str, dict[str, str]]:
         "shop_name": {"shop_name": "旗舰店042"},
         "platform_completed": {"platform": "jd", "tab": "completed"},
         "invoice_status": {"invoice_status": "issued"},
-        "placed_month": {"placed_from": f"{month_start:%Y-%m-%d}",
-                         "placed_to": f"{month_end:%Y-%m-%d}"},
+        "placed_month": {
+            "placed_from": f"{month_start:%Y-%m-%d}",
+            "placed_to": f"{month_end:%Y-%m-%d}",
+        },
         "deep_page": {"page": "500", "page_size": "20"},
         "page_size_100": {"page_size": "100"},
     }
@@ -197,7 +205,7 @@ async def time_lists(session: Session, *, requests: int) -> dict[str, Any]:
         recorder = Recorder()
         totals: dict[str, int] = {}
         headers = session.headers[who]
-        for name, params in variants.items():  # warm-up: one of each, not counted
+        for params in variants.values():  # warm-up: one of each, not counted
             await _get(session.http, path, params, headers)
         for index in range(requests):
             name, params = list(variants.items())[index % len(variants)]
@@ -224,7 +232,9 @@ async def _get(
 ) -> dict[str, Any]:
     answer = await http.get(path, params=params, headers=headers)
     if answer.status_code != 200:
-        raise RuntimeError(f"GET {path} {params} answered {answer.status_code}: {answer.text[:300]}")
+        raise RuntimeError(
+            f"GET {path} {params} answered {answer.status_code}: {answer.text[:300]}"
+        )
     return dict(answer.json())
 
 
@@ -265,8 +275,13 @@ async def open_workflows(
         recorder.add("place", time.perf_counter() - started)
         done += 1
         if done % every == 0:
-            checkpoints.append({"open": done, "worker_rss_mb": rss_mb(worker_pid),
-                                "temporal_rss_mb": rss_mb(temporal_pid)})
+            checkpoints.append(
+                {
+                    "open": done,
+                    "worker_rss_mb": rss_mb(worker_pid),
+                    "temporal_rss_mb": rss_mb(temporal_pid),
+                }
+            )
 
     result = await closed_loop(place, total=count, concurrency=concurrency)
     settle_s = await _until_idle(worker_pid)

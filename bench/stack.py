@@ -59,8 +59,10 @@ class BenchStack:
 
     @property
     def database_kind(self) -> str:
-        return "postgresql" if self.settings.effective_database_url.startswith("postgres") else (
-            "sqlite"
+        return (
+            "postgresql"
+            if self.settings.effective_database_url.startswith("postgres")
+            else "sqlite"
         )
 
     def child(self, name: str) -> Child:
@@ -113,8 +115,10 @@ def start(data_dir: Path, database_url: str) -> BenchStack:
         server_url = database_url
         database_url, database_name = asyncio.run(_create_database(server_url))
     elif database_url:
-        raise SystemExit("the bench runs on PostgreSQL (DATABASE_URL=postgresql+asyncpg://…) "
-                         "or on the default SQLite file; got another URL")
+        raise SystemExit(
+            "the bench runs on PostgreSQL (DATABASE_URL=postgresql+asyncpg://…) "
+            "or on the default SQLite file; got another URL"
+        )
     settings = Settings(
         data_dir=data_dir,
         database_url=database_url,

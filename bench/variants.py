@@ -90,8 +90,7 @@ async def _write_changes(session: AsyncSession, state: OrderState, before: dict[
         ]
         if lines:
             await session.execute(
-                insert_for(session, models.RefundLogEntry.__table__)  # type: ignore[arg-type]
-                .on_conflict_do_nothing(),
+                insert_for(session, models.RefundLogEntry.__table__).on_conflict_do_nothing(),  # type: ignore[arg-type]
                 lines,
             )
     known = len(before.get("events", []))
@@ -108,37 +107,40 @@ async def _write_changes(session: AsyncSession, state: OrderState, before: dict[
     ]
     if events:
         await session.execute(
-            insert_for(session, models.OrderEvent.__table__)  # type: ignore[arg-type]
-            .on_conflict_do_nothing(),
+            insert_for(session, models.OrderEvent.__table__).on_conflict_do_nothing(),  # type: ignore[arg-type]
             events,
         )
 
 
-@activity.defn(name=contracts.SAVE_ORDER)
-async def _lean_save_order(self: PersistenceActivities, state: OrderState) -> contracts.SaveResult:
-    async with self._sessions() as session:
-        row = await session.get(models.Order, state.order_no, with_for_update=True)
-        if row is None:
-            raise ApplicationError(f"order {state.order_no} was never recorded")
-        if row.version >= state.version:
-            return contracts.SaveResult(order_no=state.order_no, version=row.version, written=False)
-        before = dict(row.state)
-        for column, value in _order_columns(state).items():
-            setattr(row, column, value)
-        await _write_changes(session, state, before)
-        try:
-            await session.commit()
-        except IntegrityError:
-            await session.rollback()
-            async with self._sessions() as fresh:
-                await self._refuse_duplicates(fresh, state)
-            raise
-    activity.logger.info("projected version %d (%s)", state.version, state.status.value)
-    return contracts.SaveResult(order_no=state.order_no, version=state.version, written=True)
+class _LeanPersistence(PersistenceActivities):
+    # Defined in a class so the SDK sees a method and takes its types after ``self``.
+    @activity.defn(name=contracts.SAVE_ORDER)
+    async def save_order(self, state: OrderState) -> contracts.SaveResult:
+        async with self._sessions() as session:
+            row = await session.get(models.Order, state.order_no, with_for_update=True)
+            if row is None:
+                raise ApplicationError(f"order {state.order_no} was never recorded")
+            if row.version >= state.version:
+                return contracts.SaveResult(
+                    order_no=state.order_no, version=row.version, written=False
+                )
+            before = dict(row.state)
+            for column, value in _order_columns(state).items():
+                setattr(row, column, value)
+            await _write_changes(session, state, before)
+            try:
+                await session.commit()
+            except IntegrityError:
+                await session.rollback()
+                async with self._sessions() as fresh:
+                    await self._refuse_duplicates(fresh, state)
+                raise
+        activity.logger.info("projected version %d (%s)", state.version, state.status.value)
+        return contracts.SaveResult(order_no=state.order_no, version=state.version, written=True)
 
 
 def _lean_save() -> None:
-    PersistenceActivities.save_order = _lean_save_order  # type: ignore[method-assign]
+    PersistenceActivities.save_order = _LeanPersistence.save_order  # type: ignore[method-assign]
 
 
 def _unsandboxed() -> None:

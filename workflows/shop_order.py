@@ -246,12 +246,17 @@ class ShopOrderWorkflow:
             self._check(command)
             before = self._state.model_copy(deep=True)
             notices = lifecycle.apply(self._state, command, workflow.now())
+            # Remembered with the change, not after its save: updates validated meanwhile
+            # see the new state and must see the key that made it.
+            remembered = self._remember_key()
             try:
                 if isinstance(command, Payout):
                     await self._record_payout()
                 await self._save()
             except ActivityError as err:
                 self._state = before
+                if remembered is not None:
+                    del self._keys[remembered]
                 if isinstance(err.cause, ApplicationError):
                     raise ApplicationError(
                         err.cause.message,
@@ -261,7 +266,6 @@ class ShopOrderWorkflow:
                 raise
             self._outbox += notices
             self._publish()
-            self._remember_key()
             return self._state
 
     @staticmethod
@@ -283,10 +287,13 @@ class ShopOrderWorkflow:
                 non_retryable=True,
             )
 
-    def _remember_key(self) -> None:
+    def _remember_key(self) -> str | None:
+        """Remember this update's key; answers its scope when it was new."""
         key = self._key_of_current_update()
-        if key is not None:
-            self._keys.setdefault(*key)
+        if key is None or key[0] in self._keys:
+            return None
+        self._keys[key[0]] = key[1]
+        return key[0]
 
     async def _record_payout(self) -> None:
         refund = self._state.refund

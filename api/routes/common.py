@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, Field
 
+from api.schemas import MAX_YEAR, MIN_YEAR
 from db.queries import OrderFilter, Page, RefundFilter
 from domain.calendar import SHANGHAI
 from domain.catalog import Platform
@@ -20,7 +21,16 @@ def _date_or_time(value: object) -> object:
     return value
 
 
-Bound = Annotated[date | datetime | None, BeforeValidator(_date_or_time)]
+def _plausible(value: date | datetime | None) -> date | datetime | None:
+    """Years a list can be filtered by; past these, converting to UTC would overflow."""
+    if value is not None and not MIN_YEAR <= value.year <= MAX_YEAR:
+        raise ValueError(f"the year must be between {MIN_YEAR} and {MAX_YEAR}")
+    return value
+
+
+Bound = Annotated[
+    date | datetime | None, BeforeValidator(_date_or_time), AfterValidator(_plausible)
+]
 
 
 def _start(bound: date | datetime | None) -> datetime | None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -313,7 +313,7 @@ async def jd_no_refund(walk: Walk) -> None:
         await walk.issue_and_ship(invoice_app_no)
 
 
-Path_ = Callable[[Walk], Awaitable[None]]
+Path_ = Callable[[Walk], Coroutine[Any, Any, None]]
 PATHS: dict[str, tuple[Path_, Expected]] = {
     "jd_refund": (
         jd_refund,

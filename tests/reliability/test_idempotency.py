@@ -97,7 +97,7 @@ async def test_replayed_key_changes_once_and_answers_the_first_answer(
         versions.append(await _version(api, no))
     refund_id = answers[f"/api/orders/{no}/refund"]["refund_id"]
     invoice = answers[f"/api/orders/{no}/confirm-receipt"]["invoices"][0]["invoice_app_no"]
-    for method, path, who, kwargs in [
+    finishing: list[tuple[str, str, str, dict[str, Any]]] = [
         ("POST", f"/api/admin/refunds/{refund_id}/agree", "bmp", {"json": {}}),
         (
             "POST",
@@ -117,7 +117,8 @@ async def test_replayed_key_changes_once_and_answers_the_first_answer(
             "bmp",
             {"json": {"courier": "中通", "tracking_no": "123123123"}},
         ),
-    ]:
+    ]
+    for method, path, who, kwargs in finishing:
         first, others = await sender.replayed(method, path, who, **kwargs)
         assert first.status_code == 200, first.text
         differences += _same(first, others)
@@ -234,7 +235,6 @@ async def test_reused_key_with_a_different_body_is_422_and_changes_nothing(
         )
     )
     race_statuses = sorted(r.status_code for r in raced)
-    print("RACED", [r.text for r in raced])
     refused += [r for r in raced if r.status_code == 422]
     key = race_key = unique("place-race-")
     placed_race = await asyncio.gather(

@@ -84,7 +84,7 @@ async def test_smtp_refusing_or_down_mail_is_retried_and_delivered_once(
                 # 1. the server answers the end of DATA with 451, or with 554, once.
                 smtp.refuse(busy.order_no, TEMPORARY, 1)
                 smtp.refuse(rejecting.order_no, PERMANENT, 1)
-                answered = await asyncio.gather(
+                answered: tuple[float, ...] = await asyncio.gather(
                     _review(busy, "return"), _review(rejecting, "return")
                 )
                 await wait_for_mail(
