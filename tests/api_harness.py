@@ -212,12 +212,18 @@ async def completed_jd_order(api: Api, buyer: dict[str, str], **overrides: Any) 
     return await ok(api.http.post(f"/api/orders/{no}/confirm-receipt", headers=buyer))
 
 
-async def refund_applied(api: Api, buyer: dict[str, str], **overrides: Any) -> dict[str, Any]:
-    """A JD order whose buyer chose 退款 and filed an individual refund with a PDF proof."""
+async def refund_chosen(api: Api, buyer: dict[str, str], **overrides: Any) -> str:
+    """A JD order whose buyer chose 退款, ready for a refund application; its number."""
     order = await completed_jd_order(api, buyer, **overrides)
-    no = order["order_no"]
+    no = str(order["order_no"])
     decision = {"decision": "refund"}
     await ok(api.http.post(f"/api/orders/{no}/refund-decision", json=decision, headers=buyer))
+    return no
+
+
+async def refund_applied(api: Api, buyer: dict[str, str], **overrides: Any) -> dict[str, Any]:
+    """A JD order whose buyer chose 退款 and filed an individual refund with a PDF proof."""
+    no = await refund_chosen(api, buyer, **overrides)
     await ok(
         api.http.post(
             f"/api/orders/{no}/refund",

@@ -24,6 +24,7 @@ from tests.api_harness import (
     completed_jd_order,
     ok,
     refund_applied,
+    refund_chosen,
     unique,
 )
 
@@ -450,13 +451,7 @@ async def test_decide_refund_on_a_refund_only_order_needs_no_receipt(api: Api) -
 
 async def test_apply_refund_enterprise_needs_no_proof(api: Api) -> None:
     buyer = await api.login("leiliang")
-    order = await completed_jd_order(api, buyer)
-    no = order["order_no"]
-    await ok(
-        api.http.post(
-            f"/api/orders/{no}/refund-decision", json={"decision": "refund"}, headers=buyer
-        )
-    )
+    no = await refund_chosen(api, buyer)
     form = REFUND_FORM | {"refund_type": "enterprise"}
     refund = await ok(api.http.post(f"/api/orders/{no}/refund", data=form, headers=buyer), 201)
     assert (refund["refund_type"], refund["has_proof"], refund["status"]) == (
@@ -469,13 +464,7 @@ async def test_apply_refund_enterprise_needs_no_proof(api: Api) -> None:
 
 async def test_apply_refund_bad_card_and_missing_field_are_422_per_field(api: Api) -> None:
     buyer = await api.login("leiliang")
-    order = await completed_jd_order(api, buyer)
-    no = order["order_no"]
-    await ok(
-        api.http.post(
-            f"/api/orders/{no}/refund-decision", json={"decision": "refund"}, headers=buyer
-        )
-    )
+    no = await refund_chosen(api, buyer)
     form = {k: v for k, v in REFUND_FORM.items() if k != "bank"} | {"card_no": "6222-0212"}
     response = await api.http.post(
         f"/api/orders/{no}/refund",
@@ -493,13 +482,7 @@ async def test_apply_refund_bad_card_and_missing_field_are_422_per_field(api: Ap
 
 async def test_apply_refund_proof_over_the_limit_is_413(api: Api) -> None:
     buyer = await api.login("leiliang")
-    order = await completed_jd_order(api, buyer)
-    no = order["order_no"]
-    await ok(
-        api.http.post(
-            f"/api/orders/{no}/refund-decision", json={"decision": "refund"}, headers=buyer
-        )
-    )
+    no = await refund_chosen(api, buyer)
     big = PDF + b"0" * PROOF_LIMIT_BYTES
     response = await api.http.post(
         f"/api/orders/{no}/refund",

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import inspect
 import os
-import time
 from collections.abc import Generator
 from pathlib import Path
 
@@ -28,7 +27,7 @@ def _ours(item: pytest.Item) -> bool:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.stash[REPORT_KEY] = Report(started=time.time())
+    config.stash[REPORT_KEY] = Report()
     config.stash[SEEN_KEY] = set()
     config.stash[DESELECTED_KEY] = False
 
@@ -93,12 +92,10 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     found = config.stash[REPORT_KEY]
     partial = os.environ.get("RELIABILITY_REPORT")  # a partial run's report, for a look
     if partial and found.sections:
-        found.finished = time.time()
         Path(partial).write_text(found.render(), encoding="utf-8")
     modules = set(HERE.glob("test_*.py"))
     complete = modules and modules <= config.stash[SEEN_KEY] and not config.stash[DESELECTED_KEY]
     ran = [s for s in found.sections.values() if s.outcome != "not run"]
     if not complete or not ran or session.shouldstop or session.shouldfail:
         return
-    found.finished = time.time()
     found.write()

@@ -139,5 +139,11 @@ async def test_worker_sigkilled_at_random_moments_loses_and_repeats_nothing(
                 "same Message-ID (receivers drop it)"
             )
             report.hold("no workflow task failed (no non-determinism after restarts)")
+            report.note(
+                "SMTP has no exactly-once: a kill between the SMTP server's 250 and the commit "
+                "of the outbox row sends the e-mail again on retry. The window is milliseconds "
+                "wide; every copy carries the outbox key's Message-ID, so receivers drop it, "
+                "and the test allows at most one such copy per kill"
+            )
     finally:
         smtp.stop()
