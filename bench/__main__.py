@@ -19,7 +19,7 @@ from typing import Any
 import psutil
 from temporalio.client import Client
 
-from bench import ceiling, lifecycle, report, scale, variants
+from bench import ceiling, lifecycle, orders, report, scale, variants
 from bench.config import Config, parse
 from bench.lifecycle import UPDATES_PER_LIFECYCLE, Session
 from bench.meter import Meter
@@ -164,6 +164,12 @@ class Run:
                 "endpoints": lists,
                 "usage": meter.stop(),
             }
+            # The recommended indexes, tried on this run's own database: the same requests
+            # again, so the fix is measured before anyone writes its migration.
+            say("  again with the candidate indexes")
+            indexes = await scale.add_indexes(self.bench.settings.effective_database_url)
+            again = await scale.time_lists(self.session, requests=config.list_requests)
+            self.results["lists"]["with_indexes"] = {"indexes": indexes, "endpoints": again}
         if config.open_workflows > 0:
             say(f"scale: {config.open_workflows} open order workflows")
             pids = self.bench.pids()
@@ -180,6 +186,16 @@ class Run:
             opened["usage"] = meter.stop()
             self.results["open_workflows"] = opened
             say(f"  worker RSS {opened['worker_rss_mb']} MB with {opened['started']} open")
+
+
+def state_sizes() -> dict[str, int]:
+    """JSON size of a JD order's state when placed and once its invoice is shipped: what
+    every transition sends to its persistence activity and gets back from its update."""
+    path = orders.stages(datetime.now(UTC))[: len(orders.PATHS[0][1]) + 1]
+    return {
+        "placed": len(path[0].model_dump_json()),
+        "invoice_shipped": len(path[-1].model_dump_json()),
+    }
 
 
 def machine() -> dict[str, Any]:
@@ -234,6 +250,7 @@ def main(argv: list[str] | None = None) -> int:
         "machine": machine(),
         "updates_per_lifecycle": UPDATES_PER_LIFECYCLE,
         "routes": lifecycle.JD_PATH,
+        "state_bytes": state_sizes(),
         **results,
     }
     document["summary"] = report.summarise(document)

@@ -24,7 +24,7 @@ class Config:
     list_orders: int = 100_000
     list_requests: int = 200
     open_workflows: int = 10_000
-    open_concurrency: int = 32
+    open_concurrency: int = 64
     database_url: str = ""
     data_dir: Path = field(default_factory=lambda: Path(tempfile.gettempdir()))
     keep_data: bool = False

@@ -44,6 +44,12 @@ class _Watched:
     kernel_peak_ok: bool = False
 
 
+def _machine_busy() -> float:
+    """CPU seconds the whole machine has spent busy (all cores, all processes)."""
+    times = psutil.cpu_times()
+    return float(times.user + times.system + getattr(times, "nice", 0.0))
+
+
 def _cpu(process: psutil.Process) -> float:
     times = process.cpu_times()
     return float(times.user + times.system)
@@ -57,8 +63,10 @@ class Meter:
         self._running = False
         self._thread: threading.Thread | None = None
         self._started = 0.0
+        self._machine_start = 0.0
 
     def start(self) -> None:
+        self._machine_start = _machine_busy()
         for watched in self._watched.values():
             watched.cpu_start = _cpu(watched.process)
             watched.kernel_peak_ok = _reset_peak(watched.process.pid)
@@ -84,6 +92,7 @@ class Meter:
         if self._thread is not None:
             self._thread.join()
         wall = time.perf_counter() - self._started
+        machine = _machine_busy() - self._machine_start
         usage: dict[str, dict[str, Any]] = {}
         for name, watched in self._watched.items():
             try:
@@ -99,6 +108,13 @@ class Meter:
                 "peak_rss_mb": round(peak / MB, 1),
                 "rss_mb": round(rss / MB, 1),
             }
+        ours = sum(u["cpu_s"] for u in usage.values())
+        # Whatever else ran on the machine meanwhile (another test run, say) took this much:
+        # shown in the report, because it competes for the same cores.
+        usage["other processes"] = {
+            "cpu_s": round(max(machine - ours, 0.0), 3),
+            "cores": round(max(machine - ours, 0.0) / wall, 3) if wall > 0 else None,
+        }
         return usage
 
 

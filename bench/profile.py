@@ -3,6 +3,8 @@ running processes, so they run exactly as started), summed into what costs the m
 
 from __future__ import annotations
 
+import importlib
+import inspect
 import shutil
 import signal
 import subprocess
@@ -86,6 +88,9 @@ class Profiler:
         self._directory.mkdir(parents=True, exist_ok=True)
         for name, pid in self._pids.items():
             output = self._directory / f"{name}.collapsed.txt"
+            # --nonblocking: the process is never paused, so the profile barely slows what
+            # it measures. Line numbers stay in: they tell a thread waiting for work from one
+            # doing it (see WAITING).
             command = [
                 binary,
                 "record",
@@ -93,9 +98,9 @@ class Profiler:
                 str(pid),
                 "--rate",
                 str(RATE_HZ),
+                "--nonblocking",
                 "--format",
                 "raw",
-                "--nolineno",
                 "-o",
                 str(output),
             ]
@@ -120,16 +125,64 @@ class Profiler:
         return summaries
 
 
-def _file_of(frame: str) -> str:
-    """``function (path)`` -> path"""
+def _split(frame: str) -> tuple[str, str, int | None]:
+    """``function (path:line)`` -> (function, path, line)"""
     start = frame.rfind(" (")
-    return frame[start + 2 : -1] if start >= 0 and frame.endswith(")") else ""
+    if start < 0 or not frame.endswith(")"):
+        return frame, "", None
+    name, where = frame[:start], frame[start + 2 : -1]
+    path, _, line = where.rpartition(":")
+    if path and line.isdigit():
+        return name, path, int(line)
+    return name, where, None
+
+
+def _file_of(frame: str) -> str:
+    return _split(frame)[1]
+
+
+def _waiting_lines() -> dict[str, set[int]]:
+    """Lines where a thread blocks in C waiting for work: py-spy cannot tell those samples
+    from work done in C, the line can (aiosqlite's thread runs each query at another line)."""
+    found: dict[str, set[int]] = {}
+    for module, function, needle in (
+        ("aiosqlite.core", "_connection_worker_thread", "tx.get()"),
+        ("concurrent.futures.thread", "_worker", "work_queue.get("),
+    ):
+        try:
+            code = getattr(importlib.import_module(module), function)
+            lines, first = inspect.getsourcelines(code)
+        except (ImportError, AttributeError, OSError, TypeError):
+            continue
+        found[function] = {first + i for i, text in enumerate(lines) if needle in text}
+    return found
+
+
+WAITING = _waiting_lines()
+# Leaf functions that only ever wait (a lock, a condition, the event loop's epoll).
+IDLE_LEAVES = frozenset(
+    {
+        "Condition.wait",
+        "Event.wait",
+        "EpollSelector.select",
+        "Thread._wait_for_tstate_lock",
+        "SimpleQueue.get",
+        "Queue.get",
+    }
+)
+SQLITE_CALL = "SQLite engine (C call from aiosqlite's thread)"
+
+
+def idle(leaf: str) -> bool:
+    name, _, line = _split(leaf)
+    if name in IDLE_LEAVES:
+        return True
+    return line is not None and line in WAITING.get(name, set())
 
 
 def short(frame: str) -> str:
     """A frame with its path cut to the package: ``save_order (activities/persistence.py)``."""
-    path = _file_of(frame)
-    name = frame[: frame.rfind(" (")] if path else frame
+    name, path, _ = _split(frame)
     for marker in ("site-packages/", "lib/python3.11/", str(ROOT) + "/"):
         if marker in path:
             path = path.split(marker, 1)[1]
@@ -138,7 +191,9 @@ def short(frame: str) -> str:
 
 
 def category(frame: str) -> str:
-    path = _file_of(frame)
+    name, path, _ = _split(frame)
+    if name == "_connection_worker_thread":
+        return SQLITE_CALL
     for prefix, label in CATEGORIES:
         if path.startswith(prefix):
             return label
@@ -146,17 +201,19 @@ def category(frame: str) -> str:
 
 
 def _project(frame: str) -> bool:
-    return _file_of(frame).startswith(PROJECT)
+    name, path, _ = _split(frame)
+    return path.startswith(PROJECT) and name != "<module>"
 
 
 def summarise(collapsed: str, top: int = 15) -> dict[str, Any]:
     """Self time by category, the hottest functions (self and inclusive) and the project's
-    own functions by inclusive time, each as a share of all samples."""
+    own functions by inclusive time, each as a share of the busy samples (a thread doing
+    something, in Python or in C, rather than waiting)."""
     self_time: Counter[str] = Counter()
     inclusive: Counter[str] = Counter()
     categories: Counter[str] = Counter()
     own: Counter[str] = Counter()
-    total = 0
+    total = waiting = 0
     for line in collapsed.splitlines():
         stack, _, count_text = line.rpartition(" ")
         if not stack or not count_text.isdigit():
@@ -165,8 +222,11 @@ def summarise(collapsed: str, top: int = 15) -> dict[str, Any]:
         frames = [f for f in stack.split(";") if f]
         if not frames:
             continue
-        total += count
         leaf = frames[-1]
+        if idle(leaf):
+            waiting += count
+            continue
+        total += count
         self_time[short(leaf)] += count
         categories[category(leaf)] += count
         for frame in set(frames):
@@ -182,6 +242,7 @@ def summarise(collapsed: str, top: int = 15) -> dict[str, Any]:
 
     return {
         "samples": total,
+        "waiting_samples": waiting,
         "rate_hz": RATE_HZ,
         "categories": shares(categories, 20),
         "self": shares(self_time, top),

@@ -11,6 +11,7 @@ THROUGHPUT_GOAL = 0.80  # a lifecycle within 80 % of the engine's ceiling
 LATENCY_GOAL = 1.25  # each API transition within 1.25x the bare update round trip
 FULL_STACK = ("temporal", "worker", "api", "mail")
 BARE_STACK = ("temporal", "ceiling-worker")
+OTHER = "other processes"  # the rest of the machine, as bench.meter reports it
 
 
 def _cpu_ms(usage: dict[str, Any], name: str, lifecycles: int) -> float | None:
@@ -251,6 +252,17 @@ def _level_section(level: dict[str, Any], raw: dict[str, Any]) -> list[str]:
         + ".",
         "",
     ]
+    foreign = {
+        phase: (raw[phase]["usage"].get(OTHER) or {}).get("cores") or 0.0
+        for phase in ("ceiling", "lifecycle")
+    }
+    if max(foreign.values()) >= 0.1:
+        out += [
+            f"⚠ Other processes on the machine took {foreign['ceiling']:.2f} cores during the "
+            f"ceiling and {foreign['lifecycle']:.2f} during the lifecycle phase of this level: "
+            "the figures and ratios here are skewed by that.",
+            "",
+        ]
     rows = []
     for name, stats in full["routes"].items():
         r = level["route_ratios"][name]
@@ -333,6 +345,13 @@ def _level_section(level: dict[str, Any], raw: dict[str, Any]) -> list[str]:
                 full_usage.get("driver", {}).get("peak_rss_mb"),
                 bare_usage.get("driver", {}).get("cores"),
                 bare_usage.get("driver", {}).get("peak_rss_mb"),
+            ],
+            [
+                "other processes on the machine",
+                full_usage.get(OTHER, {}).get("cores"),
+                "–",
+                bare_usage.get(OTHER, {}).get("cores"),
+                "–",
             ],
         ],
     )
@@ -417,8 +436,10 @@ def _lists_section(lists: dict[str, Any]) -> list[str]:
         "the variants below (after one unmeasured request of each).",
         "",
     ]
+    indexed = lists.get("with_indexes", {}).get("endpoints", {})
     rows = []
     for endpoint, data in lists["endpoints"].items():
+        after = indexed.get(endpoint, {})
         rows.append(
             [
                 f"**{endpoint}**",
@@ -426,15 +447,47 @@ def _lists_section(lists: dict[str, Any]) -> list[str]:
                 "",
                 data["all"]["p50_ms"],
                 data["all"]["p99_ms"],
+                after.get("all", {}).get("p50_ms"),
+                after.get("all", {}).get("p99_ms"),
                 data["all"]["count"],
             ]
         )
         for name, v in data["variants"].items():
             params = "&".join(f"{k}={x}" for k, x in v["params"].items()) or "(none)"
+            w = after.get("variants", {}).get(name, {})
             rows.append(
-                ["", name, f"`{params}` → {v['total']:,}", v["p50_ms"], v["p99_ms"], v["count"]]
+                [
+                    "",
+                    name,
+                    f"`{params}` → {v['total']:,}",
+                    v["p50_ms"],
+                    v["p99_ms"],
+                    w.get("p50_ms"),
+                    w.get("p99_ms"),
+                    v["count"],
+                ]
             )
-    out += _table(["endpoint", "variant", "query → total", "p50 ms", "p99 ms", "n"], rows)
+    out += _table(
+        [
+            "endpoint",
+            "variant",
+            "query → total",
+            "p50 ms",
+            "p99 ms",
+            "p50 ms with indexes",
+            "p99 ms with indexes",
+            "n",
+        ],
+        rows,
+    )
+    if indexed:
+        out += [
+            "Candidate indexes (created on this run's database only, then the same "
+            "requests again): "
+            + "; ".join(f"`{i}`" for i in lists["with_indexes"]["indexes"])
+            + ".",
+            "",
+        ]
     api = lists["usage"].get("api", {})
     out += [
         f"API while listing: {api.get('cores')} cores busy, peak RSS {api.get('peak_rss_mb')} MB.",
@@ -462,10 +515,10 @@ def _open_section(opened: dict[str, Any]) -> list[str]:
     )
     out += [
         f"The worker keeps at most {opened['max_cached_workflows']} runs in its sticky cache "
-        "(temporalio's default, which worker.py keeps): a run waiting on a timer is evicted "
-        "and costs no worker memory; it is replayed from history when its timer fires or "
-        "an update arrives. Worker memory therefore plateaus once the cache is full; the "
-        "slope before that is the memory of one cached run.",
+        "(temporalio's default, which worker.py keeps), least recently used first out; an "
+        "evicted run costs no worker memory and is replayed from history when its timer "
+        "fires or an update arrives. Worker memory therefore plateaus once the cache is "
+        "full; the slope before that is the memory of one cached run.",
         "",
     ]
     return out

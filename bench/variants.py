@@ -140,11 +140,11 @@ class _LeanPersistence(PersistenceActivities):
 
 
 def _lean_save() -> None:
-    PersistenceActivities.save_order = _LeanPersistence.save_order  # type: ignore[method-assign]
+    PersistenceActivities.save_order = _LeanPersistence.save_order  # type: ignore[method-assign,assignment]
 
 
 def _unsandboxed() -> None:
-    worker.Worker = functools.partial(  # type: ignore[misc]
+    worker.Worker = functools.partial(  # type: ignore[misc,assignment]
         worker.Worker, workflow_runner=UnsandboxedWorkflowRunner()
     )
 
