@@ -10,11 +10,19 @@ from datetime import datetime
 from pydantic import BaseModel
 
 from domain.notices import Notice
+from domain.order import OrderState
 
+# Run as local activities: one short database transaction each, answered inside the
+# workflow task that asked for it (no extra round trip through the server).
+RECORD_PLACEMENT = "record_placement"
+SAVE_CHANGE = "save_change"
+SEND_EMAIL = "send_email"
+
+# What runs started before the local activities used (workflow.patched keeps them on it).
+# Registered until no such run is open; see README "Changing the workflow safely".
 ALLOCATE_NUMBERS = "allocate_numbers"
 RECORD_NEW_ORDER = "record_new_order"
 SAVE_ORDER = "save_order"
-SEND_EMAIL = "send_email"
 RECORD_PAYOUT = "record_payout"
 
 # ApplicationError types an activity raises that retrying cannot fix.
@@ -33,6 +41,20 @@ class AllocateNumbers(BaseModel):
 class AllocatedNumbers(BaseModel):
     serial_no: str
     invoice_app_nos: list[str]
+
+
+class NewOrder(BaseModel):
+    """A new order to number and record in one transaction."""
+
+    state: OrderState
+    invoice_count: int
+
+
+class Placement(BaseModel):
+    """The numbers the new order got; ``written`` is false for a retry that found it there."""
+
+    numbers: AllocatedNumbers
+    written: bool
 
 
 class EmailRequest(BaseModel):
@@ -54,6 +76,21 @@ class PayoutEntry(BaseModel):
     bank_reference: str
     paid_at: datetime
     confirmed_by: str
+
+
+def payout_entry(state: OrderState) -> PayoutEntry:
+    """The ledger row of the order's refund, just paid out."""
+    refund = state.refund
+    if refund is None or refund.paid_at is None or not refund.bank_reference or not refund.paid_by:
+        raise ValueError(f"order {state.order_no} has no refund paid out")
+    return PayoutEntry(
+        refund_id=refund.refund_id,
+        order_no=state.order_no,
+        amount_fen=refund.amount_fen,
+        bank_reference=refund.bank_reference,
+        paid_at=refund.paid_at,
+        confirmed_by=refund.paid_by,
+    )
 
 
 class SaveResult(BaseModel):

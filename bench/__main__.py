@@ -9,6 +9,7 @@ import json
 import os
 import platform
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -164,12 +165,13 @@ class Run:
                 "endpoints": lists,
                 "usage": meter.stop(),
             }
-            # The recommended indexes, tried on this run's own database: the same requests
-            # again, so the fix is measured before anyone writes its migration.
-            say("  again with the candidate indexes")
-            indexes = await scale.add_indexes(self.bench.settings.effective_database_url)
-            again = await scale.time_lists(self.session, requests=config.list_requests)
-            self.results["lists"]["with_indexes"] = {"indexes": indexes, "endpoints": again}
+            # Candidate indexes, tried on this run's own database: the same requests again,
+            # so a fix is measured before anyone writes its migration.
+            if scale.INDEX_EXPERIMENT:
+                say("  again with the candidate indexes")
+                indexes = await scale.add_indexes(self.bench.settings.effective_database_url)
+                again = await scale.time_lists(self.session, requests=config.list_requests)
+                self.results["lists"]["with_indexes"] = {"indexes": indexes, "endpoints": again}
         if config.open_workflows > 0:
             say(f"scale: {config.open_workflows} open order workflows")
             pids = self.bench.pids()
@@ -195,6 +197,39 @@ def state_sizes() -> dict[str, int]:
     return {
         "placed": len(path[0].model_dump_json()),
         "invoice_shipped": len(path[-1].model_dump_json()),
+    }
+
+
+def commit() -> str | None:
+    """The commit measured, with "+changes" when the work tree differs from it."""
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return head + ("+changes" if dirty else "")
+
+
+def previous_run(path: Path) -> dict[str, Any] | None:
+    """The headline figures of the run this one replaces, for the before/after table."""
+    if not path.exists():
+        return None
+    try:
+        earlier = json.loads(path.read_text(encoding="utf-8"))
+    except ValueError:
+        return None
+    return {
+        "generated_at": earlier.get("generated_at"),
+        "commit": earlier.get("commit"),
+        "database": earlier.get("database"),
+        "levels": (earlier.get("summary") or {}).get("levels", []),
     }
 
 
@@ -243,6 +278,7 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(data_dir, ignore_errors=True)
     document = {
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "commit": commit(),
         "duration_s": round(time.perf_counter() - started, 1),
         "command": "python -m bench " + " ".join(argv),
         "config": config.public(),
@@ -253,6 +289,9 @@ def main(argv: list[str] | None = None) -> int:
         "state_bytes": state_sizes(),
         **results,
     }
+    previous = previous_run(config.out_json)
+    if previous is not None:
+        document["previous"] = previous
     document["summary"] = report.summarise(document)
     config.out_json.parent.mkdir(parents=True, exist_ok=True)
     config.out_json.write_text(

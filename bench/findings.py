@@ -94,15 +94,19 @@ def findings(doc: dict[str, Any], summary: dict[str, Any]) -> list[str]:
         "sequence of bare updates answers in ~15 ms until about 25 follow each other, then "
         "settles at ~50 ms per task hand-off and is back at ~15 ms after a few idle seconds — "
         "the same with the dev server's in-memory store and with eager activities off (then "
-        "~100 ms: two hand-offs). Every route pays it once per activity it awaits in turn.",
+        "~100 ms: two hand-offs). The ceiling's update pays it twice (its regular activity is "
+        "a second task); a JD transition writes its projection with a local activity inside "
+        "the update's own workflow task, so it pays it once.",
         "",
     ]
 
     recs: list[str] = []
-    # 1. persistence
-    lean = variants.get("lean-save")
-    save = _share(profile, "worker", "project_inclusive", "PersistenceActivities.save_order")
-    children = _share(profile, "worker", "project_inclusive", "_write_children")
+    # 1. where the worker's time goes now
+    hot = [
+        row
+        for row in profile.get("processes", {}).get("worker", {}).get("project_inclusive", [])
+        if "ShopOrderWorkflow" not in row["frame"]
+    ][:4]
     sql = sum(
         v or 0
         for v in (
@@ -112,36 +116,26 @@ def findings(doc: dict[str, Any], summary: dict[str, Any]) -> list[str]:
         )
     )
     sizes = doc.get("state_bytes", {})
-    size_text = (
-        f" The state it sends grows from {sizes.get('placed', 0):,} bytes (placed) to "
-        f"{sizes.get('invoice_shipped', 0):,} bytes (shipped) of JSON, and each transition "
-        "writes it to history twice (activity input, update result), encrypted."
-        if sizes
-        else ""
-    )
     recs.append(
-        "**Persistence rewrites every child row on every transition** — "
-        "`activities/persistence.py`, `PersistenceActivities.save_order` → `_write_children`: "
-        "one INSERT … ON CONFLICT per event, per refund-log line and per invoice, each a "
-        "round trip to aiosqlite's thread, however little changed. In the worker profile "
-        f"`save_order` is {_pct(save)} of busy samples ({_pct(children)} in `_write_children`)"
-        f" and database work as a whole (SQLAlchemy + driver + engine) {_pct(sql or None)}."
-        + size_text
-        + " *Fix*: diff against the stored `row.state` (already loaded, locked) and write only "
-        "new events and log lines (one executemany each) and invoices/refund whose data "
-        "changed; `bench/variants.py` (`_LeanPersistence.save_order`, `_write_changes`) is a "
-        "drop-in, idempotent as before (a retry finds `row.version` current). "
+        "**Projection writes** — `activities/persistence.py`: each transition is one local "
+        "activity and one transaction (the order row, only the child rows that changed, a "
+        "payout's ledger row), compared with the stored state it replaces. The worker's "
+        "heaviest code now: "
+        + (", ".join(f"`{row['frame']}` {_pct(row['share'])}" for row in hot) or "n/a")
+        + f"; database work as a whole (SQLAlchemy + driver + engine) {_pct(sql or None)} of "
+        "its busy samples."
         + (
-            f"*Measured*: worker CPU per lifecycle {_change(lean['worker_cpu_vs_baseline'])}, "
-            f"stack CPU {_ms(lean['stack_cpu_ms'])} vs "
-            f"{_ms(variants['baseline']['stack_cpu_ms'])} per lifecycle, "
-            f"throughput {_x(lean['throughput_vs_baseline'])} baseline."
-            if lean and lean.get("stack_cpu_ms") and "baseline" in variants
-            else "*Measured*: the variant did not run through."
+            f" The whole state still travels with every update's answer: "
+            f"{sizes.get('placed', 0):,} bytes of JSON when placed, "
+            f"{sizes.get('invoice_shipped', 0):,} once the invoice is shipped (twice in "
+            "history per transition: the local activity's input is not recorded, its marker "
+            "and the update result are)."
+            if sizes
+            else ""
         )
-        + " Next step (not measured): send the activity only what changed (the new events "
-        "and the touched rows) instead of the whole OrderState, which cuts history size and "
-        "the dev server's CPU as well."
+        + " *Next*: answer an update with its new version only and let the API read the "
+        "projection the update has just written: smaller history and less dev-server work, "
+        "for one more database read per request."
     )
     # 2. sandbox
     unsandboxed = variants.get("unsandboxed")
@@ -182,29 +176,6 @@ def findings(doc: dict[str, Any], summary: dict[str, Any]) -> list[str]:
             if per_run is not None
             else ""
         )
-    )
-    # 3. two activities in one transition
-    worst = [
-        (
-            lv["concurrency"],
-            lv["route_ratios"].get("payout", {}).get("p50"),
-            lv["route_ratios"].get("place", {}).get("p50"),
-        )
-        for lv in levels
-    ]
-    recs.append(
-        "**Two activities in a row where one would do** — `workflows/shop_order.py`: `payout` "
-        "awaits `record_payout` then `save_order`; placing awaits `allocate_numbers` then "
-        "`record_new_order`. Each extra activity is one more engine hand-off. Measured p50 "
-        "ratios to the bare update: "
-        + ", ".join(
-            f"payout {_x(p)} / place {_x(q)} (vs its bare start + update) at c={c}"
-            for c, p, q in worst
-        )
-        + ". *Fix* (behind `workflow.patched`): write the ledger row inside the `save_order` "
-        "transaction of the Payout (one activity, and atomic), and allocate the numbers "
-        "inside `record_new_order`'s transaction. Expected: payout back to ~1× a bare update "
-        "at c=1, placing one hand-off (~50 ms at c=1) shorter."
     )
     # 4. e-mail
     mail = _share(profile, "worker", "project_inclusive", "MailActivities.send_email")
@@ -250,30 +221,23 @@ def findings(doc: dict[str, Any], summary: dict[str, Any]) -> list[str]:
             key=lambda item: item[2],
         )
         after = doc["lists"].get("with_indexes", {}).get("endpoints", {})
-        ab = after.get("GET /api/orders", {}).get("variants", {})
-        as_ = after.get("GET /api/admin/orders", {}).get("variants", {})
-
-        def fixed(table: dict[str, Any], name: str) -> str:
-            return _ms(table.get(name, {}).get("p50_ms"))
-
         recs.append(
             f"**Lists at {orders:,} orders** — a buyer's first page p50 "
             f"{_ms(b['first_page']['p50_ms'])} vs staff's {_ms(s['first_page']['p50_ms'])}; "
             f"a buyer's page 500 {_ms(b['deep_page']['p50_ms'])} vs "
             f"{_ms(s['deep_page']['p50_ms'])}; worst p99 {_ms(worst_list[2])} "
-            f"({worst_list[0]}, {worst_list[1]}). `db/queries.py`, `orders_page`: staff pages "
-            "walk `ix_orders_placed_at` backwards and stop at the page; a buyer's filter "
-            "picks `ix_orders_buyer`, then reads all of the buyer's rows (whole `state` JSON "
-            "included) into a temporary B-tree to sort them, and `tab_counts` reads them all "
-            'again for the counts. *Fix*: `Index("ix_orders_buyer_placed_at", "buyer", '
-            '"placed_at", "order_no")` and `Index("ix_orders_buyer_tabs", "buyer", '
-            '"status", "refund_status")` on `Order` in db/models.py, with an Alembic '
-            "migration. *Measured* on this run's database: buyer first page "
-            f"{fixed(ab, 'first_page')}, page 500 {fixed(ab, 'deep_page')}, 100 a page "
-            f"{fixed(ab, 'page_size_100')} (was {_ms(b['page_size_100']['p50_ms'])}); staff "
-            f"first page {fixed(as_, 'first_page')}. OFFSET paging still grows with the page "
-            "number; keyset paging (`(placed_at, order_no)` below the last one seen) would "
-            "keep deep pages flat."
+            f"({worst_list[0]}, {worst_list[1]}). `db/queries.py`, `orders_page`: a page walks "
+            "`ix_orders_placed_at` (staff) or `ix_orders_buyer_placed_at` (a buyer) backwards "
+            "and stops at the page; `tab_counts` counts every matching row, from "
+            "`ix_orders_buyer_tabs` for a buyer. OFFSET paging still grows with the page "
+            "number, and a filter no index serves (shop name, platform + tab) reads every "
+            "order: *next*, keyset paging (`(placed_at, order_no)` below the last one seen) "
+            "for deep pages, and counts cached per filter for the tabs."
+            + (
+                " Candidate indexes were tried on this run's database (see the lists section)."
+                if after
+                else ""
+            )
         )
     if opened:
         recs.append(

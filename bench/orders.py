@@ -4,7 +4,7 @@ is valid (the list endpoints validate each row's state as an OrderState)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 
 from db.seed import default_catalog
@@ -186,14 +186,20 @@ def stages(placed_at: datetime) -> list[OrderState]:
         ]
         if path_index == 0:
             found.append(state.model_copy(deep=True))
-        at = placed_at
-        for step in steps:
-            at += timedelta(hours=5)
-            command = _command(step, state)
-            lifecycle.check(state, command)
-            lifecycle.apply(state, command, at)
-            found.append(state.model_copy(deep=True))
+        found += walk(state, steps, placed_at)
     return found
+
+
+def walk(state: OrderState, steps: Sequence[str], since: datetime) -> Iterator[OrderState]:
+    """A copy of each state ``state`` passes through taking ``steps`` (one every five hours
+    from ``since``); ``state`` itself ends at the last."""
+    at = since
+    for step in steps:
+        at += timedelta(hours=5)
+        command = _command(step, state)
+        lifecycle.check(state, command)
+        lifecycle.apply(state, command, at)
+        yield state.model_copy(deep=True)
 
 
 def placed_now(index: int, tag: str, at: datetime | None = None) -> OrderState:

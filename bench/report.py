@@ -214,6 +214,8 @@ def render(doc: dict[str, Any]) -> str:
         "ceiling's (dev server + ceiling worker).",
         "",
     ]
+    if doc.get("previous"):
+        out += _previous_section(doc["previous"], summary["levels"])
     for level, raw in zip(summary["levels"], doc["levels"], strict=True):
         out += _level_section(level, raw)
     if "profile" in doc:
@@ -226,6 +228,61 @@ def render(doc: dict[str, Any]) -> str:
         out += _open_section(doc["open_workflows"])
     out += _findings(doc, summary)
     return "\n".join(out).rstrip() + "\n"
+
+
+def _mean_route_ratio(level: dict[str, Any]) -> float | None:
+    p50s = [r["p50"] for r in level.get("route_ratios", {}).values() if r.get("p50") is not None]
+    return sum(p50s) / len(p50s) if p50s else None
+
+
+def _pair(was: dict[str, Any], now: dict[str, Any], get: Any) -> str:
+    return f"{_fmt(get(was))} → {_fmt(get(now))}"
+
+
+def _previous_section(previous: dict[str, Any], levels: list[dict[str, Any]]) -> list[str]:
+    """The headline figures against the run this one replaced (its docs/benchmarks.json)."""
+    before = {lv["concurrency"]: lv for lv in previous.get("levels", [])}
+    rows = []
+    for now in levels:
+        was = before.get(now["concurrency"])
+        if was is None:
+            continue
+
+        rows.append(
+            [
+                now["concurrency"],
+                _pair(was, now, lambda lv: lv["lifecycle_per_s"]),
+                _pair(was, now, lambda lv: lv["throughput_ratio"]),
+                _pair(was, now, _mean_route_ratio),
+                *(
+                    _pair(was, now, lambda lv, part=part: lv["cpu"]["lifecycle_ms"].get(part))
+                    for part in ("stack", "temporal", "worker", "api")
+                ),
+            ]
+        )
+    if not rows:
+        return []
+    return [
+        "## Since the previous run",
+        "",
+        f"Against the run this one replaced: {previous.get('generated_at')}, commit "
+        f"{previous.get('commit') or 'not recorded'}, projection database "
+        f"{previous.get('database')}. Each ratio is to the ceiling measured in its own run.",
+        "",
+        *_table(
+            [
+                "c",
+                "JD lifecycles/s",
+                "ratio to ceiling",
+                "mean route p50 × bare update",
+                "stack CPU ms/lifecycle",
+                "dev server CPU ms",
+                "worker CPU ms",
+                "API CPU ms",
+            ],
+            rows,
+        ),
+    ]
 
 
 def _level_section(level: dict[str, Any], raw: dict[str, Any]) -> list[str]:

@@ -15,6 +15,7 @@ from domain.commands import (
     ConfirmReceipt,
     DecideRefund,
     EditInvoice,
+    EditOrder,
     IssueInvoice,
     ReturnInvoice,
     ReturnOrder,
@@ -29,7 +30,7 @@ from domain.statuses import (
     SettlementMode,
 )
 from tests.lifecycle_harness import BUYER, FINANCE, OTHER_BUYER, REVIEWER, Lifecycle, keep_history
-from workflows.shop_order import ShopOrderWorkflow
+from workflows.shop_order import ShopOrderWorkflow, StartOrder
 
 ENTERPRISE = RefundAccountInput(
     refund_type=RefundType.ENTERPRISE,
@@ -200,3 +201,38 @@ async def test_edit_invoice_after_issue_is_refused_and_before_is_reapplied(
     )
     assert "nothing about an invoice changes after it is issued" in cause.message
     assert any("被打回" in s for s in await lifecycle.mail_settled(1, state.order_no))
+
+
+async def test_a_second_live_order_for_a_service_market_no_is_recorded_nowhere_and_ends(
+    lifecycle: Lifecycle,
+) -> None:
+    """The database's refusal (a race the API's own check can lose) ends the run, rejected."""
+    _, first = await lifecycle.place()
+    second = first.model_copy(update={"order_no": first.order_no[:-4] + "0000", "version": 0})
+    handle = await lifecycle.client.start_workflow(
+        ShopOrderWorkflow.run,
+        StartOrder(order=second),
+        id=second.order_no,
+        task_queue=lifecycle.task_queue,
+    )
+    outcome = await handle.result()
+    assert outcome.final is None
+    assert outcome.rejected == (
+        f"service-market order {first.service_market_order_no} already backs a live order"
+    )
+
+
+async def test_an_edit_to_a_taken_service_market_no_is_refused_and_changes_nothing(
+    lifecycle: Lifecycle,
+) -> None:
+    _, taken = await lifecycle.place()
+    handle, _ = await lifecycle.place()
+    returned = await lifecycle.act(handle, ReturnOrder(actor=REVIEWER, reason="店铺名称有误"))
+    cause = await refusal_of(
+        lifecycle,
+        handle,
+        EditOrder(actor=BUYER, service_market_order_no=taken.service_market_order_no),
+    )
+    assert cause.type == "refused:invalid_transition"
+    assert "already backs a live order" in cause.message
+    assert await handle.query(ShopOrderWorkflow.state) == returned

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import functools
 from datetime import timedelta
+from typing import Any, TypeVar
 
 from pydantic import BaseModel
 from temporalio import workflow
@@ -44,7 +45,6 @@ with workflow.unsafe.imports_passed_through():
     from domain.money import format_fen
     from domain.notices import Notice
     from domain.order import OrderState
-    from domain.statuses import RefundStatus
     from workflows import search_attributes
 
 # Persistence must not give up: the database coming back is a matter of time.
@@ -61,8 +61,34 @@ MAIL_RETRY = RetryPolicy(
 )
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
 
+# Runs started since this patch write the projection with one local activity per change
+# (numbers and new order together; a payout's ledger row with its order). Older runs keep
+# the regular activities they were started with, so their histories replay unchanged.
+LOCAL_PROJECTION_WRITES = "projection-writes-as-local-activities"
+
+T = TypeVar("T")
+
 # A refusal from domain.lifecycle reaches the API as an ApplicationError of this type.
 REFUSED_PREFIX = "refused:"
+
+
+async def _regular_write(activity: str, arg: Any, result_type: type[T]) -> T:
+    """A projection write as runs started before LOCAL_PROJECTION_WRITES make it."""
+    return await workflow.execute_activity(
+        activity,
+        arg,
+        result_type=result_type,
+        start_to_close_timeout=ACTIVITY_TIMEOUT,
+        retry_policy=PERSIST_RETRY,
+    )
+
+
+def _refusal_of(error: ActivityError | ApplicationError) -> ApplicationError | None:
+    """The refusal a persistence activity raised (a duplicate order), or None for any other
+    failure. A regular activity's error arrives wrapped in ActivityError, a local
+    activity's as itself."""
+    cause = error.cause if isinstance(error, ActivityError) else error
+    return cause if isinstance(cause, ApplicationError) else None
 
 
 class StartOrder(BaseModel):
@@ -113,37 +139,53 @@ class ShopOrderWorkflow:
         return OrderOutcome(order_no=self._state.order_no, final=self._state)
 
     async def _record_new_order(self) -> bool:
+        try:
+            if workflow.patched(LOCAL_PROJECTION_WRITES):
+                await self._record_placement()
+            else:
+                await self._allocate_then_record()
+        except (ActivityError, ApplicationError) as err:
+            refusal = _refusal_of(err)
+            if refusal is None:
+                raise
+            self._rejected = refusal.message
+            return False
+        self._recorded = True
+        self._saved_version = self._state.version
+        self._publish()
+        return True
+
+    async def _record_placement(self) -> None:
         state = self._state
-        numbers = await workflow.execute_activity(
+        placement = await workflow.execute_local_activity(
+            contracts.RECORD_PLACEMENT,
+            contracts.NewOrder(state=state, invoice_count=lifecycle.invoice_slots(state.mode)),
+            result_type=contracts.Placement,
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=PERSIST_RETRY,
+        )
+        state.serial_no = placement.numbers.serial_no
+        state.reserved_invoice_nos = list(placement.numbers.invoice_app_nos)
+
+    async def _allocate_then_record(self) -> None:
+        """Runs started before LOCAL_PROJECTION_WRITES: two regular activities."""
+        state = self._state
+        numbers = await _regular_write(
             contracts.ALLOCATE_NUMBERS,
             contracts.AllocateNumbers(
                 key=f"{state.order_no}:new-order",
                 placed_at=state.placed_at,
                 invoice_count=lifecycle.invoice_slots(state.mode),
             ),
-            result_type=contracts.AllocatedNumbers,
-            start_to_close_timeout=ACTIVITY_TIMEOUT,
-            retry_policy=PERSIST_RETRY,
+            contracts.AllocatedNumbers,
         )
         state.serial_no = numbers.serial_no
         state.reserved_invoice_nos = list(numbers.invoice_app_nos)
-        try:
-            await workflow.execute_activity(
-                contracts.RECORD_NEW_ORDER,
-                state,
-                result_type=contracts.SaveResult,
-                start_to_close_timeout=ACTIVITY_TIMEOUT,
-                retry_policy=PERSIST_RETRY,
-            )
-        except ActivityError as err:
-            if isinstance(err.cause, ApplicationError):
-                self._rejected = err.cause.message
-                return False
-            raise
-        self._recorded = True
-        self._saved_version = state.version
-        self._publish()
-        return True
+        await _regular_write(
+            contracts.RECORD_NEW_ORDER,
+            state,
+            contracts.SaveResult,
+        )
 
     def _moved_since(self, version: int) -> bool:
         return self._state.version != version or bool(self._outbox)
@@ -193,14 +235,29 @@ class ShopOrderWorkflow:
 
     # --- persistence and visibility ------------------------------------------------
 
-    async def _save(self) -> None:
-        await workflow.execute_activity(
-            contracts.SAVE_ORDER,
-            self._state,
-            result_type=contracts.SaveResult,
-            start_to_close_timeout=ACTIVITY_TIMEOUT,
-            retry_policy=PERSIST_RETRY,
-        )
+    async def _save(self, payout: contracts.PayoutEntry | None = None) -> None:
+        """Project the current state before anyone is answered; save_change keeps the
+        payout ledger with it. Runs from before the patch record ``payout`` separately."""
+        if workflow.patched(LOCAL_PROJECTION_WRITES):
+            await workflow.execute_local_activity(
+                contracts.SAVE_CHANGE,
+                self._state,
+                result_type=contracts.SaveResult,
+                start_to_close_timeout=ACTIVITY_TIMEOUT,
+                retry_policy=PERSIST_RETRY,
+            )
+        else:
+            if payout is not None:
+                await _regular_write(
+                    contracts.RECORD_PAYOUT,
+                    payout,
+                    bool,
+                )
+            await _regular_write(
+                contracts.SAVE_ORDER,
+                self._state,
+                contracts.SaveResult,
+            )
         self._saved_version = self._state.version
 
     def _publish(self) -> None:
@@ -250,20 +307,22 @@ class ShopOrderWorkflow:
             # see the new state and must see the key that made it.
             remembered = self._remember_key()
             try:
-                if isinstance(command, Payout):
-                    await self._record_payout()
-                await self._save()
-            except ActivityError as err:
+                payout = (
+                    contracts.payout_entry(self._state) if isinstance(command, Payout) else None
+                )
+                await self._save(payout)
+            except (ActivityError, ApplicationError) as err:
                 self._state = before
                 if remembered is not None:
                     del self._keys[remembered]
-                if isinstance(err.cause, ApplicationError):
-                    raise ApplicationError(
-                        err.cause.message,
-                        type=REFUSED_PREFIX + "invalid_transition",
-                        non_retryable=True,
-                    ) from None
-                raise
+                refusal = _refusal_of(err)
+                if refusal is None:
+                    raise
+                raise ApplicationError(
+                    refusal.message,
+                    type=REFUSED_PREFIX + "invalid_transition",
+                    non_retryable=True,
+                ) from None
             self._outbox += notices
             self._publish()
             return self._state
@@ -294,25 +353,6 @@ class ShopOrderWorkflow:
             return None
         self._keys[key[0]] = key[1]
         return key[0]
-
-    async def _record_payout(self) -> None:
-        refund = self._state.refund
-        assert refund is not None and refund.status is RefundStatus.REFUNDED
-        assert refund.paid_at is not None and refund.bank_reference and refund.paid_by
-        await workflow.execute_activity(
-            contracts.RECORD_PAYOUT,
-            contracts.PayoutEntry(
-                refund_id=refund.refund_id,
-                order_no=self._state.order_no,
-                amount_fen=refund.amount_fen,
-                bank_reference=refund.bank_reference,
-                paid_at=refund.paid_at,
-                confirmed_by=refund.paid_by,
-            ),
-            result_type=bool,
-            start_to_close_timeout=ACTIVITY_TIMEOUT,
-            retry_policy=PERSIST_RETRY,
-        )
 
     @workflow.update
     async def recorded(self) -> OrderState:

@@ -30,7 +30,7 @@ from domain.order import Actor, Event, InvoiceProfileSnapshot, OrderState, Produ
 from domain.statuses import Role, Tab
 from settings import Settings
 from workflows.search_attributes import typed_for
-from workflows.shop_order import ShopOrderWorkflow, StartOrder
+from workflows.shop_order import OrderOutcome, ShopOrderWorkflow, StartOrder
 
 # Two orders placed in the same second draw from 10 000 suffixes; a clash draws again.
 ORDER_NO_ATTEMPTS = 5
@@ -265,6 +265,13 @@ async def _recorded(
         return recorded
     except WorkflowUpdateFailedError as error:
         if commands.refusal_code(error) != commands.DUPLICATE:
+            raise Problem(500, f"order {state.order_no} could not be recorded") from error
+    except RPCError as error:
+        # The run can refuse the order and end before this update reaches it.
+        if error.status is not RPCStatusCode.NOT_FOUND:
+            raise
+        outcome = await handle.result()
+        if not isinstance(outcome, OrderOutcome) or outcome.rejected is None:
             raise Problem(500, f"order {state.order_no} could not be recorded") from error
     # Another request won a race: the same Idempotency-Key (answer its order), or the
     # same service-market order number (refuse this one).

@@ -5,10 +5,14 @@ that the database agrees with each workflow and that nothing was recorded twice.
 from __future__ import annotations
 
 import asyncio
+import itertools
+import json
 import uuid
 from collections import Counter
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -519,3 +523,22 @@ async def retry_pauses(temporal: Client, order_no: str) -> list[tuple[int, float
         for a in description.raw_description.pending_activities
         if a.HasField("last_failure") and a.HasField("current_retry_interval")
     ]
+
+
+def failed_attempts_logged(worker_log: Path, order_no: str, activity_type: str) -> list[float]:
+    """Seconds between one failed attempt of the order's activity and the next, read from
+    the worker's JSON log (local activities retry inside the worker, so the server has no
+    pending activity to describe)."""
+    moments = []
+    for line in worker_log.read_text(encoding="utf-8").splitlines():
+        if not line.startswith("{"):
+            continue
+        entry = json.loads(line)
+        activity = entry.get("activity") or {}
+        if (
+            entry.get("order_no") == order_no
+            and activity.get("activity_type") == activity_type
+            and str(entry.get("message", "")).startswith("Completing activity as failed")
+        ):
+            moments.append(datetime.fromisoformat(entry["at"]))
+    return [(b - a).total_seconds() for a, b in itertools.pairwise(moments)]

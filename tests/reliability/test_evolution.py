@@ -15,7 +15,7 @@ from tests.reliability.report import Section
 from workflows.client import data_converter
 from workflows.shop_order import ShopOrderWorkflow
 
-HISTORIES = sorted((Path(__file__).parents[1] / "histories").glob("*.json"))
+HISTORIES = sorted((Path(__file__).parents[1] / "histories").rglob("*.json"))
 
 
 async def _replay(workflow_class: type, path: Path) -> Exception | None:
