@@ -19,7 +19,7 @@ class Config:
     warmup: int = 8
     profile_concurrency: int = 8
     profile_lifecycles: int = 60
-    variants: list[str] = field(default_factory=lambda: ["unsandboxed"])
+    variants: list[str] = field(default_factory=lambda: ["sandboxed"])
     variant_lifecycles: int = 100
     list_orders: int = 100_000
     list_requests: int = 200

@@ -445,7 +445,7 @@ def _profile_section(profile: dict[str, Any]) -> list[str]:
 
 def _variant_section(variants: dict[str, Any], derived: dict[str, Any]) -> list[str]:
     out = [
-        "## Worker variants (fixes measured before they are made)",
+        "## Worker variants (a change measured against the production worker)",
         "",
         f"The real worker swapped for `python -m bench.variants NAME` (bench/variants.py); "
         f"{variants['lifecycles']} lifecycles each at c={variants['concurrency']}, baseline "

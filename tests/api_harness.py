@@ -26,7 +26,7 @@ from temporalio.testing import WorkflowEnvironment
 from api.app import create_app
 from settings import Settings
 from tests.lifecycle_harness import TEST_PAYLOAD_KEYS, SmtpSink
-from worker import build_worker
+from worker import SANDBOXED, build_worker
 from workflows.client import data_converter
 from workflows.search_attributes import ALL_KEYS
 
@@ -177,7 +177,13 @@ async def api(
     settings = api_settings
     app = create_app(settings, temporal=dev_server.client, sessions=session_maker)
     async with (
-        build_worker(dev_server.client, settings, session_maker, settings.temporal_task_queue),
+        build_worker(
+            dev_server.client,
+            settings,
+            session_maker,
+            settings.temporal_task_queue,
+            workflow_runner=SANDBOXED,
+        ),
         app.router.lifespan_context(app),
         httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as http,
     ):

@@ -33,7 +33,7 @@ from domain.commands import Command
 from domain.order import Actor, InvoiceProfileSnapshot, OrderState, ProductSnapshot
 from domain.statuses import InvoiceType, Role, SettlementMode
 from settings import Settings
-from worker import build_worker
+from worker import SANDBOXED, build_worker
 from workflows.client import data_converter
 from workflows.search_attributes import ALL_KEYS
 from workflows.shop_order import UPDATE_FOR_COMMAND, ShopOrderWorkflow, StartOrder
@@ -236,7 +236,9 @@ async def lifecycle(
         payload_keys=TEST_PAYLOAD_KEYS,
     )
     task_queue = f"lifecycle-{uuid.uuid4().hex[:8]}"
-    worker = build_worker(time_skipping_env.client, settings, session_maker, task_queue)
+    worker = build_worker(
+        time_skipping_env.client, settings, session_maker, task_queue, workflow_runner=SANDBOXED
+    )
     async with worker:
         yield Lifecycle(time_skipping_env, task_queue, session_maker, smtp_sink)
 
