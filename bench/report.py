@@ -160,7 +160,8 @@ def render(doc: dict[str, Any]) -> str:
         f"Written by `make bench` (`{doc['command'].strip()}`) from `docs/benchmarks.json` — "
         "do not edit by hand; `python -m bench render` rewrites it from the JSON.",
         "",
-        f"Run {doc['generated_at']}, {doc['duration_s'] / 60:.1f} min, on {machine['cpus']} "
+        f"Run {doc['generated_at']} of commit {doc.get('commit') or 'not recorded'}, "
+        f"{doc['duration_s'] / 60:.1f} min, on {machine['cpus']} "
         f"cores / {machine['memory_gb']} GB, Python {machine['python']}; projection database "
         f"**{doc['database']}**; Temporal dev server with its file database and WAL pragmas "
         "(as `make run`). Every process (dev server, worker, API, SMTP catcher, the ceiling's "
@@ -524,19 +525,12 @@ def _lists_section(lists: dict[str, Any]) -> list[str]:
                     v["count"],
                 ]
             )
-    out += _table(
-        [
-            "endpoint",
-            "variant",
-            "query → total",
-            "p50 ms",
-            "p99 ms",
-            "p50 ms with indexes",
-            "p99 ms with indexes",
-            "n",
-        ],
-        rows,
-    )
+    header = ["endpoint", "variant", "query → total", "p50 ms", "p99 ms"]
+    header += ["p50 ms with indexes", "p99 ms with indexes", "n"]
+    if not indexed:  # no candidate indexes tried in this run
+        header = [*header[:5], "n"]
+        rows = [[*row[:5], row[-1]] for row in rows]
+    out += _table(header, rows)
     if indexed:
         out += [
             "Candidate indexes (created on this run's database only, then the same "
