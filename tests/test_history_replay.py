@@ -20,7 +20,11 @@ HISTORY_ROOT = Path(__file__).parent / "histories"
 HISTORIES = sorted(HISTORY_ROOT.rglob("*.json"))
 # Today's runs (tests/histories) and runs started before each patch (one folder a patch):
 # a run of every generation may still be open and must replay.
-GENERATIONS = [HISTORY_ROOT, HISTORY_ROOT / "before-local-writes"]
+GENERATIONS = [
+    HISTORY_ROOT,
+    HISTORY_ROOT / "before-one-timer",
+    HISTORY_ROOT / "before-local-writes",
+]
 MAIN_PATHS = {"jd_guide_example", "void", "deadline_no_decision", "refund_only_no_refund"}
 
 

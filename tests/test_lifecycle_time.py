@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import timedelta
+
+from temporalio.api.enums.v1 import EventType
 
 from domain.commands import (
     AgreeRefund,
@@ -180,3 +183,22 @@ async def test_short_service_term_skips_reminders_before_the_order_time(
     after = await handle.query(ShopOrderWorkflow.state)
     assert after.deadline_passed and after.reminders_sent == []
     assert not any("到期" in s for s in lifecycle.smtp.subjects(state.order_no))
+
+
+async def test_changes_that_leave_the_next_moment_in_place_keep_its_timer(
+    lifecycle: Lifecycle,
+) -> None:
+    """One timer per reminder or deadline moment, not one per change: a year-long order's
+    history stays short however often it changes."""
+    handle, _ = await lifecycle.place()
+    await lifecycle.act(handle, Approve(actor=REVIEWER))
+    await lifecycle.act(handle, ConfirmReceipt(actor=BUYER))
+    await lifecycle.act(handle, DecideRefund(actor=BUYER, decision=RefundDecision.NO_REFUND))
+    history = await handle.fetch_history()
+    timers = Counter(
+        event.event_type
+        for event in history.events
+        if event.event_type
+        in (EventType.EVENT_TYPE_TIMER_STARTED, EventType.EVENT_TYPE_TIMER_CANCELED)
+    )
+    assert timers == {EventType.EVENT_TYPE_TIMER_STARTED: 1}

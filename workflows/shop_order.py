@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
@@ -68,6 +68,11 @@ LOCAL_PROJECTION_WRITES = "projection-writes-as-local-activities"
 
 T = TypeVar("T")
 
+# Runs started since this patch keep one timer armed for the next reminder or deadline;
+# older runs start a new timer (and cancel the last) on every change.
+ONE_TIMER_PER_MOMENT = "one-timer-per-moment"
+NEXT_MOMENT = "next reminder or the one-year deadline"
+
 # A refusal from domain.lifecycle reaches the API as an ApplicationError of this type.
 REFUSED_PREFIX = "refused:"
 
@@ -114,6 +119,9 @@ class ShopOrderWorkflow:
         # Idempotency-Key scope -> fingerprint of the request that changed the order with it.
         # Rebuilt on replay, as every accepted update's handler runs again.
         self._keys: dict[str, str] = {}
+        # The timer armed for the next reminder or deadline, and the moment it is for.
+        self._timer: asyncio.Task[None] | None = None
+        self._timer_at: datetime | None = None
 
     # --- the run ------------------------------------------------------------------
 
@@ -126,15 +134,20 @@ class ShopOrderWorkflow:
             await self._send_outbox()
             if lifecycle.is_finished(self._state, workflow.now()) and not self._outbox:
                 break
-            # Wake on any change, new mail to send, or the next timer (a timeout is not an error).
-            with contextlib.suppress(TimeoutError):
-                await workflow.wait_condition(
-                    functools.partial(self._moved_since, self._state.version),
-                    timeout=self._time_to_next_timer(),
-                    timeout_summary="next reminder or the one-year deadline",
-                )
+            if workflow.patched(ONE_TIMER_PER_MOMENT):
+                await self._wait_for_change_or_next_moment()
+            else:
+                # Wake on any change, new mail, or the next timer (a timeout is not an error).
+                with contextlib.suppress(TimeoutError):
+                    await workflow.wait_condition(
+                        functools.partial(self._moved_since, self._state.version),
+                        timeout=self._time_to_next_timer(),
+                        timeout_summary=NEXT_MOMENT,
+                    )
             async with self._lock:
                 await self._fire_due_timers()
+        if self._timer is not None:
+            self._timer.cancel()
         await workflow.wait_condition(workflow.all_handlers_finished)
         return OrderOutcome(order_no=self._state.order_no, final=self._state)
 
@@ -190,14 +203,36 @@ class ShopOrderWorkflow:
     def _moved_since(self, version: int) -> bool:
         return self._state.version != version or bool(self._outbox)
 
-    def _time_to_next_timer(self) -> timedelta | None:
-        now = workflow.now()
+    def _next_moment(self) -> datetime | None:
+        """When the next reminder or the one-year deadline falls due, if any still does."""
         moments = [at for _, at in lifecycle.due_reminders(self._state)]
         if not self._state.deadline_passed:
             moments.append(self._state.service_end_at)
-        if not moments:
-            return None
-        return max(min(moments) - now, timedelta(0))
+        return min(moments, default=None)
+
+    def _time_to_next_timer(self) -> timedelta | None:
+        moment = self._next_moment()
+        return None if moment is None else max(moment - workflow.now(), timedelta(0))
+
+    async def _wait_for_change_or_next_moment(self) -> None:
+        """Wake on any change, new mail to send, or the next moment's timer. The timer stays
+        armed across changes that leave the next moment where it was (most do), so a
+        transition adds no timer to the history."""
+        if self._timer is not None and self._timer.done():
+            self._timer, self._timer_at = None, None
+        moment = self._next_moment()
+        if moment != self._timer_at:
+            if self._timer is not None:
+                self._timer.cancel()
+            self._timer = None
+            if moment is not None:
+                delay = max(moment - workflow.now(), timedelta(0))
+                self._timer = asyncio.create_task(workflow.sleep(delay, summary=NEXT_MOMENT))
+            self._timer_at = moment
+        version = self._state.version
+        await workflow.wait_condition(
+            lambda: self._moved_since(version) or (self._timer is not None and self._timer.done())
+        )
 
     async def _fire_due_timers(self) -> None:
         now = workflow.now()
