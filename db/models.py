@@ -216,7 +216,8 @@ class OrderEvent(Base):
 
 
 class Payout(Base):
-    """The payout ledger: one row per refund paid, written once."""
+    """The payout ledger: one row per refund paid. It follows the refund's state (written with
+    the payout; replaced only when a lost workflow task's write is superseded)."""
 
     __tablename__ = "payouts"
 

@@ -60,6 +60,10 @@ MAIL_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=5), maximum_interval=timedelta(minutes=10)
 )
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
+# A local activity retries inside its workflow task, which the worker keeps extending (a few
+# history events each time); pauses longer than this become durable timers instead, so a
+# long database outage does not grow every waiting run's history.
+LOCAL_RETRY_THRESHOLD = timedelta(seconds=5)
 
 # Runs started since this patch write the projection with one local activity per change
 # (numbers and new order together; a payout's ledger row with its order). Older runs keep
@@ -176,6 +180,7 @@ class ShopOrderWorkflow:
             result_type=contracts.Placement,
             start_to_close_timeout=ACTIVITY_TIMEOUT,
             retry_policy=PERSIST_RETRY,
+            local_retry_threshold=LOCAL_RETRY_THRESHOLD,
         )
         state.serial_no = placement.numbers.serial_no
         state.reserved_invoice_nos = list(placement.numbers.invoice_app_nos)
@@ -280,6 +285,7 @@ class ShopOrderWorkflow:
                 result_type=contracts.SaveResult,
                 start_to_close_timeout=ACTIVITY_TIMEOUT,
                 retry_policy=PERSIST_RETRY,
+                local_retry_threshold=LOCAL_RETRY_THRESHOLD,
             )
         else:
             if payout is not None:
