@@ -12,7 +12,7 @@ from temporalio.client import Client
 from bench.ceiling_workflow import BareWorkflow
 from bench.load import closed_loop
 from bench.stack import CEILING_QUEUE
-from bench.stats import Recorder, summary
+from bench.stats import Recorder
 
 START = "start"
 FIRST_UPDATE = "first_update"
@@ -41,13 +41,4 @@ async def run_level(
                 recorder.add(PLACE, time.perf_counter() - started)
 
     result = await closed_loop(lifecycle, total=total, concurrency=concurrency)
-    return {
-        "concurrency": concurrency,
-        "lifecycles": result.completed,
-        "failed": result.failed,
-        "errors": result.errors,
-        "wall_s": round(result.wall_s, 2),
-        "lifecycles_per_s": round(result.per_second, 3),
-        "lifecycle": summary(result.durations),
-        "latency": recorder.summaries(),
-    }
+    return result.level(concurrency) | {"latency": recorder.summaries()}

@@ -50,7 +50,7 @@ REFUND_FORM = {
 
 
 class UnexpectedAnswerError(RuntimeError):
-    pass
+    """The API answered a step of the lifecycle with something other than success."""
 
 
 @dataclass
@@ -174,13 +174,6 @@ async def run_level(session: Session, *, total: int, concurrency: int) -> dict[s
         await walk(session, recorder, f"{run}{index:06d}{time.time_ns() % 10_000:04d}")
 
     result = await closed_loop(lifecycle, total=total, concurrency=concurrency)
-    return {
-        "concurrency": concurrency,
-        "lifecycles": result.completed,
-        "failed": result.failed,
-        "errors": result.errors,
-        "wall_s": round(result.wall_s, 2),
-        "lifecycles_per_s": round(result.per_second, 3),
-        "lifecycle": summary(result.durations),
-        "routes": {name: summary(recorder.samples[name]) for name in JD_PATH},
+    return result.level(concurrency) | {
+        "routes": {name: summary(recorder.samples[name]) for name in JD_PATH}
     }

@@ -8,6 +8,9 @@ import time
 import traceback
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
+
+from bench.stats import summary
 
 
 @dataclass
@@ -21,6 +24,18 @@ class LoadResult:
     @property
     def per_second(self) -> float:
         return self.completed / self.wall_s if self.wall_s > 0 else 0.0
+
+    def level(self, concurrency: int) -> dict[str, Any]:
+        """The figures every level reports, whatever its scenario."""
+        return {
+            "concurrency": concurrency,
+            "lifecycles": self.completed,
+            "failed": self.failed,
+            "errors": self.errors,
+            "wall_s": round(self.wall_s, 2),
+            "lifecycles_per_s": round(self.per_second, 3),
+            "lifecycle": summary(self.durations),
+        }
 
 
 async def closed_loop(

@@ -10,6 +10,7 @@ the test's event loop waits.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 import threading
 import time
@@ -210,14 +211,12 @@ class TcpProxy:
         self._open |= {writer, up_writer}
 
         async def pipe(source: asyncio.StreamReader, target: asyncio.StreamWriter) -> None:
-            try:
+            # A reset or a cut ends the pipe like end of file; either way both sides close.
+            with contextlib.suppress(OSError, asyncio.CancelledError):
                 while data := await source.read(65536):
                     target.write(data)
                     await target.drain()
-            except (OSError, asyncio.CancelledError):
-                pass
-            finally:
-                target.transport.abort()
+            target.transport.abort()
 
         await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
         self._open -= {writer, up_writer}
