@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from domain.inputs import InvoiceProfilePatch, RefundAccountInput
 from domain.order import Actor, InvoiceProfileSnapshot, ProofRef
-from domain.statuses import RefundDecision, Role
+from domain.statuses import BUYERS, FINANCE_STAFF, REVIEWERS, RefundDecision, Role
 
 
 class Action(StrEnum):
@@ -55,9 +55,9 @@ ACTION_LABELS = {
     Action.EDIT_INVOICE: "发票修改",
 }
 
-_BUYER = frozenset({Role.BUYER})
-_REVIEWER = frozenset({Role.REVIEWER, Role.ADMIN})
-_FINANCE = frozenset({Role.FINANCE, Role.ADMIN})
+_BUYER = BUYERS
+_REVIEWER = REVIEWERS
+_FINANCE = FINANCE_STAFF
 
 ACTION_ROLES: dict[Action, frozenset[Role]] = {
     Action.EDIT: _BUYER,

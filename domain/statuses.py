@@ -134,6 +134,13 @@ class Role(StrEnum):
         return self is not Role.BUYER
 
 
+# Who may act for each audience: the one definition the domain, the API and the pages share.
+BUYERS = frozenset({Role.BUYER})
+REVIEWERS = frozenset({Role.REVIEWER, Role.ADMIN})
+FINANCE_STAFF = frozenset({Role.FINANCE, Role.ADMIN})
+STAFF = REVIEWERS | FINANCE_STAFF
+
+
 class Tab(StrEnum):
     ALL = "all"
     IN_PROGRESS = "in_progress"
