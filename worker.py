@@ -12,11 +12,10 @@ from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker, WorkflowRunner
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
-from activities.logs import configure_logging
 from activities.mail import MailActivities
-from activities.payouts import PayoutActivities
 from activities.persistence import PersistenceActivities
 from db.engine import make_engine, make_sessionmaker
+from ops.logs import configure_logging
 from settings import Settings, get_settings
 from workflows.client import connect
 from workflows.shop_order import ShopOrderWorkflow
@@ -46,7 +45,6 @@ def build_worker(
 ) -> Worker:
     persistence = PersistenceActivities(session_maker)
     mail = MailActivities(session_maker, settings)
-    payouts = PayoutActivities(session_maker)
     return Worker(
         client,
         task_queue=task_queue or settings.temporal_task_queue,
@@ -56,11 +54,6 @@ def build_worker(
             persistence.record_placement,
             persistence.save_change,
             mail.send_email,
-            # For runs started before the local projection writes (workflows/shop_order.py).
-            persistence.allocate_numbers,
-            persistence.record_new_order,
-            persistence.save_order,
-            payouts.record_payout,
         ],
     )
 

@@ -18,13 +18,6 @@ RECORD_PLACEMENT = "record_placement"
 SAVE_CHANGE = "save_change"
 SEND_EMAIL = "send_email"
 
-# What runs started before the local activities used (workflow.patched keeps them on it).
-# Registered until no such run is open; see README "Changing the workflow safely".
-ALLOCATE_NUMBERS = "allocate_numbers"
-RECORD_NEW_ORDER = "record_new_order"
-SAVE_ORDER = "save_order"
-RECORD_PAYOUT = "record_payout"
-
 # ApplicationError types an activity raises that retrying cannot fix.
 SERVICE_MARKET_ORDER_TAKEN = "ServiceMarketOrderTaken"
 PLACEMENT_KEY_TAKEN = "PlacementKeyTaken"

@@ -18,8 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 
 from activities import contracts
-from activities.upsert import insert_for
 from db import models
+from db.upsert import insert_for
 from domain.notices import Notice, Template
 from settings import Settings
 

@@ -19,8 +19,8 @@ from temporalio.exceptions import ApplicationError
 
 from activities import contracts
 from activities.payouts import keep_in_ledger
-from activities.upsert import insert_for
 from db import models
+from db.upsert import insert_for
 from domain import ids
 from domain.order import PAYMENT_METHOD, OrderState
 from domain.statuses import OrderStatus, RefundStatus
@@ -268,34 +268,6 @@ class PersistenceActivities:
             await _write_changes(session, state, before)
         activity.logger.info("projected version %d (%s)", state.version, state.status.value)
         return contracts.SaveResult(order_no=state.order_no, version=state.version, written=True)
-
-    # Runs started before record_placement and save_change still call these.
-
-    @activity.defn(name=contracts.ALLOCATE_NUMBERS)
-    async def allocate_numbers(
-        self, request: contracts.AllocateNumbers
-    ) -> contracts.AllocatedNumbers:
-        """Next 交易流水号 of the day and the next 开票编号s; a retry gets the same numbers."""
-        for _attempt in range(ALLOCATION_ATTEMPTS):
-            async with self._sessions() as session:
-                numbers = await self._allocate(session, request)
-                try:
-                    await session.commit()
-                    return numbers
-                except IntegrityError:
-                    await session.rollback()  # a concurrent attempt won: read its numbers
-        raise ApplicationError(f"could not allocate numbers for {request.key}")
-
-    @activity.defn(name=contracts.RECORD_NEW_ORDER)
-    async def record_new_order(self, state: OrderState) -> contracts.SaveResult:
-        """The order, its transaction and first event, numbered by allocate_numbers."""
-        async with self._transaction(state) as session:
-            written = await self._insert_order(session, state)
-        return contracts.SaveResult(order_no=state.order_no, version=state.version, written=written)
-
-    @activity.defn(name=contracts.SAVE_ORDER)
-    async def save_order(self, state: OrderState) -> contracts.SaveResult:
-        return await self.save_change(state)
 
     # --- within one transaction ----------------------------------------------------
 

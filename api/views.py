@@ -17,7 +17,6 @@ from db.queries import Found, OrderPage
 from domain import lifecycle
 from domain.calendar import format_local
 from domain.catalog import Product
-from domain.commands import ACTION_LABELS, INVOICE_ACTIONS, Action
 from domain.money import BASIS_POINTS
 from domain.order import (
     PAYMENT_METHOD,
@@ -28,19 +27,14 @@ from domain.order import (
     Refund,
 )
 from domain.statuses import InvoiceType
+from domain.steps.step import Target
 from domain.validation import mask_card
 
 # The money paid here is always nothing: it is paid on the platform (以订购平台金额为准).
 PAID_HERE_FEN = 0
 
-REFUND_ACTIONS = (Action.EDIT_REFUND, Action.AGREE_REFUND, Action.RETURN_REFUND, Action.PAYOUT)
-INVOICE_ACTION_ORDER = tuple(a for a in Action if a in INVOICE_ACTIONS)
-
-# Events the workflow records that are not commands anybody sends.
-EVENT_LABELS = {a.value: label for a, label in ACTION_LABELS.items()} | {
-    "place": "店铺订购结算",
-    "expire_refund": "退款逾期关闭",
-}
+REFUND_ACTIONS = lifecycle.actions_on(Target.REFUND)
+INVOICE_ACTIONS = lifecycle.actions_on(Target.INVOICE)
 
 LEDGER_HEADERS = ("退款编号", "主订单号", "退款金额(元)", "银行流水号", "打款时间", "确认人")
 
@@ -90,7 +84,7 @@ def _profile(
 def invoice_out(state: OrderState, invoice: InvoiceApplication, actor: Actor) -> schemas.InvoiceOut:
     allowed = [
         action.value
-        for action in INVOICE_ACTION_ORDER
+        for action in INVOICE_ACTIONS
         if lifecycle.refusal(state, action, actor, invoice.invoice_app_no) is None
     ]
     return schemas.InvoiceOut(
@@ -230,7 +224,7 @@ def order_out(state: OrderState, actor: Actor) -> schemas.OrderOut:
                 at=event.at,
                 actor=event.actor,
                 action=event.action,
-                action_label=EVENT_LABELS.get(event.action, event.action),
+                action_label=lifecycle.EVENT_LABELS.get(event.action, event.action),
                 detail=event.detail,
             )
             for event in state.events

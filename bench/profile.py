@@ -44,7 +44,7 @@ CATEGORIES: tuple[tuple[str, str], ...] = (
     ("email/", "e-mail"),
     ("prometheus_client/", "metrics"),
     ("logging/", "logging"),
-    ("activities/logs.py", "logging"),
+    ("ops/logs.py", "logging"),
     ("jwt/", "JWT"),
     ("json/", "json"),
     ("asyncio/", "asyncio event loop"),

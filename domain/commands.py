@@ -1,4 +1,7 @@
-"""Every change anybody can ask of an order, one typed command each."""
+"""Every change anybody can ask of an order, one typed command each.
+
+The action names the Workflow Update a command travels by; what the step means (who,
+from which states, its effect and label) is declared in ``domain.steps``."""
 
 from __future__ import annotations
 
@@ -10,7 +13,7 @@ from pydantic import BaseModel, Field
 
 from domain.inputs import InvoiceProfilePatch, RefundAccountInput
 from domain.order import Actor, InvoiceProfileSnapshot, ProofRef
-from domain.statuses import BUYERS, FINANCE_STAFF, REVIEWERS, RefundDecision, Role
+from domain.statuses import RefundDecision
 
 
 class Action(StrEnum):
@@ -31,62 +34,6 @@ class Action(StrEnum):
     RETURN_INVOICE = "return_invoice"
     EDIT_INVOICE = "edit_invoice"
 
-    @property
-    def label(self) -> str:
-        return ACTION_LABELS[self]
-
-
-ACTION_LABELS = {
-    Action.EDIT: "修改信息",
-    Action.CONFIRM_RECEIPT: "确认收货",
-    Action.DECIDE_REFUND: "退款/不退款",
-    Action.APPLY_REFUND: "申请退款",
-    Action.EDIT_REFUND: "修改退款申请",
-    Action.APPROVE: "审核通过",
-    Action.RETURN: "打回",
-    Action.VOID: "作废",
-    Action.RECORD_SETTLEMENT: "平台结算",
-    Action.AGREE_REFUND: "同意退款",
-    Action.RETURN_REFUND: "退款修改",
-    Action.PAYOUT: "确认打款",
-    Action.ISSUE_INVOICE: "开票",
-    Action.SHIP_INVOICE: "寄送发票",
-    Action.RETURN_INVOICE: "发票打回",
-    Action.EDIT_INVOICE: "发票修改",
-}
-
-_BUYER = BUYERS
-_REVIEWER = REVIEWERS
-_FINANCE = FINANCE_STAFF
-
-ACTION_ROLES: dict[Action, frozenset[Role]] = {
-    Action.EDIT: _BUYER,
-    Action.CONFIRM_RECEIPT: _BUYER,
-    Action.DECIDE_REFUND: _BUYER,
-    Action.APPLY_REFUND: _BUYER,
-    Action.EDIT_REFUND: _BUYER,
-    Action.EDIT_INVOICE: _BUYER,
-    Action.APPROVE: _REVIEWER,
-    Action.RETURN: _REVIEWER,
-    Action.VOID: _REVIEWER,
-    Action.RECORD_SETTLEMENT: _REVIEWER,
-    Action.AGREE_REFUND: _REVIEWER,
-    Action.RETURN_REFUND: _REVIEWER,
-    Action.ISSUE_INVOICE: _REVIEWER,
-    Action.SHIP_INVOICE: _REVIEWER,
-    Action.RETURN_INVOICE: _REVIEWER,
-    Action.PAYOUT: _FINANCE,
-}
-
-# Actions aimed at one invoice application of the order rather than the order itself.
-INVOICE_ACTIONS = frozenset(
-    {
-        Action.ISSUE_INVOICE,
-        Action.SHIP_INVOICE,
-        Action.RETURN_INVOICE,
-        Action.EDIT_INVOICE,
-    }
-)
 
 Reason = Field(min_length=1, max_length=500)
 Note = Field(default=None, max_length=500)

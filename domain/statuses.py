@@ -134,6 +134,13 @@ class Role(StrEnum):
         return self is not Role.BUYER
 
 
+ROLE_LABELS = {
+    Role.BUYER: "买家",
+    Role.REVIEWER: "审核人员",
+    Role.FINANCE: "财务",
+    Role.ADMIN: "管理员",
+}
+
 # Who may act for each audience: the one definition the domain, the API and the pages share.
 BUYERS = frozenset({Role.BUYER})
 REVIEWERS = frozenset({Role.REVIEWER, Role.ADMIN})

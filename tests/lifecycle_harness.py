@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -36,7 +36,7 @@ from settings import Settings
 from worker import SANDBOXED, build_worker
 from workflows.client import data_converter
 from workflows.search_attributes import ALL_KEYS
-from workflows.shop_order import UPDATE_FOR_COMMAND, ShopOrderWorkflow, StartOrder
+from workflows.shop_order import ShopOrderWorkflow, StartOrder, update_name
 
 
 def free_port() -> int:
@@ -169,9 +169,9 @@ class Lifecycle:
     async def act(
         self, handle: WorkflowHandle[Any, Any], command: Command, update_id: str | None = None
     ) -> OrderState:
-        # The map holds differently typed update methods; each takes its own command type.
-        update = cast(Any, UPDATE_FOR_COMMAND[type(command)])
-        result: OrderState = await handle.execute_update(update, command, id=update_id)
+        result: OrderState = await handle.execute_update(
+            update_name(command), command, id=update_id, result_type=OrderState
+        )
         return result
 
     async def mail_settled(self, count: int, order_no: str, within: float = 10.0) -> list[str]:

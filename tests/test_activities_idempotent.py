@@ -14,7 +14,6 @@ from temporalio.testing import ActivityEnvironment
 
 from activities import contracts
 from activities.mail import MailActivities
-from activities.payouts import PayoutActivities
 from activities.persistence import PersistenceActivities
 from bench.orders import PATHS, new_order, product, walk
 from db import models
@@ -23,38 +22,6 @@ from domain.notices import Notice, Template
 from domain.order import OrderState
 from settings import Settings
 from tests.lifecycle_harness import SmtpSink
-
-
-async def test_allocate_numbers_retried_returns_the_same_numbers(
-    session_maker: async_sessionmaker[AsyncSession],
-) -> None:
-    activities = PersistenceActivities(session_maker)
-    request = contracts.AllocateNumbers(
-        key=f"BS-ZX-{uuid.uuid4()}:new-order", placed_at=datetime.now(UTC), invoice_count=2
-    )
-    env = ActivityEnvironment()
-    first = await env.run(activities.allocate_numbers, request)
-    second = await env.run(activities.allocate_numbers, request)
-    assert first == second
-    assert len(first.invoice_app_nos) == 2 and first.invoice_app_nos[0] != first.invoice_app_nos[1]
-
-
-async def test_allocate_numbers_gives_each_order_its_own_serial(
-    session_maker: async_sessionmaker[AsyncSession],
-) -> None:
-    activities = PersistenceActivities(session_maker)
-    env = ActivityEnvironment()
-    now = datetime.now(UTC)
-    a = await env.run(
-        activities.allocate_numbers,
-        contracts.AllocateNumbers(key=f"a-{uuid.uuid4()}", placed_at=now, invoice_count=1),
-    )
-    b = await env.run(
-        activities.allocate_numbers,
-        contracts.AllocateNumbers(key=f"b-{uuid.uuid4()}", placed_at=now, invoice_count=1),
-    )
-    assert int(b.serial_no) == int(a.serial_no) + 1
-    assert a.invoice_app_nos != b.invoice_app_nos
 
 
 def _new_order(code: str = "JD0001", service_market_order_no: str | None = None) -> OrderState:
@@ -154,6 +121,21 @@ async def test_record_placement_retried_returns_the_same_numbers_and_records_onc
     assert await _rows(session_maker, state.order_no) == _expected(numbered, payouts=0)
 
 
+async def test_record_placement_gives_each_order_its_own_serial_and_invoice_numbers(
+    session_maker: async_sessionmaker[AsyncSession],
+) -> None:
+    activities = PersistenceActivities(session_maker)
+    env = ActivityEnvironment()
+    a = await env.run(
+        activities.record_placement, contracts.NewOrder(state=_new_order(), invoice_count=1)
+    )
+    b = await env.run(
+        activities.record_placement, contracts.NewOrder(state=_new_order(), invoice_count=1)
+    )
+    assert int(b.numbers.serial_no) == int(a.numbers.serial_no) + 1
+    assert a.numbers.invoice_app_nos != b.numbers.invoice_app_nos
+
+
 async def test_record_placement_refuses_a_second_live_order_and_takes_no_numbers(
     session_maker: async_sessionmaker[AsyncSession],
 ) -> None:
@@ -246,31 +228,6 @@ async def test_save_change_replaces_a_write_whose_workflow_task_was_lost(
     assert issued.version == lost_payout.version
     assert (await env.run(activities.save_change, issued)).written
     assert await _rows(session_maker, agreed.order_no) == _expected(issued, payouts=0)
-
-
-async def test_record_payout_retried_writes_one_ledger_row(
-    session_maker: async_sessionmaker[AsyncSession],
-) -> None:
-    activities = PayoutActivities(session_maker)
-    refund_id = f"TK{uuid.uuid4().int % 10**18:018d}"
-    entry = contracts.PayoutEntry(
-        refund_id=refund_id,
-        order_no="BS-ZX" + refund_id[2:],
-        amount_fen=100_000,
-        bank_reference="ICBC1",
-        paid_at=datetime.now(UTC),
-        confirmed_by="finance",
-    )
-    env = ActivityEnvironment()
-    assert await env.run(activities.record_payout, entry) is True
-    assert await env.run(activities.record_payout, entry) is False
-    async with session_maker() as session:
-        rows = await session.scalar(
-            select(func.count())
-            .select_from(models.Payout)
-            .where(models.Payout.refund_id == refund_id)
-        )
-    assert rows == 1
 
 
 async def test_send_email_retried_sends_once(

@@ -62,7 +62,7 @@ async def walk_the_jd_example(api: Api) -> str:
     assert (await allowed(buyer), await allowed(reviewer)) == (["edit"], ["void"])
     refused = await http.post(f"/api/orders/{no}/confirm-receipt", headers=buyer)
     assert (refused.status_code, refused.json()["code"]) == (409, "invalid_transition")
-    assert refused.json()["detail"] == f"order {no} is 打回; 确认收货 needs 已审核"
+    assert refused.json()["detail"] == f"订单 {no} 当前为「打回」，确认收货需要「已审核」"
     edited = await ok(
         http.put(f"/api/orders/{no}", json={"shop_name": "快乐京东店"}, headers=buyer)
     )
@@ -100,7 +100,7 @@ async def walk_the_jd_example(api: Api) -> str:
     second = await http.post(
         f"/api/orders/{no}/refund-decision", json={"decision": "no_refund"}, headers=buyer
     )
-    assert second.status_code == 409 and "cannot be changed" in second.json()["detail"]
+    assert second.status_code == 409 and "一旦选择不能更换" in second.json()["detail"]
 
     without_proof = await http.post(f"/api/orders/{no}/refund", data=REFUND_FORM, headers=buyer)
     assert without_proof.status_code == 422
@@ -138,7 +138,7 @@ async def walk_the_jd_example(api: Api) -> str:
     assert stranger.status_code == 404
 
     early = await http.post(f"/api/admin/refunds/{refund_id}/agree", json={}, headers=reviewer)
-    assert early.status_code == 409 and "settle" in early.json()["detail"]
+    assert early.status_code == 409 and "待平台与百胜结算后" in early.json()["detail"]
     assert "agree_refund" not in await allowed(reviewer)
     settled = await ok(
         http.post(
@@ -239,7 +239,7 @@ async def walk_the_jd_example(api: Api) -> str:
     assert issued["allowed_actions"] == ["ship_invoice"]
     late_edit = await http.put(f"/api/invoices/{app_no}", json={"title": "改名"}, headers=buyer)
     assert late_edit.status_code == 409
-    assert "nothing about an invoice changes after it is issued" in late_edit.json()["detail"]
+    assert "发票开出后不能再修改" in late_edit.json()["detail"]
     shipped = await ok(
         http.post(
             f"/api/admin/invoices/{app_no}/ship",
@@ -309,7 +309,8 @@ async def test_payout_without_key_twice_is_409(api: Api) -> None:
     )
     assert again.status_code == 409
     assert (
-        again.json()["detail"] == f"refund {refund['refund_id']} is 已退款; 确认打款 needs 同意退款"
+        again.json()["detail"]
+        == f"退款 {refund['refund_id']} 当前为「已退款」，确认打款需要「同意退款」"
     )
 
 
@@ -335,7 +336,7 @@ async def test_approve_above_the_subtotal_is_422_and_changes_nothing(api: Api) -
     assert response.json()["errors"] == [
         {
             "field": "platform_amount_fen",
-            "message": "platform_amount_fen must be between 1 and the subtotal 200000 fen",
+            "message": "平台实付金额须大于 0 且不超过金额小计 RMB 2000.00",
         }
     ]
     after = await ok(api.http.get(f"/api/orders/{order['order_no']}", headers=reviewer))
@@ -362,7 +363,8 @@ async def test_edit_order_when_not_returned_is_409(api: Api) -> None:
     )
     assert response.status_code == 409
     assert (
-        response.json()["detail"] == f"order {order['order_no']} is 付款成功; 修改信息 needs 打回"
+        response.json()["detail"]
+        == f"订单 {order['order_no']} 当前为「付款成功」，修改信息需要「打回」"
     )
 
 
@@ -502,7 +504,7 @@ async def test_apply_refund_before_deciding_is_409(api: Api) -> None:
         f"/api/orders/{order['order_no']}/refund", data=form, headers=buyer
     )
     assert response.status_code == 409
-    assert "needs the decision 退款" in response.json()["detail"]
+    assert "需要先选择「退款」" in response.json()["detail"]
 
 
 async def test_return_invoice_then_buyer_correction_reapplies(api: Api) -> None:
@@ -547,7 +549,7 @@ async def test_approve_a_closed_order_is_409(api: Api) -> None:
     assert (await handle.describe()).status is WorkflowExecutionStatus.COMPLETED
     response = await api.http.post(f"/api/admin/orders/{no}/approve", json={}, headers=reviewer)
     assert (response.status_code, response.json()["code"]) == (409, "invalid_transition")
-    assert response.json()["detail"] == f"order {no} is 交易失败; 审核通过 needs 付款成功"
+    assert response.json()["detail"] == f"订单 {no} 当前为「交易失败」，审核通过需要「付款成功」"
 
 
 async def test_void_replayed_with_the_same_key_after_the_run_ended_answers_the_first_answer(

@@ -161,6 +161,6 @@ async def test_agree_refund_before_settlement_is_refused(lifecycle: Lifecycle) -
     )
     cause = await refused(lifecycle, handle, AgreeRefund(actor=REVIEWER))
     assert cause.type == "refused:invalid_transition"
-    assert "settle" in cause.message
+    assert "待平台与百胜结算后" in cause.message
     state = await handle.query(ShopOrderWorkflow.state)
     assert state.refund is not None and state.refund.status is RefundStatus.APPLIED

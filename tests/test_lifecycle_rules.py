@@ -69,7 +69,7 @@ async def test_decide_refund_only_has_no_receipt_step(lifecycle: Lifecycle) -> N
     handle, _ = await lifecycle.place(SettlementMode.REFUND_ONLY)
     await lifecycle.act(handle, Approve(actor=REVIEWER))
     cause = await refusal_of(lifecycle, handle, ConfirmReceipt(actor=BUYER))
-    assert "no receipt step" in cause.message
+    assert "没有确认收货这一步" in cause.message
     state = await lifecycle.act(
         handle, DecideRefund(actor=BUYER, decision=RefundDecision.NO_REFUND)
     )
@@ -90,7 +90,7 @@ async def test_decide_refund_is_final(lifecycle: Lifecycle) -> None:
         lifecycle, handle, DecideRefund(actor=BUYER, decision=RefundDecision.REFUND)
     )
     assert cause.type == "refused:invalid_transition"
-    assert "cannot be changed" in cause.message
+    assert "一旦选择不能更换" in cause.message
     assert (await handle.query(ShopOrderWorkflow.state)).refund_decision is RefundDecision.NO_REFUND
 
 
@@ -123,7 +123,7 @@ async def test_confirm_receipt_on_returned_order_names_state_and_need(lifecycle:
     await lifecycle.act(handle, ReturnOrder(actor=REVIEWER, reason="信息有误"))
     cause = await refusal_of(lifecycle, handle, ConfirmReceipt(actor=BUYER))
     assert cause.type == "refused:invalid_transition"
-    assert cause.message == f"order {state.order_no} is 打回; 确认收货 needs 已审核"
+    assert cause.message == f"订单 {state.order_no} 当前为「打回」，确认收货需要「已审核」"
 
 
 async def test_another_buyer_is_told_not_found_and_changes_nothing(lifecycle: Lifecycle) -> None:
@@ -199,7 +199,7 @@ async def test_edit_invoice_after_issue_is_refused_and_before_is_reapplied(
         handle,
         EditInvoice(actor=BUYER, invoice_app_no=app_no, patch=InvoiceProfilePatch(title="改")),
     )
-    assert "nothing about an invoice changes after it is issued" in cause.message
+    assert "发票开出后不能再修改" in cause.message
     assert any("被打回" in s for s in await lifecycle.mail_settled(1, state.order_no))
 
 

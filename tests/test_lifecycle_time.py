@@ -19,8 +19,8 @@ from domain.commands import (
     ReturnRefund,
     ShipInvoice,
 )
-from domain.lifecycle import OVERDUE_VOID_REASON
 from domain.statuses import InvoiceStatus, OrderStatus, RefundDecision, RefundStatus, SettlementMode
+from domain.steps.deadline import OVERDUE_VOID_REASON
 from tests.lifecycle_harness import BUYER, FINANCE, REVIEWER, Lifecycle, keep_history
 from tests.test_lifecycle_rules import ENTERPRISE
 from workflows.shop_order import ShopOrderWorkflow

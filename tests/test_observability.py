@@ -6,8 +6,8 @@ import json
 import logging
 import urllib.request
 
-from activities.logs import JsonFormatter, TextFormatter
 from devstack.processes import free_port
+from ops.logs import JsonFormatter, TextFormatter
 from settings import Settings
 from worker import runtime_for
 

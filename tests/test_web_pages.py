@@ -84,7 +84,7 @@ async def test_buyer_places_and_reviewer_returns_and_buyer_resubmits(api: Api) -
     detail = await buyer.get(f"/my/orders?expand={order_no}")
     assert "打回原因：店铺名称有误" in detail.text and "修改信息" in detail.text
     refused = await buyer.post(f"/my/orders/{order_no}/confirm-receipt")
-    assert "确认收货 needs 已审核" in refused.text
+    assert "确认收货需要「已审核」" in refused.text
     resubmitted = await buyer.post(
         f"/my/orders/{order_no}/edit", data={"shop_name": "网页测试店二"}
     )

@@ -12,18 +12,11 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from api.errors import Problem, invalid_field
 from domain import idempotency, lifecycle
-from domain.commands import (
-    ApplyRefund,
-    Approve,
-    Command,
-    EditRefund,
-    InvoiceCommand,
-    Payout,
-)
+from domain.commands import Command, InvoiceCommand
 from domain.lifecycle import RefusalCode
 from domain.order import OrderState
 from workflows.codec import EncryptionCodec
-from workflows.shop_order import REFUSED_PREFIX, UPDATE_FOR_COMMAND, ShopOrderWorkflow
+from workflows.shop_order import REFUSED_PREFIX, ShopOrderWorkflow, update_name
 
 # Past this a call answers 503; the change may still land, and a retry with the same
 # Idempotency-Key then returns its outcome instead of applying it again.
@@ -37,14 +30,6 @@ STATUS_FOR_REFUSAL = {
     RefusalCode.INVALID_INPUT.value: 422,
     DUPLICATE: 409,
     idempotency.CONFLICT: 422,
-}
-
-# The request field a workflow's invalid_input refusal is about, per command.
-INPUT_FIELD: dict[type[Command], str] = {
-    Approve: "platform_amount_fen",
-    Payout: "amount_fen",
-    ApplyRefund: "proof",
-    EditRefund: "proof",
 }
 
 
@@ -61,12 +46,13 @@ def refusal_problem(error: WorkflowUpdateFailedError, command: Command) -> Probl
     code = refusal_code(error)
     message = error.cause.message if isinstance(error.cause, ApplicationError) else ""
     if code is None:
-        return Problem(500, f"the order could not apply {command.action.label}: {message}")
+        label = lifecycle.label_of(command.action)
+        return Problem(500, f"订单未能{label}: {message}")
     status = STATUS_FOR_REFUSAL.get(code, 409)
     if code == idempotency.CONFLICT:
         return key_reused(message)
     if status == 422:
-        return invalid_field(INPUT_FIELD.get(type(command), "body"), message)
+        return invalid_field(lifecycle.step_for(command.action).input_field, message)
     return Problem(status, message, code=code)
 
 
@@ -96,9 +82,7 @@ def closed_problem(state: OrderState, command: Command) -> Problem:
     refused = lifecycle.refusal(state, command.action, command.actor, invoice_no)
     if refused is not None:
         return Problem(STATUS_FOR_REFUSAL.get(refused.code.value, 409), refused.message)
-    return Problem(
-        409, f"order {state.order_no} is closed; its lifecycle has ended and nothing changes"
-    )
+    return Problem(409, f"订单 {state.order_no} 已结束，不能再有任何变更")
 
 
 async def earlier_outcome(
@@ -141,11 +125,14 @@ async def send(
     # SQLite read would keep showing the data as it was before the change.
     await session.close()
     handle = client.get_workflow_handle_for(ShopOrderWorkflow.run, state.order_no)
-    update = cast(Any, UPDATE_FOR_COMMAND[type(command)])
     repeatable_id = update_id(command, idempotency_key, digest_key(client))
     try:
         result: OrderState = await handle.execute_update(
-            update, command, id=repeatable_id, rpc_timeout=UPDATE_RPC_TIMEOUT
+            update_name(command),
+            command,
+            id=repeatable_id,
+            result_type=OrderState,
+            rpc_timeout=UPDATE_RPC_TIMEOUT,
         )
     except WorkflowUpdateFailedError as error:
         raise refusal_problem(error, command) from None

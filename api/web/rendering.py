@@ -13,9 +13,9 @@ from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 
 from api.errors import Problem
+from domain import lifecycle
 from domain.calendar import shanghai
 from domain.catalog import Platform
-from domain.commands import ACTION_LABELS
 from domain.money import format_fen
 from domain.order import Actor
 from domain.statuses import INVOICE_STATUS_LABELS, REFUND_STATUS_LABELS, TAB_LABELS
@@ -33,10 +33,7 @@ PLATFORMS = [(p.value, p.label) for p in Platform]
 INVOICE_STATUSES = [(s.value, label) for s, label in INVOICE_STATUS_LABELS.items()]
 REFUND_STATUSES = [(s.value, label) for s, label in REFUND_STATUS_LABELS.items()]
 TABS = [(t.value, label) for t, label in TAB_LABELS.items()]
-ACTION_NAMES = {a.value: label for a, label in ACTION_LABELS.items()} | {
-    "place": "下单",
-    "expire_refund": "退款逾期",
-}
+ACTION_NAMES = lifecycle.EVENT_LABELS
 
 # 补充信息 fields in the guide's order: (field, label, placeholder).
 SUPPLEMENTARY_FIELDS = [

@@ -111,7 +111,7 @@ def test_another_buyer_is_allowed_nothing() -> None:
 def test_payout_without_refund_is_refused_with_a_reason() -> None:
     refused = lifecycle.refusal(order(), lifecycle.Action.PAYOUT, FINANCE)
     assert refused is not None and refused.code is lifecycle.RefusalCode.INVALID_TRANSITION
-    assert "has no refund application" in refused.message
+    assert "没有退款申请" in refused.message
 
 
 def test_check_refuses_a_reviewer_paying_out() -> None:

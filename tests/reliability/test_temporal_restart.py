@@ -15,8 +15,8 @@ from temporalio.client import Client
 
 from db import models
 from devstack.processes import free_port
-from domain.lifecycle import OVERDUE_VOID_REASON
 from domain.order import OrderState
+from domain.steps.deadline import OVERDUE_VOID_REASON
 from tests.reliability.driver import (
     ACCOUNT,
     PATHS,

@@ -1,0 +1,119 @@
+"""The steps time takes (DOMAIN.md §4, the one-year deadline and 到期提醒): nobody asks for
+them; the workflow's timers fire them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from domain import lifecycle
+from domain.calendar import reminder_times
+from domain.ids import refund_id_for
+from domain.money import format_fen
+from domain.notices import (
+    Notice,
+    Template,
+    buyer_notice,
+    deadline_reminder,
+    expiry_reminder,
+)
+from domain.order import SYSTEM_ACTOR, OrderState, Refund
+from domain.statuses import (
+    FINISHED_INVOICE_STATUSES,
+    FINISHED_REFUND_STATUSES,
+    InvoiceStatus,
+    OrderStatus,
+    RefundDecision,
+    RefundStatus,
+    SettlementMode,
+)
+from domain.steps.bookkeeping import invoice_refundable_share, log_refund, record
+from domain.steps.order import confirm_receipt, void
+from domain.steps.refund import decide_refund
+
+OVERDUE_VOID_REASON = "逾期未审核"
+
+
+def apply_deadline(state: OrderState, at: datetime) -> list[Notice]:
+    """Service end: invoice every amount neither invoiced nor on its way to the buyer."""
+    if state.deadline_passed:
+        return []
+    state.deadline_passed = True
+    if state.status in (OrderStatus.SUBMITTED, OrderStatus.RETURNED):
+        notices = void(state, SYSTEM_ACTOR, at, OVERDUE_VOID_REASON)
+        state.version += 1
+        return notices
+    if state.status is OrderStatus.VOIDED:
+        state.version += 1
+        return []
+
+    before = {i.invoice_app_no: i.status for i in state.invoices}
+    if state.status is OrderStatus.APPROVED and state.mode is not SettlementMode.REFUND_ONLY:
+        confirm_receipt(state, SYSTEM_ACTOR, at, automatic=True)
+    if state.mode is not SettlementMode.INVOICE_ONLY and state.refund_decision is None:
+        decide_refund(state, SYSTEM_ACTOR, RefundDecision.NO_REFUND, at, automatic=True)
+    elif state.refund_decision is RefundDecision.REFUND:
+        _expire_unfinished_refund(state, at)
+    state.version += 1
+
+    auto = [
+        i
+        for i in state.invoices
+        if i.status is InvoiceStatus.APPLIED
+        and before.get(i.invoice_app_no) is not InvoiceStatus.APPLIED
+    ]
+    if not auto:
+        return []
+    amounts = "、".join(f"{i.invoice_app_no} {format_fen(i.amount_fen)}" for i in auto)
+    return [buyer_notice(state, Template.AUTO_INVOICE, "auto-invoice", invoices=amounts)]
+
+
+def _expire_unfinished_refund(state: OrderState, at: datetime) -> None:
+    """退款 chosen but not filed, or left 退款修改: closed as expired and invoiced instead."""
+    refund = state.refund
+    if refund is None:
+        refund = Refund(
+            refund_id=refund_id_for(state.order_no),
+            amount_fen=state.refundable_fen,
+            status=RefundStatus.EXPIRED,
+        )
+        state.refund = refund
+    elif refund.status is RefundStatus.CHANGES_REQUESTED:
+        refund.status = RefundStatus.EXPIRED
+    else:
+        return  # applied or agreed: waiting on Baison, left to finish
+    log_refund(refund, at, SYSTEM_ACTOR, "逾期未完成退款, 自动生成开票")
+    invoice_refundable_share(state, at, automatic=True)
+    record(state, at, SYSTEM_ACTOR, "expire_refund", "退款逾期关闭, 自动生成开票")
+
+
+def due_reminders(state: OrderState) -> list[tuple[int, datetime]]:
+    """Reminders not yet sent, earliest first (those before the order time never happen)."""
+    if state.status is OrderStatus.VOIDED:
+        return []
+    return [
+        (d, at)
+        for d, at in reminder_times(state.placed_at, state.service_end_at)
+        if d not in state.reminders_sent
+    ]
+
+
+def reminders(state: OrderState, days: int) -> list[Notice]:
+    """The e-mails of the reminder ``days`` before service end; marks it sent."""
+    state.reminders_sent.append(days)
+    state.version += 1
+    notices = [expiry_reminder(state, days)]
+    todo = lifecycle.buyer_todo(state)
+    if todo:
+        notices.append(deadline_reminder(state, days, todo))
+    return notices
+
+
+def is_finished(state: OrderState, now: datetime) -> bool:
+    """The workflow may end: voided, or past service end with nothing left to finish."""
+    if state.status is OrderStatus.VOIDED:
+        return True
+    if not state.deadline_passed or now < state.service_end_at:
+        return False
+    invoices_done = all(i.status in FINISHED_INVOICE_STATUSES for i in state.invoices)
+    refund_done = state.refund is None or state.refund.status in FINISHED_REFUND_STATUSES
+    return invoices_done and refund_done
