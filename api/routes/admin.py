@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from api import schemas, views
+from api import responses, schemas
 from api.deps import IdempotencyKey, ReviewerUser, SessionDep, TemporalDep
 from api.routes.common import OrderParams
 from api.schemas import ApproveIn, IssueInvoiceIn, NoteIn, ReasonIn, ShipInvoiceIn
@@ -40,7 +40,7 @@ async def list_orders(
         tab=params.tab,
         page=params.as_page(),
     )
-    return views.order_page_out(found, actor, page=params.page, page_size=params.page_size)
+    return responses.order_page_out(found, actor, page=params.page, page_size=params.page_size)
 
 
 async def _on_order(
@@ -49,7 +49,7 @@ async def _on_order(
     state = await orders.act(
         session=session, client=client, order_no=order_no, command=command, idempotency_key=key
     )
-    return views.order_out(state, command.actor)
+    return responses.order_out(state, command.actor)
 
 
 @router.post("/orders/{order_no}/approve", response_model=schemas.OrderOut)
@@ -110,7 +110,7 @@ async def _on_refund(
     state = await refunds.act(
         session=session, client=client, refund_id=refund_id, command=command, idempotency_key=key
     )
-    return views.refund_out(state, command.actor)
+    return responses.refund_out(state, command.actor)
 
 
 @router.post("/refunds/{refund_id}/agree", response_model=schemas.RefundOut)
@@ -145,7 +145,7 @@ async def _on_invoice(
     state, invoice = await invoices.act(
         session=session, client=client, command=command, idempotency_key=key
     )
-    return views.invoice_out(state, invoice, command.actor)
+    return responses.invoice_out(state, invoice, command.actor)
 
 
 @router.post("/invoices/{invoice_app_no}/issue", response_model=schemas.InvoiceOut)

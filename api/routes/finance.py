@@ -8,7 +8,7 @@ from fastapi import APIRouter, File, Query, UploadFile
 from fastapi.responses import Response
 from pydantic import BaseModel
 
-from api import schemas, views
+from api import responses, schemas
 from api.deps import FinanceUser, IdempotencyKey, SessionDep, TemporalDep
 from api.errors import Problem
 from api.routes.common import FinanceRefundParams, PayoutParams
@@ -33,7 +33,7 @@ async def list_refunds(
         filters=RefundFilter(status=params.status.value),
         page=params.as_page(),
     )
-    return views.refund_page_out(found, actor, page=params.page, page_size=params.page_size)
+    return responses.refund_page_out(found, actor, page=params.page, page_size=params.page_size)
 
 
 @router.post("/refunds/{refund_id}/payout", response_model=schemas.RefundOut)
@@ -58,7 +58,7 @@ async def confirm_payout(
         command=command,
         idempotency_key=idempotency_key,
     )
-    return views.refund_out(state, actor)
+    return responses.refund_out(state, actor)
 
 
 @router.get(
@@ -70,11 +70,11 @@ async def list_payouts(
     params: Annotated[PayoutParams, Query()], actor: FinanceUser, session: SessionDep
 ) -> schemas.PageOut[schemas.PayoutOut] | Response:
     if params.format == "csv":
-        csv = views.payouts_csv(await queries.all_payouts(session))
+        csv = responses.payouts_csv(await queries.all_payouts(session))
         return Response(csv, media_type="text/csv; charset=utf-8", headers=CSV_DOWNLOAD)
     found = await queries.payouts_page(session, page=params.as_page())
     return schemas.PageOut[schemas.PayoutOut](
-        items=[views.payout_out(row) for row in found.items],
+        items=[responses.payout_out(row) for row in found.items],
         total=found.total,
         page=params.page,
         page_size=params.page_size,

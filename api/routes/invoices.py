@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from api import schemas, views
+from api import responses, schemas
 from api.deps import BuyerUser, CurrentUser, IdempotencyKey, SessionDep, TemporalDep
 from api.routes.common import InvoiceParams
 from api.services import invoices
@@ -29,7 +29,7 @@ async def list_invoices(
         page=params.as_page(),
     )
     return schemas.PageOut[schemas.InvoiceOut](
-        items=[views.invoice_out(state, invoice, actor) for state, invoice in found.items],
+        items=[responses.invoice_out(state, invoice, actor) for state, invoice in found.items],
         total=found.total,
         page=params.page,
         page_size=params.page_size,
@@ -43,7 +43,7 @@ async def get_invoice(
     state, invoice = await invoices.visible(
         session=session, actor=actor, invoice_app_no=invoice_app_no
     )
-    return views.invoice_out(state, invoice, actor)
+    return responses.invoice_out(state, invoice, actor)
 
 
 @router.put("/{invoice_app_no}", response_model=schemas.InvoiceOut)
@@ -61,4 +61,4 @@ async def edit_invoice(
         command=EditInvoice(actor=actor, invoice_app_no=invoice_app_no, patch=body),
         idempotency_key=idempotency_key,
     )
-    return views.invoice_out(state, invoice, actor)
+    return responses.invoice_out(state, invoice, actor)

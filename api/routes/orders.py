@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Query
 
-from api import schemas, views
+from api import responses, schemas
 from api.deps import BuyerUser, CurrentUser, IdempotencyKey, SessionDep, SettingsDep, TemporalDep
 from api.routes.common import OrderParams
 from api.schemas import RefundDecisionIn, RefundForm
@@ -37,7 +37,7 @@ async def place_order(
         data=body,
         idempotency_key=idempotency_key,
     )
-    return views.order_out(state, actor)
+    return responses.order_out(state, actor)
 
 
 @router.get("", response_model=schemas.OrderPageOut)
@@ -51,13 +51,13 @@ async def list_orders(
         tab=params.tab,
         page=params.as_page(),
     )
-    return views.order_page_out(found, actor, page=params.page, page_size=params.page_size)
+    return responses.order_page_out(found, actor, page=params.page, page_size=params.page_size)
 
 
 @router.get("/{order_no}", response_model=schemas.OrderOut)
 async def get_order(order_no: str, actor: CurrentUser, session: SessionDep) -> schemas.OrderOut:
     state = await orders.visible(session=session, actor=actor, order_no=order_no)
-    return views.order_out(state, actor)
+    return responses.order_out(state, actor)
 
 
 @router.put("/{order_no}", response_model=schemas.OrderOut)
@@ -77,7 +77,7 @@ async def edit_order(
         patch=body,
         idempotency_key=idempotency_key,
     )
-    return views.order_out(state, actor)
+    return responses.order_out(state, actor)
 
 
 @router.post("/{order_no}/confirm-receipt", response_model=schemas.OrderOut)
@@ -95,7 +95,7 @@ async def confirm_receipt(
         command=ConfirmReceipt(actor=actor),
         idempotency_key=idempotency_key,
     )
-    return views.order_out(state, actor)
+    return responses.order_out(state, actor)
 
 
 @router.post("/{order_no}/refund-decision", response_model=schemas.OrderOut)
@@ -114,7 +114,7 @@ async def decide_refund(
         command=DecideRefund(actor=actor, decision=body.decision),
         idempotency_key=idempotency_key,
     )
-    return views.order_out(state, actor)
+    return responses.order_out(state, actor)
 
 
 @router.post("/{order_no}/refund", response_model=schemas.RefundOut, status_code=201)
@@ -137,7 +137,7 @@ async def apply_refund(
         command_type=ApplyRefund,
         idempotency_key=idempotency_key,
     )
-    return views.refund_out(state, actor)
+    return responses.refund_out(state, actor)
 
 
 @router.put("/{order_no}/refund", response_model=schemas.RefundOut)
@@ -160,4 +160,4 @@ async def edit_refund(
         command_type=EditRefund,
         idempotency_key=idempotency_key,
     )
-    return views.refund_out(state, actor)
+    return responses.refund_out(state, actor)

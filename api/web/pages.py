@@ -19,11 +19,11 @@ from starlette.datastructures import UploadFile
 from api.auth import TOKEN_COOKIE, authenticate, issue_token, read_token
 from api.deps import SessionDep, SettingsDep, TemporalDep
 from api.errors import Problem
+from api.responses import invoice_out, order_out, refund_out
+from api.responses import profile_out as saved_profile_out
 from api.routes.common import OrderParams, RefundParams
 from api.schemas import RefundForm
 from api.services import invoices, orders, payout_batch, profiles, refunds
-from api.views import invoice_out, order_out, refund_out
-from api.views import profile_out as saved_profile_out
 from api.web.rendering import (
     ACTION_NAMES,
     INVOICE_STATUSES,
@@ -179,7 +179,7 @@ async def shop(request: Request, me: BuyerPage, session: SessionDep, line: str =
     products = await queries.products(
         session, line=line if line in PRODUCT_LINES else "E3", platform=None
     )
-    from api.views import product_out
+    from api.responses import product_out
 
     return render(
         request,
@@ -193,7 +193,7 @@ async def shop(request: Request, me: BuyerPage, session: SessionDep, line: str =
 
 
 async def _product(session: SessionDep, code: str) -> Any:
-    from api.views import product_out
+    from api.responses import product_out
 
     product = await queries.product(session, code=code)
     return product_out(product) if product else None
@@ -1066,7 +1066,7 @@ async def payout(
 
 @router.get("/finance/ledger", response_class=HTMLResponse, response_model=None)
 async def ledger(request: Request, me: FinancePage, session: SessionDep) -> Response:
-    from api.views import payout_out
+    from api.responses import payout_out
 
     number = (
         int(request.query_params.get("page", "1"))
