@@ -23,7 +23,7 @@ from db import queries
 from db.models import User
 from db.passwords import hash_password, verify_password
 from domain.order import Actor
-from domain.statuses import FINANCE_STAFF, REVIEWERS, STAFF, Role
+from domain.statuses import BUYERS, FINANCE_STAFF, REVIEWERS, STAFF, Role
 from settings import Settings
 
 ALGORITHM = "HS256"
@@ -111,7 +111,7 @@ def require_roles(*roles: Role) -> Callable[[Actor], Actor]:
 
 
 # Admin may do every staff action: it is in both the reviewer's and finance's sets.
-BuyerUser = Annotated[Actor, Depends(require_roles(Role.BUYER))]
+BuyerUser = Annotated[Actor, Depends(require_roles(*BUYERS))]
 ReviewerUser = Annotated[Actor, Depends(require_roles(*REVIEWERS))]
 FinanceUser = Annotated[Actor, Depends(require_roles(*FINANCE_STAFF))]
 StaffUser = Annotated[Actor, Depends(require_roles(*STAFF))]

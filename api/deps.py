@@ -14,7 +14,6 @@ from api.auth import (
     FinanceUser,
     ReviewerUser,
     StaffUser,
-    require_roles,
 )
 from api.state import get_session, get_settings, get_temporal
 from settings import Settings
@@ -45,5 +44,4 @@ __all__ = [
     "SettingsDep",
     "StaffUser",
     "TemporalDep",
-    "require_roles",
 ]

@@ -14,7 +14,6 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from temporalio.client import RPCTimeoutOrCancelledError
@@ -127,11 +126,6 @@ def from_validation_errors(errors: Iterable[Mapping[str, Any]]) -> Problem:
     )
 
 
-def from_validation_error(error: ValidationError) -> Problem:
-    """A pydantic ValidationError raised outside FastAPI's request parsing."""
-    return from_validation_errors(error.errors())
-
-
 def rpc_is_unavailable(error: RPCError) -> bool:
     return error.status in UNAVAILABLE_RPC
 
@@ -142,6 +136,15 @@ def _is_connection_failure(error: DBAPIError) -> bool:
         or isinstance(error, OperationalError | InterfaceError)
         or isinstance(error.orig, ConnectionError)
     )
+
+
+def _dependency_failed(error: Exception, *, down: bool, name: str, odd: str) -> JSONResponse:
+    """503 while the dependency is down (nothing changed; retry later), else a logged 500."""
+    if down:
+        log.warning("%s is unavailable: %s", name, error)
+        return Problem(503, f"{name} is unavailable; {RETRY_LATER}").response()
+    log.error(odd, exc_info=error)
+    return Problem(500, odd).response()
 
 
 def install(app: FastAPI) -> None:
@@ -161,11 +164,12 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RPCError)
     async def temporal_error(_: Request, exc: RPCError) -> JSONResponse:
-        if rpc_is_unavailable(exc):
-            log.warning("Temporal unavailable: %s", exc)
-            return Problem(503, f"Temporal is unavailable; {RETRY_LATER}").response()
-        log.error("unexpected Temporal error", exc_info=exc)
-        return Problem(500, "unexpected answer from Temporal").response()
+        return _dependency_failed(
+            exc,
+            down=rpc_is_unavailable(exc),
+            name="Temporal",
+            odd="unexpected answer from Temporal",
+        )
 
     @app.exception_handler(RPCTimeoutOrCancelledError)
     async def temporal_timeout(_: Request, exc: RPCTimeoutOrCancelledError) -> JSONResponse:
@@ -178,11 +182,12 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(DBAPIError)
     async def database_error(_: Request, exc: DBAPIError) -> JSONResponse:
-        if _is_connection_failure(exc):
-            log.warning("database unavailable: %s", exc)
-            return Problem(503, f"the database is unavailable; {RETRY_LATER}").response()
-        log.error("database error", exc_info=exc)
-        return Problem(500, "unexpected database error").response()
+        return _dependency_failed(
+            exc,
+            down=_is_connection_failure(exc),
+            name="the database",
+            odd="unexpected database error",
+        )
 
     @app.exception_handler(ConnectionError)
     async def connection_error(_: Request, exc: ConnectionError) -> JSONResponse:

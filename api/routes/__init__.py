@@ -1,1 +1,1 @@
-"""Thin HTTP routes: parse, call one service function, shape the answer with views."""
+"""Thin HTTP routes: parse, call one service function, shape the answer with responses."""

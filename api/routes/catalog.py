@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api import schemas, views
+from api import responses, schemas
 from api.deps import SessionDep
 from db import queries
 from domain.catalog import Platform
@@ -19,4 +19,4 @@ async def list_products(
     found = await queries.products(
         session, line=line, platform=platform.value if platform else None
     )
-    return [views.product_out(product) for product in found]
+    return [responses.product_out(product) for product in found]

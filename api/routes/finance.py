@@ -8,15 +8,16 @@ from fastapi import APIRouter, File, Query, UploadFile
 from fastapi.responses import Response
 from pydantic import BaseModel
 
-from api import schemas, views
-from api.deps import FinanceUser, IdempotencyKey, SessionDep, TemporalDep
+from api import command_builders as build
+from api import responses, schemas
+from api.deps import FinanceUser, SessionDep, TemporalDep
 from api.errors import Problem
+from api.routes.command_sender import Sender
 from api.routes.common import FinanceRefundParams, PayoutParams
 from api.schemas import PayoutIn
 from api.services import payout_batch, refunds
 from db import queries
 from db.queries import RefundFilter
-from domain.commands import Payout
 
 router = APIRouter(prefix="/api/finance", tags=["finance"])
 
@@ -33,32 +34,14 @@ async def list_refunds(
         filters=RefundFilter(status=params.status.value),
         page=params.as_page(),
     )
-    return views.refund_page_out(found, actor, page=params.page, page_size=params.page_size)
+    return responses.refund_page_out(found, actor, page=params.page, page_size=params.page_size)
 
 
 @router.post("/refunds/{refund_id}/payout", response_model=schemas.RefundOut)
 async def confirm_payout(
-    refund_id: str,
-    body: PayoutIn,
-    actor: FinanceUser,
-    session: SessionDep,
-    client: TemporalDep,
-    idempotency_key: IdempotencyKey = None,
+    refund_id: str, body: PayoutIn, actor: FinanceUser, send: Sender
 ) -> schemas.RefundOut:
-    command = Payout(
-        actor=actor,
-        amount_fen=body.amount_fen,
-        bank_reference=body.bank_reference,
-        paid_at=body.paid_at,
-    )
-    state = await refunds.act(
-        session=session,
-        client=client,
-        refund_id=refund_id,
-        command=command,
-        idempotency_key=idempotency_key,
-    )
-    return views.refund_out(state, actor)
+    return await send.to_refund(refund_id, build.payout(actor, body))
 
 
 @router.get(
@@ -70,15 +53,10 @@ async def list_payouts(
     params: Annotated[PayoutParams, Query()], actor: FinanceUser, session: SessionDep
 ) -> schemas.PageOut[schemas.PayoutOut] | Response:
     if params.format == "csv":
-        csv = views.payouts_csv(await queries.all_payouts(session))
+        csv = responses.payouts_csv(await queries.all_payouts(session))
         return Response(csv, media_type="text/csv; charset=utf-8", headers=CSV_DOWNLOAD)
     found = await queries.payouts_page(session, page=params.as_page())
-    return schemas.PageOut[schemas.PayoutOut](
-        items=[views.payout_out(row) for row in found.items],
-        total=found.total,
-        page=params.page,
-        page_size=params.page_size,
-    )
+    return responses.payout_page_out(found, page=params.page, page_size=params.page_size)
 
 
 class BatchLineOut(BaseModel):

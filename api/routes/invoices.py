@@ -7,11 +7,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from api import schemas, views
-from api.deps import BuyerUser, CurrentUser, IdempotencyKey, SessionDep, TemporalDep
+from api import command_builders as build
+from api import responses, schemas
+from api.deps import BuyerUser, CurrentUser, SessionDep
+from api.routes.command_sender import Sender
 from api.routes.common import InvoiceParams
 from api.services import invoices
-from domain.commands import EditInvoice
 from domain.inputs import InvoiceProfilePatch
 
 router = APIRouter(prefix="/api/invoices", tags=["invoices"])
@@ -28,12 +29,7 @@ async def list_invoices(
         status=params.status,
         page=params.as_page(),
     )
-    return schemas.PageOut[schemas.InvoiceOut](
-        items=[views.invoice_out(state, invoice, actor) for state, invoice in found.items],
-        total=found.total,
-        page=params.page,
-        page_size=params.page_size,
-    )
+    return responses.invoice_page_out(found, actor, page=params.page, page_size=params.page_size)
 
 
 @router.get("/{invoice_app_no}", response_model=schemas.InvoiceOut)
@@ -43,22 +39,11 @@ async def get_invoice(
     state, invoice = await invoices.visible(
         session=session, actor=actor, invoice_app_no=invoice_app_no
     )
-    return views.invoice_out(state, invoice, actor)
+    return responses.invoice_out(state, invoice, actor)
 
 
 @router.put("/{invoice_app_no}", response_model=schemas.InvoiceOut)
 async def edit_invoice(
-    invoice_app_no: str,
-    body: InvoiceProfilePatch,
-    actor: BuyerUser,
-    session: SessionDep,
-    client: TemporalDep,
-    idempotency_key: IdempotencyKey = None,
+    invoice_app_no: str, body: InvoiceProfilePatch, actor: BuyerUser, send: Sender
 ) -> schemas.InvoiceOut:
-    state, invoice = await invoices.act(
-        session=session,
-        client=client,
-        command=EditInvoice(actor=actor, invoice_app_no=invoice_app_no, patch=body),
-        idempotency_key=idempotency_key,
-    )
-    return views.invoice_out(state, invoice, actor)
+    return await send.to_invoice(build.edit_invoice(actor, invoice_app_no, body))

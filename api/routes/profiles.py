@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from api import schemas, views
+from api import responses, schemas
 from api.deps import BuyerUser, SessionDep
 from api.services import profiles
 from db import queries
@@ -15,7 +15,7 @@ router = APIRouter(prefix="/api/invoice-profiles", tags=["invoice profiles"])
 
 @router.get("", response_model=list[schemas.ProfileOut])
 async def list_profiles(actor: BuyerUser, session: SessionDep) -> list[schemas.ProfileOut]:
-    return [views.profile_out(p) for p in await queries.profiles(session, owner=actor.username)]
+    return [responses.profile_out(p) for p in await queries.profiles(session, owner=actor.username)]
 
 
 @router.post("", response_model=schemas.ProfileOut, status_code=201)
@@ -23,7 +23,7 @@ async def create_profile(
     body: InvoiceProfileInput, actor: BuyerUser, session: SessionDep
 ) -> schemas.ProfileOut:
     profile = await profiles.create(session=session, owner=actor.username, data=body)
-    return views.profile_out(profile)
+    return responses.profile_out(profile)
 
 
 @router.put("/{profile_id}", response_model=schemas.ProfileOut)
@@ -33,7 +33,7 @@ async def replace_profile(
     profile = await profiles.replace(
         session=session, owner=actor.username, profile_id=profile_id, data=body
     )
-    return views.profile_out(profile)
+    return responses.profile_out(profile)
 
 
 @router.delete("/{profile_id}", status_code=204)

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.responses import FileResponse
 
-from api import schemas, views
+from api import responses, schemas
 from api.deps import CurrentUser, SessionDep, SettingsDep
 from api.routes.common import RefundParams
 from api.services import refunds
@@ -22,13 +22,13 @@ async def list_refunds(
     found = await refunds.list_page(
         session=session, actor=actor, filters=params.filters(), page=params.as_page()
     )
-    return views.refund_page_out(found, actor, page=params.page, page_size=params.page_size)
+    return responses.refund_page_out(found, actor, page=params.page, page_size=params.page_size)
 
 
 @router.get("/{refund_id}", response_model=schemas.RefundOut)
 async def get_refund(refund_id: str, actor: CurrentUser, session: SessionDep) -> schemas.RefundOut:
     state = await refunds.visible(session=session, actor=actor, refund_id=refund_id)
-    return views.refund_out(state, actor)
+    return responses.refund_out(state, actor)
 
 
 @router.get("/{refund_id}/proof", response_class=FileResponse)

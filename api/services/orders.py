@@ -17,17 +17,18 @@ from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from api import command_builders
 from api.errors import Problem, invalid_field, invalid_fields, not_found
 from api.services import commands, profiles
 from db import queries
 from domain import idempotency, ids
 from domain.calendar import service_end
 from domain.catalog import Module, Product
-from domain.commands import Command, EditOrder
+from domain.commands import Command
 from domain.inputs import PlaceOrderInput, SupplementaryPatch
 from domain.money import format_fen
 from domain.order import Actor, Event, InvoiceProfileSnapshot, OrderState, ProductSnapshot
-from domain.statuses import Role, Tab
+from domain.statuses import BUYERS, Tab
 from settings import Settings
 from workflows.search_attributes import typed_for
 from workflows.shop_order import OrderOutcome, ShopOrderWorkflow, StartOrder
@@ -41,7 +42,7 @@ RECORDED_UPDATE_ID = "recorded"
 
 def buyer_scope(actor: Actor) -> str | None:
     """Whose data the actor may see: a buyer only their own, staff everybody's (None)."""
-    return actor.username if actor.role is Role.BUYER else None
+    return actor.username if actor.role in BUYERS else None
 
 
 async def visible(*, session: AsyncSession, actor: Actor, order_no: str) -> OrderState:
@@ -345,12 +346,10 @@ async def edit(
         await _refuse_taken_service_market_no(
             session, actor=actor, number=number, excluding=order_no
         )
-    fields = patch.model_dump(exclude_unset=True, exclude={"invoice_profile_id"})
-    command = EditOrder(actor=actor, invoice_profile=snapshot, **fields)
     return await commands.send(
         session=session,
         client=client,
         state=state,
-        command=command,
+        command=command_builders.edit_order(actor, patch, snapshot),
         idempotency_key=idempotency_key,
     )

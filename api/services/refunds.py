@@ -8,12 +8,12 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 
+from api import command_builders
 from api.errors import invalid_field, not_found
 from api.schemas import RefundForm
 from api.services import commands, orders, proofs
 from db import queries
-from domain.commands import ApplyRefund, Command, EditRefund
-from domain.inputs import RefundAccountInput
+from domain.commands import Command
 from domain.order import Actor, OrderState, ProofRef
 from domain.statuses import RefundType
 from settings import Settings
@@ -67,27 +67,28 @@ async def submit(
     actor: Actor,
     order_no: str,
     form: RefundForm,
-    command_type: type[ApplyRefund],
+    correction: bool,
     idempotency_key: str | None,
 ) -> OrderState:
-    """File (ApplyRefund) or correct (EditRefund) the refund application of an order."""
+    """File (ApplyRefund) or, as a ``correction``, correct (EditRefund) the refund
+    application of an order."""
     state = await orders.visible(session=session, actor=actor, order_no=order_no)
-    account = RefundAccountInput.model_validate(form.model_dump(exclude={"proof"}))
     # A correction may keep the proof already on file.
-    kept = state.refund.proof if command_type is EditRefund and state.refund else None
+    kept = state.refund.proof if correction and state.refund else None
     proof: ProofRef | None = None
     if proofs.is_given(form.proof):
         assert form.proof is not None
         proof = await proofs.store(
             form.proof, directory=settings.proof_dir, max_bytes=settings.proof_max_bytes
         )
-    elif account.refund_type is RefundType.INDIVIDUAL and kept is None:
+    elif form.refund_type is RefundType.INDIVIDUAL and kept is None:
         raise invalid_field("proof", PROOF_NEEDED)
+    build = command_builders.edit_refund if correction else command_builders.apply_refund
     return await commands.send(
         session=session,
         client=client,
         state=state,
-        command=command_type(actor=actor, account=account, proof=proof),
+        command=build(actor, form, proof),
         idempotency_key=idempotency_key,
     )
 

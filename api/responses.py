@@ -244,6 +244,17 @@ def payout_out(row: models.Payout) -> schemas.PayoutOut:
     )
 
 
+def payout_page_out(
+    found: Found[models.Payout], *, page: int, page_size: int
+) -> schemas.PageOut[schemas.PayoutOut]:
+    return schemas.PageOut[schemas.PayoutOut](
+        items=[payout_out(row) for row in found.items],
+        total=found.total,
+        page=page,
+        page_size=page_size,
+    )
+
+
 def _cell(text: str) -> str:
     """Typed text that Excel would run as a formula is kept as text (CSV injection)."""
     return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
@@ -286,6 +297,17 @@ def refund_page_out(
 ) -> schemas.PageOut[schemas.RefundOut]:
     return schemas.PageOut[schemas.RefundOut](
         items=[refund_out(state, actor) for state in found.items],
+        total=found.total,
+        page=page,
+        page_size=page_size,
+    )
+
+
+def invoice_page_out(
+    found: Found[tuple[OrderState, InvoiceApplication]], actor: Actor, *, page: int, page_size: int
+) -> schemas.PageOut[schemas.InvoiceOut]:
+    return schemas.PageOut[schemas.InvoiceOut](
+        items=[invoice_out(state, invoice, actor) for state, invoice in found.items],
         total=found.total,
         page=page,
         page_size=page_size,

@@ -1,24 +1,37 @@
-"""Templates, filters and the small helpers every page shares."""
+"""What every page shares: the signed-in person, the role guards, templates and their
+filters, rendering, and post/redirect/get with the outcome as a flash."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import Request
+from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 
+from api.auth import TOKEN_COOKIE, read_token
+from api.deps import SettingsDep
 from api.errors import Problem
 from domain import lifecycle
 from domain.calendar import shanghai
 from domain.catalog import Platform
 from domain.money import format_fen
 from domain.order import Actor
-from domain.statuses import INVOICE_STATUS_LABELS, REFUND_STATUS_LABELS, TAB_LABELS
+from domain.statuses import (
+    BUYERS,
+    FINANCE_STAFF,
+    INVOICE_STATUS_LABELS,
+    REFUND_STATUS_LABELS,
+    REVIEWERS,
+    STAFF,
+    TAB_LABELS,
+    Role,
+)
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
 TEMPLATES.env.filters["fen"] = lambda fen: format_fen(int(fen)) if fen is not None else ""
@@ -49,6 +62,49 @@ SUPPLEMENTARY_FIELDS = [
 ]
 
 
+# Where each role lands after signing in, and when it opens a page not meant for it.
+HOME = {
+    Role.BUYER: "/my/orders",
+    Role.REVIEWER: "/admin/orders",
+    Role.FINANCE: "/finance",
+    Role.ADMIN: "/admin/orders",
+}
+
+
+def page_user(request: Request, settings: SettingsDep) -> Actor | None:
+    token = request.cookies.get(TOKEN_COOKIE)
+    return read_token(settings, token) if token else None
+
+
+PageUser = Annotated[Actor | None, Depends(page_user)]
+
+
+class PageRedirect(Exception):  # noqa: N818 - control flow, not an error
+    """Raised by the page dependencies: answered with a redirect instead of problem+json."""
+
+    def __init__(self, response: RedirectResponse) -> None:
+        self.response = response
+
+
+def page_role(roles: Collection[Role]) -> Callable[[Request, Actor | None], Actor]:
+    """A page's dependency: the signed-in actor of one of ``roles``, else a redirect."""
+
+    def signed_in(request: Request, me: PageUser) -> Actor:
+        if me is None:
+            raise PageRedirect(redirect(f"/login?next={request.url.path}"))
+        if me.role not in roles:
+            raise PageRedirect(redirect(HOME[me.role], err="当前账号无权访问该页面"))
+        return me
+
+    return signed_in
+
+
+BuyerPage = Annotated[Actor, Depends(page_role(BUYERS))]
+ReviewerPage = Annotated[Actor, Depends(page_role(REVIEWERS))]
+FinancePage = Annotated[Actor, Depends(page_role(FINANCE_STAFF))]
+StaffPage = Annotated[Actor, Depends(page_role(STAFF))]
+
+
 def render(
     request: Request, template: str, me: Actor | None, status_code: int = 200, **context: Any
 ) -> HTMLResponse:
@@ -76,6 +132,11 @@ def redirect(path: str, **flash: str) -> RedirectResponse:
     return RedirectResponse(target + hash_ + fragment, status_code=303)
 
 
+def local_path(target: str, default: str) -> str:
+    """``target`` when it is a path on this site, else ``default`` (no open redirects)."""
+    return target if target.startswith("/") and not target.startswith("//") else default
+
+
 def field_errors(error: Problem | ValidationError) -> dict[str, str]:
     """Per-field messages of a 422, keyed by the form field's name."""
     if isinstance(error, ValidationError):
@@ -86,8 +147,10 @@ def field_errors(error: Problem | ValidationError) -> dict[str, str]:
     }
 
 
-def message_of(error: Problem) -> str:
-    return error.detail
+def page_number(request: Request) -> int:
+    """The ``page`` asked for, from 1; anything else is the first page."""
+    text = request.query_params.get("page", "1")
+    return max(1, int(text)) if text.isdigit() else 1
 
 
 def query_link(request: Request, **changes: Any) -> str:

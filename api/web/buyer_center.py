@@ -1,0 +1,270 @@
+"""The buyer center (用户中心): my orders and their actions, the order edit and refund
+forms, my refunds, my invoice applications and the correction of a returned one."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api import command_builders as build
+from api import responses
+from api.deps import SessionDep, SettingsDep, TemporalDep
+from api.errors import Problem
+from api.services import invoices, orders, refunds
+from api.web import forms, listings, sending
+from api.web.plumbing import SUPPLEMENTARY_FIELDS, BuyerPage, field_errors, redirect, render
+from api.web.shop import saved_profiles
+from domain.order import Actor, OrderState
+from domain.statuses import RefundDecision
+
+router = APIRouter(include_in_schema=False)
+
+
+def _refusal_flashes(error: ValidationError | Problem, errors: dict[str, str]) -> list[Any]:
+    """A refusal that names no field is shown as a flash above the form."""
+    return [("error", error.detail)] if isinstance(error, Problem) and not errors else []
+
+
+# --- 我的订单 -------------------------------------------------------------------------------
+
+
+@router.get("/my/orders", response_class=HTMLResponse, response_model=None)
+async def my_orders(request: Request, me: BuyerPage, session: SessionDep) -> Response:
+    return await listings.orders_page(request, me, session, "my_orders.html", "my")
+
+
+@router.post("/my/orders/{order_no}/confirm-receipt", response_model=None)
+async def confirm_receipt(
+    order_no: str, me: BuyerPage, session: SessionDep, client: TemporalDep
+) -> Response:
+    command = build.confirm_receipt(me)
+    return await sending.to_order(
+        session, client, order_no, command, "已确认收货，已自动生成开票申请"
+    )
+
+
+@router.post("/my/orders/{order_no}/refund-decision", response_model=None)
+async def decide_refund(
+    request: Request, order_no: str, me: BuyerPage, session: SessionDep, client: TemporalDep
+) -> Response:
+    expanded = f"/my/orders?expand={order_no}"
+    try:
+        body = forms.refund_decision(await forms.form_of(request))
+    except ValidationError:
+        return redirect(expanded, err="请选择退款或不退款")
+    try:
+        await orders.act(
+            session=session,
+            client=client,
+            order_no=order_no,
+            command=build.decide_refund(me, body),
+            idempotency_key=None,
+        )
+    except Problem as problem:
+        return redirect(expanded, err=problem.detail)
+    if body.decision is RefundDecision.REFUND:
+        return redirect(f"/my/orders/{order_no}/refund", ok="已选择退款，请填写退款信息")
+    return redirect(expanded, ok="已选择不退款，已自动生成开票")
+
+
+async def _edit_form(
+    request: Request,
+    me: Actor,
+    session: AsyncSession,
+    state: OrderState,
+    form: dict[str, Any],
+    errors: dict[str, str],
+    status_code: int = 200,
+    **context: Any,
+) -> Response:
+    return render(
+        request,
+        "order_edit.html",
+        me,
+        status_code,
+        section="my",
+        o=responses.order_out(state, me),
+        profiles=await saved_profiles(session, me),
+        supplementary_fields=SUPPLEMENTARY_FIELDS,
+        form=form,
+        errors=errors,
+        **context,
+    )
+
+
+@router.get("/my/orders/{order_no}/edit", response_class=HTMLResponse, response_model=None)
+async def edit_page(
+    request: Request, order_no: str, me: BuyerPage, session: SessionDep
+) -> Response:
+    try:
+        state = await orders.visible(session=session, actor=me, order_no=order_no)
+    except Problem as problem:
+        return redirect("/my/orders", err=problem.detail)
+    return await _edit_form(request, me, session, state, {}, {})
+
+
+@router.post("/my/orders/{order_no}/edit", response_model=None)
+async def edit_order(
+    request: Request, order_no: str, me: BuyerPage, session: SessionDep, client: TemporalDep
+) -> Response:
+    form = await forms.form_of(request)
+    try:
+        await orders.edit(
+            session=session,
+            client=client,
+            actor=me,
+            order_no=order_no,
+            patch=forms.supplementary_patch(form),
+            idempotency_key=None,
+        )
+    except (ValidationError, Problem) as error:
+        state = await orders.visible(session=session, actor=me, order_no=order_no)
+        errors = field_errors(error)
+        flashes = _refusal_flashes(error, errors)
+        return await _edit_form(
+            request, me, session, state, form, errors, 422, extra_flashes=flashes
+        )
+    return redirect(f"/my/orders?expand={order_no}", ok="已修改信息并重新提交审核")
+
+
+# --- 退款 ------------------------------------------------------------------------------------
+
+
+@router.get("/my/orders/{order_no}/refund", response_class=HTMLResponse, response_model=None)
+async def refund_page(
+    request: Request, order_no: str, me: BuyerPage, session: SessionDep
+) -> Response:
+    try:
+        state = await orders.visible(session=session, actor=me, order_no=order_no)
+    except Problem as problem:
+        return redirect("/my/orders", err=problem.detail)
+    o = responses.order_out(state, me)
+    if not {"apply_refund", "edit_refund"} & set(o.allowed_actions):
+        return redirect(f"/my/orders?expand={order_no}", err="该订单当前不能填写退款信息")
+    form = {}
+    if state.refund is not None:
+        form = {
+            k: getattr(state.refund, k) for k in ("account_name", "bank", "branch", "region")
+        } | {
+            "refund_type": state.refund.refund_type.value
+            if state.refund.refund_type
+            else "individual"
+        }
+    return render(request, "refund_form.html", me, section="my", o=o, form=form, errors={})
+
+
+@router.post("/my/orders/{order_no}/refund", response_model=None)
+async def submit_refund(
+    request: Request,
+    order_no: str,
+    me: BuyerPage,
+    session: SessionDep,
+    client: TemporalDep,
+    settings: SettingsDep,
+) -> Response:
+    raw = await request.form()
+    form = forms.text_fields(raw)
+    state = await orders.visible(session=session, actor=me, order_no=order_no)
+    try:
+        await refunds.submit(
+            session=session,
+            client=client,
+            settings=settings,
+            actor=me,
+            order_no=order_no,
+            form=forms.refund(form, raw.get("proof")),
+            correction=state.refund is not None,
+            idempotency_key=None,
+        )
+    except (ValidationError, Problem) as error:
+        errors = field_errors(error)
+        return render(
+            request,
+            "refund_form.html",
+            me,
+            error.status if isinstance(error, Problem) else 422,
+            section="my",
+            o=responses.order_out(state, me),
+            form=form,
+            errors=errors,
+            extra_flashes=_refusal_flashes(error, errors),
+        )
+    return redirect("/my/refunds", ok="退款申请已提交，待平台与百胜结算后审核")
+
+
+@router.get("/my/refunds", response_class=HTMLResponse, response_model=None)
+async def my_refunds(request: Request, me: BuyerPage, session: SessionDep) -> Response:
+    return await listings.refunds_page(request, me, session, "my", "/my/refunds")
+
+
+@router.get("/my/refunds/{refund_id}", response_class=HTMLResponse, response_model=None)
+async def my_refund(
+    request: Request, refund_id: str, me: BuyerPage, session: SessionDep
+) -> Response:
+    return await listings.refund_detail(request, me, session, refund_id, "my")
+
+
+# --- 发票 ------------------------------------------------------------------------------------
+
+
+@router.get("/my/invoices", response_class=HTMLResponse, response_model=None)
+async def my_invoices(request: Request, me: BuyerPage, session: SessionDep) -> Response:
+    return await listings.invoices_page(request, me, session, "my", "/my/invoices")
+
+
+@router.get("/my/invoices/{invoice_app_no}", response_class=RedirectResponse)
+async def my_invoice(invoice_app_no: str) -> RedirectResponse:
+    return redirect(f"/my/invoices?invoice={invoice_app_no}")
+
+
+@router.get("/my/invoices/{invoice_app_no}/edit", response_class=HTMLResponse, response_model=None)
+async def invoice_edit_page(
+    request: Request, invoice_app_no: str, me: BuyerPage, session: SessionDep
+) -> Response:
+    try:
+        state, invoice = await invoices.visible(
+            session=session, actor=me, invoice_app_no=invoice_app_no
+        )
+    except Problem as problem:
+        return redirect("/my/invoices", err=problem.detail)
+    return render(
+        request,
+        "invoice_edit.html",
+        me,
+        section="my",
+        i=responses.invoice_out(state, invoice, me),
+        form=None,
+        errors={},
+    )
+
+
+@router.post("/my/invoices/{invoice_app_no}/edit", response_model=None)
+async def edit_invoice(
+    request: Request, invoice_app_no: str, me: BuyerPage, session: SessionDep, client: TemporalDep
+) -> Response:
+    form = await forms.form_of(request)
+    try:
+        command = build.edit_invoice(me, invoice_app_no, forms.invoice_profile_patch(form))
+        state, _ = await invoices.act(
+            session=session, client=client, command=command, idempotency_key=None
+        )
+    except (ValidationError, Problem) as error:
+        state, invoice = await invoices.visible(
+            session=session, actor=me, invoice_app_no=invoice_app_no
+        )
+        return render(
+            request,
+            "invoice_edit.html",
+            me,
+            422,
+            section="my",
+            i=responses.invoice_out(state, invoice, me),
+            form=form,
+            errors=field_errors(error),
+            extra_flashes=[("error", error.detail)] if isinstance(error, Problem) else [],
+        )
+    return redirect(f"/my/invoices?order_no={state.order_no}", ok="发票信息已修改，已重新申请开票")

@@ -1,0 +1,100 @@
+"""财务, for finance staff and admins: refunds waiting for payout, payout confirmation one
+by one or from the bank's result file, and the payout ledger."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.datastructures import UploadFile
+
+from api import command_builders as build
+from api import responses
+from api.deps import SessionDep, TemporalDep
+from api.errors import Problem
+from api.routes.finance import BATCH_FILE_LIMIT
+from api.services import payout_batch, refunds
+from api.web import forms, sending
+from api.web.plumbing import FinancePage, page_number, query_link, redirect, render
+from db import queries
+from domain.order import Actor
+from domain.statuses import RefundStatus
+
+router = APIRouter(include_in_schema=False)
+
+WAITING_PAGE_SIZE = 20
+LEDGER_PAGE_SIZE = 50
+
+
+async def _finance_page(
+    request: Request,
+    me: Actor,
+    session: AsyncSession,
+    report: payout_batch.BatchReport | None = None,
+) -> Response:
+    number = page_number(request)
+    found = await refunds.list_page(
+        session=session,
+        actor=me,
+        filters=queries.RefundFilter(status=RefundStatus.AGREED.value),
+        page=queries.Page(number, WAITING_PAGE_SIZE),
+    )
+    return render(
+        request,
+        "finance.html",
+        me,
+        section="finance",
+        page=responses.refund_page_out(found, me, page=number, page_size=WAITING_PAGE_SIZE),
+        report=report,
+        page_link=lambda n: query_link(request, page=n),
+    )
+
+
+@router.get("/finance", response_class=HTMLResponse, response_model=None)
+async def finance(request: Request, me: FinancePage, session: SessionDep) -> Response:
+    return await _finance_page(request, me, session)
+
+
+@router.post("/finance/batch", response_model=None)
+async def finance_batch(
+    request: Request, me: FinancePage, session: SessionDep, client: TemporalDep
+) -> Response:
+    upload = (await request.form()).get("file")
+    if not isinstance(upload, UploadFile):
+        return redirect("/finance", err="请选择银行回单 CSV 文件")
+    try:
+        report = await payout_batch.confirm_batch(
+            session=session, client=client, actor=me, data=await upload.read(BATCH_FILE_LIMIT)
+        )
+    except Problem as problem:
+        return redirect("/finance", err=problem.detail)
+    return await _finance_page(request, me, session, report)
+
+
+@router.post("/finance/refunds/{refund_id}/payout", response_model=None)
+async def payout(
+    request: Request, refund_id: str, me: FinancePage, session: SessionDep, client: TemporalDep
+) -> Response:
+    try:
+        command = build.payout(me, forms.payout(await forms.form_of(request)))
+    except ValidationError:
+        return redirect("/finance", err="请填写银行流水号")
+    return await sending.to_refund(
+        session, client, refund_id, command, f"{refund_id} 已确认打款", "/finance"
+    )
+
+
+@router.get("/finance/ledger", response_class=HTMLResponse, response_model=None)
+async def ledger(request: Request, me: FinancePage, session: SessionDep) -> Response:
+    number = page_number(request)
+    found = await queries.payouts_page(session, page=queries.Page(number, LEDGER_PAGE_SIZE))
+    return render(
+        request,
+        "ledger.html",
+        me,
+        section="ledger",
+        page=responses.payout_page_out(found, page=number, page_size=LEDGER_PAGE_SIZE),
+        daily=payout_batch.daily_totals(await queries.all_payouts(session)),
+        page_link=lambda n: query_link(request, page=n),
+    )

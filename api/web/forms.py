@@ -1,0 +1,150 @@
+"""Submitted forms read into the same models the API's bodies are (``api.schemas``,
+``domain.inputs``), so a page and an API call are checked by the same rules.
+
+Each parser raises pydantic's ValidationError (or Problem) for what does not fit.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from fastapi import Request
+from starlette.datastructures import FormData, UploadFile
+
+from api.errors import Problem
+from api.schemas import (
+    ApproveIn,
+    IssueInvoiceIn,
+    NoteIn,
+    PayoutIn,
+    ReasonIn,
+    RefundDecisionIn,
+    RefundForm,
+    ShipInvoiceIn,
+)
+from api.web.plumbing import SUPPLEMENTARY_FIELDS
+from domain.inputs import (
+    InvoiceProfileInput,
+    InvoiceProfilePatch,
+    PlaceOrderInput,
+    SupplementaryPatch,
+)
+
+PROFILE_FIELDS = (
+    "invoice_type",
+    "title",
+    "taxpayer_id",
+    "recipient_name",
+    "recipient_mobile",
+    "recipient_address",
+)
+SUPPLEMENTARY_NAMES = tuple(name for name, _, _ in SUPPLEMENTARY_FIELDS)
+REFUND_ACCOUNT_FIELDS = ("refund_type", "account_name", "bank", "branch", "card_no", "region")
+
+
+async def form_of(request: Request) -> dict[str, Any]:
+    return {k: v for k, v in (await request.form()).multi_items()}
+
+
+def text_fields(raw: FormData) -> dict[str, str]:
+    """The text fields of a form that may also carry files or repeated fields."""
+    return {k: v for k, v in raw.items() if isinstance(v, str)}
+
+
+def clean(form: dict[str, Any], *names: str) -> dict[str, Any]:
+    """The named text fields that were filled in (blank means 'not given')."""
+    return {n: form[n].strip() for n in names if isinstance(form.get(n), str) and form[n].strip()}
+
+
+def _text(form: dict[str, Any], name: str) -> str:
+    return str(form.get(name, "")).strip()
+
+
+def yuan_to_fen(text: str) -> int | None:
+    if not text.strip():
+        return None
+    try:
+        return int((Decimal(text.strip()) * 100).to_integral_value())
+    except InvalidOperation:
+        raise Problem(422, "平台实付金额应为数字（元）") from None
+
+
+# --- the buyer's ----------------------------------------------------------------------------
+
+
+def place_order(code: str, form: dict[str, str], module_codes: list[str]) -> PlaceOrderInput:
+    return PlaceOrderInput.model_validate(
+        clean(form, *SUPPLEMENTARY_NAMES)
+        | {
+            "product_code": code,
+            "module_codes": module_codes,
+            "invoice_profile_id": form.get("invoice_profile_id") or 0,
+            "agreement_accepted": form.get("agreement_accepted") == "true",
+        }
+    )
+
+
+def invoice_profile(form: dict[str, Any]) -> InvoiceProfileInput:
+    return InvoiceProfileInput.model_validate(clean(form, *PROFILE_FIELDS))
+
+
+def invoice_profile_patch(form: dict[str, Any]) -> InvoiceProfilePatch:
+    return InvoiceProfilePatch.model_validate(clean(form, *PROFILE_FIELDS))
+
+
+def supplementary_patch(form: dict[str, Any]) -> SupplementaryPatch:
+    chosen_profile = form.get("invoice_profile_id")
+    return SupplementaryPatch.model_validate(
+        clean(form, *SUPPLEMENTARY_NAMES)
+        | ({"invoice_profile_id": int(chosen_profile)} if chosen_profile else {})
+    )
+
+
+def refund_decision(form: dict[str, Any]) -> RefundDecisionIn:
+    return RefundDecisionIn.model_validate({"decision": _text(form, "decision")})
+
+
+def refund(form: dict[str, str], proof: object) -> RefundForm:
+    return RefundForm.model_validate(
+        clean(form, *REFUND_ACCOUNT_FIELDS)
+        | {"proof": proof if isinstance(proof, UploadFile) else None}
+    )
+
+
+# --- the back office's and finance's ----------------------------------------------------------
+
+
+def approve(form: dict[str, Any]) -> ApproveIn:
+    """The page asks for the platform's amount in yuan; the API takes fen."""
+    return ApproveIn.model_validate(
+        {"platform_amount_fen": yuan_to_fen(str(form.get("platform_amount_yuan", "")))}
+    )
+
+
+def reason(form: dict[str, Any]) -> ReasonIn:
+    return ReasonIn.model_validate({"reason": _text(form, "reason")})
+
+
+def no_note() -> NoteIn:
+    """The pages' settlement and agreement buttons carry no note."""
+    return NoteIn()
+
+
+def issue_invoice(form: dict[str, Any]) -> IssueInvoiceIn:
+    return IssueInvoiceIn.model_validate({"invoice_number": _text(form, "invoice_number")})
+
+
+def ship_invoice(form: dict[str, Any]) -> ShipInvoiceIn:
+    return ShipInvoiceIn.model_validate(
+        {"courier": _text(form, "courier"), "tracking_no": _text(form, "tracking_no")}
+    )
+
+
+def payout(form: dict[str, Any]) -> PayoutIn:
+    return PayoutIn.model_validate(
+        {
+            "amount_fen": _text(form, "amount_fen") or "0",
+            "bank_reference": _text(form, "bank_reference"),
+        }
+    )

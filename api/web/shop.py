@@ -1,0 +1,217 @@
+"""店铺订购: the catalog, a product with its modules, the checkout, and the invoice
+profiles the buyer saves from the checkout page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api import responses, schemas
+from api.deps import SessionDep, SettingsDep, TemporalDep
+from api.errors import Problem
+from api.services import orders, profiles
+from api.web import forms
+from api.web.plumbing import (
+    SUPPLEMENTARY_FIELDS,
+    BuyerPage,
+    field_errors,
+    local_path,
+    redirect,
+    render,
+)
+from db import queries
+from domain.catalog import PRODUCT_LINES
+from domain.order import Actor
+
+router = APIRouter(include_in_schema=False)
+
+DEFAULT_LINE = "E3"
+
+
+@router.get("/shop", response_class=HTMLResponse, response_model=None)
+async def shop(
+    request: Request, me: BuyerPage, session: SessionDep, line: str = DEFAULT_LINE
+) -> Response:
+    products = await queries.products(
+        session, line=line if line in PRODUCT_LINES else DEFAULT_LINE, platform=None
+    )
+    return render(
+        request,
+        "shop.html",
+        me,
+        section="shop",
+        line=line,
+        lines=PRODUCT_LINES,
+        products=[responses.product_out(p) for p in products],
+    )
+
+
+async def _product(session: AsyncSession, code: str) -> schemas.ProductOut | None:
+    product = await queries.product(session, code=code)
+    return responses.product_out(product) if product else None
+
+
+@router.get("/shop/{code}", response_class=HTMLResponse, response_model=None)
+async def product_page(request: Request, code: str, me: BuyerPage, session: SessionDep) -> Response:
+    product = await _product(session, code)
+    if product is None:
+        return redirect("/shop", err=f"没有商品 {code}")
+    chosen = request.query_params.getlist("module") or [product.modules[0].code]
+    total = sum(m.price_fen for m in product.modules if m.code in chosen)
+    return render(
+        request,
+        "product.html",
+        me,
+        section="shop",
+        product=product,
+        chosen=chosen,
+        chosen_total=total,
+    )
+
+
+async def saved_profiles(session: AsyncSession, me: Actor) -> list[schemas.ProfileOut]:
+    return [responses.profile_out(p) for p in await queries.profiles(session, owner=me.username)]
+
+
+async def _checkout(
+    request: Request,
+    me: Actor,
+    session: AsyncSession,
+    product: schemas.ProductOut,
+    module_codes: list[str],
+    form: dict[str, Any] | None = None,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    saved = await saved_profiles(session, me)
+    modules = [m for m in product.modules if m.code in module_codes]
+    chosen_profile = int((form or {}).get("invoice_profile_id") or 0) or (
+        saved[-1].id if saved else None
+    )
+    back = f"/shop/{product.code}/checkout?" + "&".join(f"module={m.code}" for m in modules)
+    return render(
+        request,
+        "checkout.html",
+        me,
+        status_code,
+        section="shop",
+        product=product,
+        modules=modules,
+        total=sum(m.price_fen for m in modules),
+        profiles=saved,
+        chosen_profile=chosen_profile,
+        supplementary_fields=SUPPLEMENTARY_FIELDS,
+        form=form or {},
+        errors=errors or {},
+        back=back,
+        new_profile=None,
+        profile_errors={},
+    )
+
+
+@router.get("/shop/{code}/checkout", response_class=HTMLResponse, response_model=None)
+async def checkout_page(
+    request: Request, code: str, me: BuyerPage, session: SessionDep
+) -> Response:
+    product = await _product(session, code)
+    modules = request.query_params.getlist("module")
+    if product is None or not modules:
+        return redirect(f"/shop/{code}" if product else "/shop", err="请选择附加服务")
+    return await _checkout(request, me, session, product, modules)
+
+
+@router.post("/shop/{code}/checkout", response_model=None)
+async def checkout(
+    request: Request,
+    code: str,
+    me: BuyerPage,
+    session: SessionDep,
+    client: TemporalDep,
+    settings: SettingsDep,
+) -> Response:
+    product = await _product(session, code)
+    if product is None:
+        return redirect("/shop", err=f"没有商品 {code}")
+    raw = await request.form()
+    form = forms.text_fields(raw)
+    module_codes = [str(v) for v in raw.getlist("module_codes")]
+    try:
+        state = await orders.place(
+            session=session,
+            client=client,
+            settings=settings,
+            actor=me,
+            data=forms.place_order(code, form, module_codes),
+            idempotency_key=form.get("form_key") or None,
+        )
+    except ValidationError as error:
+        return await _checkout(
+            request, me, session, product, module_codes, form, field_errors(error), 422
+        )
+    except Problem as problem:
+        errors = field_errors(problem) or {"form": problem.detail}
+        if "agreement_accepted" in errors:
+            errors["agreement_accepted"] = "请先阅读并同意订购协议"
+        return await _checkout(
+            request, me, session, product, module_codes, form, errors, problem.status
+        )
+    return redirect(
+        f"/my/orders?expand={state.order_no}",
+        ok=f"订购成功，主订单号 {state.order_no}，等待后台审核",
+    )
+
+
+# --- invoice profiles, saved inline from the checkout page -----------------------------------
+
+
+def _back(form: dict[str, Any]) -> str:
+    return local_path(str(form.get("back") or "/my/orders"), "/my/orders")
+
+
+def _profile_refused(error: ValidationError) -> str:
+    return "发票信息有误：" + "；".join(f"{k} {v}" for k, v in field_errors(error).items())
+
+
+@router.post("/my/profiles", response_model=None)
+async def create_profile(request: Request, me: BuyerPage, session: SessionDep) -> Response:
+    form = await forms.form_of(request)
+    try:
+        await profiles.create(session=session, owner=me.username, data=forms.invoice_profile(form))
+    except ValidationError as error:
+        return redirect(_back(form), err=_profile_refused(error))
+    return redirect(_back(form), ok="发票信息已保存")
+
+
+@router.post("/my/profiles/{profile_id}", response_model=None)
+async def update_profile(
+    request: Request, profile_id: int, me: BuyerPage, session: SessionDep
+) -> Response:
+    form = await forms.form_of(request)
+    try:
+        await profiles.replace(
+            session=session,
+            owner=me.username,
+            profile_id=profile_id,
+            data=forms.invoice_profile(form),
+        )
+    except ValidationError as error:
+        return redirect(_back(form), err=_profile_refused(error))
+    except Problem as problem:
+        return redirect(_back(form), err=problem.detail)
+    return redirect(_back(form), ok="发票信息已更新")
+
+
+@router.post("/my/profiles/{profile_id}/delete", response_model=None)
+async def delete_profile(
+    request: Request, profile_id: int, me: BuyerPage, session: SessionDep
+) -> Response:
+    form = await forms.form_of(request)
+    try:
+        await profiles.delete(session=session, owner=me.username, profile_id=profile_id)
+    except Problem as problem:
+        return redirect(_back(form), err=problem.detail)
+    return redirect(_back(form), ok="发票信息已删除")
