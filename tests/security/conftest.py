@@ -55,8 +55,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if _ours(item):
             function = getattr(item, "function", None)
             doc = inspect.getdoc(function) if function is not None else None
+            module = getattr(item, "module", None)
             config.stash[RESULTS_KEY][item.nodeid] = Result(
-                module=item.module.__name__ if item.module else "",
+                module=module.__name__ if module is not None else "",
                 name=item.name,
                 tried=_one_line(doc) or item.name.removeprefix("test_").replace("_", " "),
             )
