@@ -15,6 +15,7 @@ from temporalio.runtime import Runtime
 
 from settings import Settings
 from workflows.codec import EncryptionCodec, new_key_text, parse_keys
+from workflows.converter import ShopPayloadConverter
 
 DEV_KEY_FILE = "payload.keys"
 
@@ -33,10 +34,16 @@ def payload_keys(settings: Settings) -> dict[str, bytes]:
     return parse_keys(key_file.read_text())
 
 
-def data_converter(settings: Settings) -> DataConverter:
-    """Pydantic payloads, encrypted: the same converter in the worker, the API and tests."""
+def data_converter(settings: Settings, *, read_unbound_legacy: bool = False) -> DataConverter:
+    """Pydantic payloads, encrypted and bound to their workflow: the same converter in the
+    worker, the API and tests.
+
+    ``read_unbound_legacy`` lets workflows read payloads encrypted before the binding to the
+    workflow id; only the replay of recorded histories asks for it (workflows/codec.py).
+    """
+    codec = EncryptionCodec(payload_keys(settings), read_unbound_legacy=read_unbound_legacy)
     return dataclasses.replace(
-        pydantic_data_converter, payload_codec=EncryptionCodec(payload_keys(settings))
+        pydantic_data_converter, payload_converter_class=ShopPayloadConverter, payload_codec=codec
     )
 
 
