@@ -7,6 +7,8 @@ to an in-process aiosmtpd server whose messages the tests read.
 from __future__ import annotations
 
 import asyncio
+import base64
+import json
 import os
 import socket
 import uuid
@@ -23,7 +25,7 @@ from aiosmtpd.controller import Controller
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import Client, WorkflowHandle, WorkflowHistory
 from temporalio.common import SearchAttributeIndexedValueType
 from temporalio.testing import WorkflowEnvironment
 
@@ -35,6 +37,7 @@ from domain.statuses import InvoiceType, Role, SettlementMode
 from settings import Settings
 from worker import SANDBOXED, build_worker
 from workflows.client import data_converter
+from workflows.codec import WORKFLOW_ID
 from workflows.search_attributes import ALL_KEYS
 from workflows.shop_order import ShopOrderWorkflow, StartOrder, update_name
 
@@ -244,6 +247,15 @@ async def lifecycle(
 
 
 HISTORY_DIR = ROOT / "tests" / "histories"
+
+
+def recorded_history(path: Path) -> WorkflowHistory:
+    """A history kept by keep_history, under the workflow id it ran as: payloads are bound
+    to it, so it replays only as that id. The start event's input names it in clear."""
+    text = path.read_text()
+    started = json.loads(text)["events"][0]["workflowExecutionStartedEventAttributes"]
+    bound_to = started["input"]["payloads"][0]["metadata"][WORKFLOW_ID]
+    return WorkflowHistory.from_json(base64.b64decode(bound_to).decode(), text)
 
 
 async def keep_history(handle: WorkflowHandle[Any, Any], name: str) -> None:

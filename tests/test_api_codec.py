@@ -1,11 +1,16 @@
-"""The codec endpoint the Temporal UI uses: staff read decrypted payloads, nobody else."""
+"""The codec endpoint the Temporal UI uses: staff read decrypted payloads, nobody else;
+nobody has payloads encrypted through it."""
 
 from __future__ import annotations
 
 import base64
+from typing import Any
+
+from temporalio.api.common.v1 import Payload
+from temporalio.converter import WorkflowSerializationContext
 
 from tests.api_harness import Api
-from workflows.codec import EncryptionCodec, parse_keys
+from workflows.codec import WORKFLOW_ID, EncryptionCodec, parse_keys
 
 PLAIN = {
     "metadata": {"encoding": base64.b64encode(b"json/plain").decode()},
@@ -13,32 +18,45 @@ PLAIN = {
 }
 
 
-async def test_codec_encode_then_decode_round_trips_for_staff(api: Api) -> None:
-    headers = await api.login("bmp")
-    encoded = await api.http.post("/codec/encode", json={"payloads": [PLAIN]}, headers=headers)
-    assert encoded.status_code == 200
-    sealed = encoded.json()["payloads"][0]
-    assert base64.b64decode(sealed["metadata"]["encoding"]) == b"binary/encrypted"
-    assert b"6222021234567891234" not in base64.b64decode(sealed["data"])
-    decoded = await api.http.post("/codec/decode", json={"payloads": [sealed]}, headers=headers)
+def as_proto_json(payload: Payload) -> dict[str, Any]:
+    return {
+        "metadata": {k: base64.b64encode(v).decode() for k, v in payload.metadata.items()},
+        "data": base64.b64encode(payload.data).decode(),
+    }
+
+
+async def test_codec_decodes_what_the_worker_encrypted_for_an_order(api: Api) -> None:
+    context = WorkflowSerializationContext(namespace="default", workflow_id="BS-ZX1")
+    codec = EncryptionCodec(parse_keys(api.settings.payload_keys)).with_context(context)
+    [sealed] = await codec.encode([Payload(metadata={"encoding": b"json/plain"}, data=b"42")])
+    body = {"payloads": [as_proto_json(sealed)]}
+    decoded = await api.http.post("/codec/decode", json=body, headers=await api.login("finance"))
+    assert base64.b64decode(decoded.json()["payloads"][0]["data"]) == b"42"
+
+
+async def test_codec_decode_refuses_a_payload_relabelled_for_another_order(api: Api) -> None:
+    context = WorkflowSerializationContext(namespace="default", workflow_id="BS-ZXA")
+    codec = EncryptionCodec(parse_keys(api.settings.payload_keys)).with_context(context)
+    [sealed] = await codec.encode([Payload(metadata={"encoding": b"json/plain"}, data=b"42")])
+    sealed.metadata[WORKFLOW_ID] = b"BS-ZXB"
+    body = {"payloads": [as_proto_json(sealed)]}
+    decoded = await api.http.post("/codec/decode", json=body, headers=await api.login("bmp"))
+    assert decoded.status_code == 422
+    assert "does not verify" in decoded.json()["detail"]
+
+
+async def test_codec_shows_plain_payloads_as_they_are(api: Api) -> None:
+    decoded = await api.http.post(
+        "/codec/decode", json={"payloads": [PLAIN]}, headers=await api.login("bmp")
+    )
     assert decoded.json() == {"payloads": [PLAIN]}
 
 
-async def test_codec_decodes_what_the_worker_encrypted(api: Api) -> None:
-    codec = EncryptionCodec(parse_keys(api.settings.payload_keys))
-    from temporalio.api.common.v1 import Payload
-
-    [sealed] = await codec.encode([Payload(metadata={"encoding": b"json/plain"}, data=b"42")])
-    body = {
-        "payloads": [
-            {
-                "metadata": {k: base64.b64encode(v).decode() for k, v in sealed.metadata.items()},
-                "data": base64.b64encode(sealed.data).decode(),
-            }
-        ]
-    }
-    decoded = await api.http.post("/codec/decode", json=body, headers=await api.login("finance"))
-    assert base64.b64decode(decoded.json()["payloads"][0]["data"]) == b"42"
+async def test_codec_has_no_encode_even_for_staff(api: Api) -> None:
+    encoded = await api.http.post(
+        "/codec/encode", json={"payloads": [PLAIN]}, headers=await api.login("bmp")
+    )
+    assert encoded.status_code == 404
 
 
 async def test_codec_refuses_buyers_and_anonymous_callers(api: Api) -> None:

@@ -9,10 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
-from tests.lifecycle_harness import TEST_SETTINGS
+from tests.lifecycle_harness import TEST_SETTINGS, recorded_history
 from workflows.client import data_converter
 from workflows.shop_order import ShopOrderWorkflow
 
@@ -34,7 +33,7 @@ def test_histories_cover_the_main_paths_of_every_generation(generation: Path) ->
     "path", HISTORIES, ids=[str(p.relative_to(HISTORY_ROOT)) for p in HISTORIES]
 )
 async def test_recorded_history_replays_deterministically(path: Path) -> None:
-    history = WorkflowHistory.from_json(path.stem, path.read_text())  # noqa: ASYNC240 - small local file
+    history = recorded_history(path)
     replayer = Replayer(workflows=[ShopOrderWorkflow], data_converter=data_converter(TEST_SETTINGS))
     result = await replayer.replay_workflow(history, raise_on_replay_failure=True)
     assert result.replay_failure is None

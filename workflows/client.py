@@ -15,6 +15,7 @@ from temporalio.runtime import Runtime
 
 from settings import Settings
 from workflows.codec import EncryptionCodec, new_key_text, parse_keys
+from workflows.converter import ShopPayloadConverter
 
 DEV_KEY_FILE = "payload.keys"
 
@@ -34,9 +35,11 @@ def payload_keys(settings: Settings) -> dict[str, bytes]:
 
 
 def data_converter(settings: Settings) -> DataConverter:
-    """Pydantic payloads, encrypted: the same converter in the worker, the API and tests."""
+    """Pydantic payloads, encrypted and bound to their workflow: the same converter in the
+    worker, the API and tests."""
+    codec = EncryptionCodec(payload_keys(settings))
     return dataclasses.replace(
-        pydantic_data_converter, payload_codec=EncryptionCodec(payload_keys(settings))
+        pydantic_data_converter, payload_converter_class=ShopPayloadConverter, payload_codec=codec
     )
 
 

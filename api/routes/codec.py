@@ -1,7 +1,12 @@
 """The remote codec the Temporal UI calls to show encrypted payloads to staff.
 
-Protocol: POST {endpoint}/decode or /encode with {"payloads": [Payload as proto-JSON]}.
-Buyers and anonymous callers are refused: bank details are for the back office only.
+Protocol: POST {endpoint}/decode with {"payloads": [Payload as proto-JSON]}. Buyers and
+anonymous callers are refused: bank details are for the back office only.
+
+Decoding is for reading: the UI names no workflow, so each payload is checked against the
+workflow id in its own metadata (workflows/codec.py). There is no /encode: a payload
+encrypted for the UI could be sent to a workflow as a command naming any actor, and orders
+change only through the API, which binds each payload to its order.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from temporalio.api.common.v1 import Payloads
 
 from api.deps import StaffUser
 from api.errors import Problem
-from workflows.codec import EncryptionCodec, UnknownKeyError
+from workflows.codec import EncryptionCodec, PayloadRefusedError
 
 router = APIRouter(prefix="/codec", tags=["operations"])
 
@@ -35,12 +40,6 @@ def _codec(request: Request) -> EncryptionCodec:
 async def decode(request: Request, _: StaffUser) -> dict[str, Any]:
     try:
         decoded = await _codec(request).decode(list((await _payloads(request)).payloads))
-    except UnknownKeyError as error:
+    except PayloadRefusedError as error:
         raise Problem(422, str(error)) from None
     return json_format.MessageToDict(Payloads(payloads=decoded))
-
-
-@router.post("/encode")
-async def encode(request: Request, _: StaffUser) -> dict[str, Any]:
-    encoded = await _codec(request).encode(list((await _payloads(request)).payloads))
-    return json_format.MessageToDict(Payloads(payloads=encoded))

@@ -72,7 +72,6 @@ WHO: dict[tuple[str, str], str | frozenset[str]] = {
     ("POST", "/api/finance/payouts/batch"): FINANCE,
     ("GET", "/api/finance/payouts/daily"): FINANCE,
     ("POST", "/codec/decode"): STAFF,
-    ("POST", "/codec/encode"): STAFF,
     # The pages (a refusal is a redirect: to sign-in, or home with "当前账号无权访问该页面").
     ("GET", "/"): ANYONE,
     ("GET", "/login"): ANYONE,

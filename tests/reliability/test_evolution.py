@@ -6,21 +6,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
-from tests.lifecycle_harness import TEST_SETTINGS
+from tests.lifecycle_harness import TEST_SETTINGS, recorded_history
 from tests.reliability.drifted import PatchedChange, UnguardedChange
 from tests.reliability.report import Section
 from workflows.client import data_converter
 from workflows.shop_order import ShopOrderWorkflow
 
 HISTORIES = sorted((Path(__file__).parents[1] / "histories").rglob("*.json"))
+CONVERTER = data_converter(TEST_SETTINGS)
 
 
 async def _replay(workflow_class: type, path: Path) -> Exception | None:
-    history = WorkflowHistory.from_json(path.stem, path.read_text())  # noqa: ASYNC240 - small local file
-    replayer = Replayer(workflows=[workflow_class], data_converter=data_converter(TEST_SETTINGS))
+    history = recorded_history(path)
+    replayer = Replayer(workflows=[workflow_class], data_converter=CONVERTER)
     result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
     return result.replay_failure
 
