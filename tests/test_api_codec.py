@@ -25,7 +25,7 @@ async def test_codec_encode_then_decode_round_trips_for_staff(api: Api) -> None:
 
 
 async def test_codec_decodes_what_the_worker_encrypted(api: Api) -> None:
-    codec = EncryptionCodec(parse_keys(api.settings.payload_keys))
+    codec = EncryptionCodec(parse_keys(api.settings.payload_keys.get_secret_value()))
     from temporalio.api.common.v1 import Payload
 
     [sealed] = await codec.encode([Payload(metadata={"encoding": b"json/plain"}, data=b"42")])
