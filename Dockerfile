@@ -1,4 +1,6 @@
-# One image for the API and the worker; the command chooses which runs.
+# One image for the API and the worker; the command chooses which runs. Production image:
+# the package without dev extras, no tests, no dev stack; ENVIRONMENT is left unset, which
+# means production.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
@@ -11,7 +13,6 @@ COPY workflows ./workflows
 COPY activities ./activities
 COPY db ./db
 COPY api ./api
-COPY devstack ./devstack
 RUN pip install . && useradd --create-home --uid 10001 app && mkdir -p /data && chown app /data
 
 USER app

@@ -2,19 +2,61 @@
 
 from __future__ import annotations
 
+import math
 import re
+from collections import Counter
 from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 _ISO_DURATION = re.compile(
     r"^P(?:(?P<years>\d+)Y)?(?:(?P<months>\d+)M)?(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?"
     r"(?:T(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?(?:(?P<seconds>\d+)S)?)?$"
 )
+
+
+# Only for `make run` and the tests; production refuses it (it is public, in this file).
+DEV_JWT_SECRET = "dev-only-secret-change-me-0123456789abcdef"
+# 32 random bytes written as URL-safe base64 (secrets.token_urlsafe(32)) are 43 characters.
+JWT_SECRET_MIN_LENGTH = 43
+# Random base64 shows 20+ different characters and random hex about 14 in 43-64 characters;
+# a word repeated to length shows far fewer, and far less spread.
+JWT_SECRET_MIN_DISTINCT = 12
+JWT_SECRET_MIN_BITS_PER_CHAR = 3.3
+# Values copied from examples and placeholders; compared case-insensitively.
+KNOWN_WEAK_SECRETS = frozenset({"secret", "changeme", "change-me", "password", DEV_JWT_SECRET})
+PLACEHOLDER_MARKERS = ("changeme", "change-me", "change_me", "dev-only", "replace-me", "example")
+GENERATE_JWT_SECRET = "python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+GENERATE_PAYLOAD_KEY = (
+    "python -c 'import base64, os; print(\"k1:\" + base64.b64encode(os.urandom(32)).decode())'"
+)
+
+
+def _bits_per_char(text: str) -> float:
+    """Shannon entropy of the text's own character frequencies (a low-variety detector)."""
+    counts = Counter(text)
+    return -sum(n / len(text) * math.log2(n / len(text)) for n in counts.values())
+
+
+def jwt_secret_weakness(secret: str) -> str | None:
+    """Why ``secret`` is not strong enough to sign production tokens; None when it is."""
+    if secret == DEV_JWT_SECRET:
+        return "it is unset, and the development default is public"
+    lowered = secret.strip().lower()
+    if lowered in KNOWN_WEAK_SECRETS or any(m in lowered for m in PLACEHOLDER_MARKERS):
+        return "it is a known or placeholder value"
+    if len(secret) < JWT_SECRET_MIN_LENGTH:
+        return f"it is {len(secret)} characters long, fewer than {JWT_SECRET_MIN_LENGTH}"
+    if (
+        len(set(secret)) < JWT_SECRET_MIN_DISTINCT
+        or _bits_per_char(secret) < JWT_SECRET_MIN_BITS_PER_CHAR
+    ):
+        return "it repeats too few different characters to be random"
+    return None
 
 
 def parse_service_term(text: str) -> tuple[int, timedelta]:
@@ -43,9 +85,11 @@ def parse_service_term(text: str) -> tuple[int, timedelta]:
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+    # A refusal is logged: it must not print the secret it refused.
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", hide_input_in_errors=True)
 
-    environment: Literal["development", "production"] = "development"
+    # Strict by default: development conveniences only when something asks for them.
+    environment: Literal["development", "production"] = "production"
     data_dir: Path = Path(".data")
     database_url: str = ""
     temporal_address: str = ""
@@ -53,7 +97,7 @@ class Settings(BaseSettings):
     temporal_task_queue: str = "shop-orders"
     temporal_tls_cert: Path | None = None
     temporal_tls_key: Path | None = None
-    temporal_api_key: str | None = None
+    temporal_api_key: SecretStr | None = None
     temporal_port: int = 7233
     temporal_ui_port: int = 8233
     temporal_ui_origin: str = ""
@@ -66,16 +110,16 @@ class Settings(BaseSettings):
     smtp_host: str = ""
     smtp_port: int = 1025
     smtp_username: str | None = None
-    smtp_password: str | None = None
+    smtp_password: SecretStr | None = None
     smtp_use_tls: bool = False
     mail_from: str = "百胜云市场 <noreply@mall.baison.net>"
-    demo_password: str = "demo"
-    jwt_secret: str = "dev-only-secret-change-me-0123456789abcdef"
+    demo_password: SecretStr = SecretStr("demo")
+    jwt_secret: SecretStr = SecretStr(DEV_JWT_SECRET)
     jwt_ttl_minutes: int = 12 * 60
     service_term: str = "P1Y"
     proof_max_bytes: int = Field(default=5 * 1024 * 1024, gt=0)
     # "id:base64key,…" AES-256 keys for the payload codec; the first encrypts new payloads.
-    payload_keys: str = ""
+    payload_keys: SecretStr = SecretStr("")
 
     @field_validator("service_term")
     @classmethod
@@ -85,14 +129,19 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _production_is_strict(self) -> Settings:
-        if self.environment == "production":
-            if self.service_term != "P1Y":
-                raise ValueError(
-                    "SERVICE_TERM other than P1Y is refused when ENVIRONMENT=production"
-                )
-            if self.jwt_secret.startswith("dev-only"):
-                raise ValueError("JWT_SECRET must be set when ENVIRONMENT=production")
+        if self.environment != "production":
+            return self
+        refusals = production_refusals(self)
+        if refusals:
+            raise ValueError(
+                "ENVIRONMENT is production (the default; set ENVIRONMENT=development only on "
+                "a developer machine) and refuses to start: " + " ".join(refusals)
+            )
         return self
+
+    @property
+    def is_development(self) -> bool:
+        return self.environment == "development"
 
     @property
     def effective_database_url(self) -> str:
@@ -123,6 +172,28 @@ class Settings(BaseSettings):
     @property
     def proof_dir(self) -> Path:
         return self.data_dir / "proofs"
+
+
+def production_refusals(settings: Settings) -> list[str]:
+    """One sentence per setting production cannot run with, each saying what to set."""
+    refusals: list[str] = []
+    weakness = jwt_secret_weakness(settings.jwt_secret.get_secret_value())
+    if weakness:
+        refusals.append(
+            f"JWT_SECRET is too weak ({weakness}): set it to at least 32 random bytes, "
+            f"e.g. the output of {GENERATE_JWT_SECRET}."
+        )
+    if not settings.payload_keys.get_secret_value().strip():
+        refusals.append(
+            "PAYLOAD_KEYS is not set: set it to id:base64 of 32 random bytes, e.g. the "
+            f"output of {GENERATE_PAYLOAD_KEY}."
+        )
+    if settings.service_term != "P1Y":
+        refusals.append(
+            f"SERVICE_TERM is {settings.service_term!r}: shortened terms are for demos; "
+            "unset it (P1Y)."
+        )
+    return refusals
 
 
 @lru_cache

@@ -127,7 +127,7 @@ class MailActivities:
             hostname=settings.smtp_host or "127.0.0.1",
             port=settings.smtp_port,
             username=settings.smtp_username,
-            password=settings.smtp_password,
+            password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
             start_tls=settings.smtp_use_tls,
             timeout=20,
         )

@@ -25,6 +25,7 @@ from api.routes import (
     profiles,
     refunds,
 )
+from api.security_headers import SecurityHeaders
 from api.state import AppState, TemporalConnection
 from api.web import pages as web
 from db.engine import make_engine, make_sessionmaker
@@ -56,6 +57,8 @@ def create_app(
 ) -> FastAPI:
     """Build the app. Tests hand in their own Temporal client and session factory."""
     settings = settings or get_settings()
+    # The contract and the docs are for developers; production keeps them off the internet.
+    docs_open = settings.is_development
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -87,6 +90,9 @@ def create_app(
         ),
         version="1.0.0",
         lifespan=lifespan,
+        openapi_url="/openapi.json" if docs_open else None,
+        docs_url="/docs" if docs_open else None,
+        redoc_url="/redoc" if docs_open else None,
         # One proof document (or one bank CSV) and a handful of fields per form.
         form_limits={"max_files": 1, "max_fields": 32},
     )
@@ -100,13 +106,21 @@ def create_app(
         allow_headers=["*"],
     )
     app.add_middleware(RefuseNul)
-    # Added last, so it runs first: an oversized body is refused before anything reads it.
+    # Added after the others, so it runs before them: an oversized body is refused before
+    # anything reads it.
     app.add_middleware(
         BodyLimit, max_upload_bytes=max(settings.proof_max_bytes, finance.BATCH_FILE_LIMIT)
+    )
+    # Outermost, so the refusals of the guards above carry the headers too.
+    docs_pages = (app.docs_url, app.swagger_ui_oauth2_redirect_url, app.redoc_url)
+    app.add_middleware(
+        SecurityHeaders,
+        https_only=not settings.is_development,
+        docs_paths=[page for page in docs_pages if page and docs_open],
     )
     errors.install(app)
     for router in ROUTERS:
         app.include_router(router)
     web.install(app)
-    metrics.install(app)
+    metrics.install(app, public=settings.is_development)
     return app

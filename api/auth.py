@@ -44,7 +44,7 @@ def issue_token(settings: Settings, actor: Actor, *, now: datetime | None = None
         "iat": issued,
         "exp": issued + timedelta(minutes=settings.jwt_ttl_minutes),
     }
-    return jwt.encode(claims, settings.jwt_secret, algorithm=ALGORITHM)
+    return jwt.encode(claims, settings.jwt_secret.get_secret_value(), algorithm=ALGORITHM)
 
 
 def read_token(settings: Settings, token: str) -> Actor | None:
@@ -52,7 +52,7 @@ def read_token(settings: Settings, token: str) -> Actor | None:
     try:
         claims = jwt.decode(
             token,
-            settings.jwt_secret,
+            settings.jwt_secret.get_secret_value(),
             algorithms=[ALGORITHM],
             options={"require": ["exp", "iat", "sub", "role"]},
         )

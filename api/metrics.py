@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable
 
-from fastapi import FastAPI, Request, Response
+from fastapi import Depends, FastAPI, Request, Response
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -14,10 +14,15 @@ from prometheus_client import (
     generate_latest,
 )
 
+from api.auth import require_roles
+from domain.statuses import STAFF
+
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
 
-def install(app: FastAPI) -> None:
+def install(app: FastAPI, *, public: bool) -> None:
+    """Count every request; serve the figures at /metrics to anyone when ``public``
+    (development), else only to signed-in staff (a scraper sends a staff bearer token)."""
     # One registry per app, so several apps in one process (tests) never collide.
     registry = CollectorRegistry()
     requests = Counter(
@@ -52,6 +57,8 @@ def install(app: FastAPI) -> None:
                 requests.labels(request.method, template, str(status)).inc()
                 latency.labels(request.method, template).observe(time.perf_counter() - started)
 
-    @app.get("/metrics", include_in_schema=False)
+    readers = [] if public else [Depends(require_roles(*STAFF))]
+
+    @app.get("/metrics", include_in_schema=False, dependencies=readers)
     async def metrics() -> Response:
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)

@@ -246,7 +246,7 @@ async def measure(config: Config, bench: BenchStack) -> dict[str, Any]:
     client = await connect(bench.settings)
     top = max([*config.concurrency, config.profile_concurrency, config.open_concurrency])
     async with lifecycle.client(bench.api_url, top) as http:
-        session = await Session.open(http, bench.settings.demo_password)
+        session = await Session.open(http, bench.settings.demo_password.get_secret_value())
         run = Run(config, bench, client, session)
         await run.levels()
         await run.profile()

@@ -120,6 +120,7 @@ def start(data_dir: Path, database_url: str) -> BenchStack:
             "or on the default SQLite file; got another URL"
         )
     settings = Settings(
+        environment="development",  # the demo accounts sign the bench's buyers in
         data_dir=data_dir,
         database_url=database_url,
         temporal_address="",  # always the local dev server: one machine, one run

@@ -54,14 +54,15 @@ async def seed(sessions: async_sessionmaker[AsyncSession], settings: Settings) -
                         updated_at=now,
                     )
                 )
-        if settings.environment != "production":
+        # Demo accounts only on request: an unset ENVIRONMENT is production.
+        if settings.is_development:
             users = set(await session.scalars(select(models.User.username)))
             for username, role, company, email in DEMO_ACCOUNTS:
                 if username not in users:
                     session.add(
                         models.User(
                             username=username,
-                            password_hash=hash_password(settings.demo_password),
+                            password_hash=hash_password(settings.demo_password.get_secret_value()),
                             role=role.value,
                             company=company,
                             email=email,

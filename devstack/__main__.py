@@ -7,6 +7,7 @@ catcher, the worker and the API, supervised in the foreground until Ctrl-C or SI
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import sys
 import time
@@ -51,8 +52,15 @@ def start_all(stack: Stack, settings: Settings, api_url: str) -> None:
     wait_until(lambda: api_healthy(settings.api_port), "API", 90, stack)
 
 
+def development_settings() -> Settings:
+    """`make run` is a developer's machine: development (demo accounts, dev mail page, dev
+    secrets) unless ENVIRONMENT says otherwise, since an unset ENVIRONMENT means production."""
+    os.environ.setdefault("ENVIRONMENT", "development")
+    return get_settings()
+
+
 def main() -> int:
-    settings = get_settings()
+    settings = development_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     payload_keys(settings)  # creates the development payload key once, before any child reads it
     log_dir = settings.data_dir.resolve() / "logs"
@@ -94,11 +102,11 @@ def print_banner(settings: Settings, api_url: str) -> None:
         if not settings.smtp_host
         else f"sent to {settings.smtp_host}:{settings.smtp_port}"
     )
-    if settings.environment == "production":
+    if not settings.is_development:
         logins = "none (ENVIRONMENT=production creates no demo accounts)"
     else:
         people = " · ".join(f"{username} ({role})" for username, role, *_ in DEMO_ACCOUNTS)
-        logins = f'{people} · password "{settings.demo_password}"'
+        logins = f'{people} · password "{settings.demo_password.get_secret_value()}"'
     print(
         f"""
 ✓ 店铺订购 is running

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+from pydantic import SecretStr
 from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
 from temporalio.client import Client
 from temporalio.common import SearchAttributeIndexedValueType
@@ -124,6 +125,8 @@ def child_env(settings: Settings, base: Mapping[str, str] | None = None) -> dict
     values["temporal_address"] = settings.effective_temporal_address
     values["smtp_host"] = settings.smtp_host or "127.0.0.1"
     for name, value in values.items():
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()  # the child needs the secret itself, not "****"
         if value is None:
             env.pop(name.upper(), None)
         elif isinstance(value, bool):

@@ -140,7 +140,7 @@ def temporal_cli() -> str:
     return found
 
 
-TEST_SETTINGS = Settings(payload_keys=TEST_PAYLOAD_KEYS)
+TEST_SETTINGS = Settings(environment="development", payload_keys=TEST_PAYLOAD_KEYS)
 
 
 @pytest.fixture(scope="session")
@@ -158,6 +158,7 @@ async def dev_server() -> AsyncIterator[WorkflowEnvironment]:
 @pytest.fixture(scope="session")
 def api_settings(smtp_sink: SmtpSink, tmp_path_factory: pytest.TempPathFactory) -> Settings:
     return Settings(
+        environment="development",
         smtp_host="127.0.0.1",
         smtp_port=smtp_sink.port,
         data_dir=tmp_path_factory.mktemp("api"),

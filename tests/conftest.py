@@ -18,6 +18,10 @@ from db.migrate import upgrade_to_head
 from db.seed import seed
 from settings import Settings
 
+# An unset ENVIRONMENT means production; the tests run the development stack on purpose
+# (demo accounts, the dev key file), and every Settings() or child process they make reads it.
+os.environ["ENVIRONMENT"] = "development"
+
 pytest_plugins = ["tests.lifecycle_harness", "tests.api_harness", "tests.e2e_harness"]
 
 

@@ -35,6 +35,7 @@ def e2e_settings(
     database_url: str, smtp_sink: SmtpSink, tmp_path_factory: pytest.TempPathFactory
 ) -> Settings:
     return Settings(
+        environment="development",
         data_dir=Path(tmp_path_factory.mktemp("e2e")),
         database_url=database_url,
         temporal_port=free_port(),

@@ -50,7 +50,7 @@ def free_port() -> int:
 
 # A fixed key, so the recorded histories under tests/histories replay.
 TEST_PAYLOAD_KEYS = "test1:dGVzdC1wYXlsb2FkLWtleS0zMi1ieXRlcy1sb25nISE="
-TEST_SETTINGS = Settings(payload_keys=TEST_PAYLOAD_KEYS)
+TEST_SETTINGS = Settings(environment="development", payload_keys=TEST_PAYLOAD_KEYS)
 
 ROOT = Path(__file__).resolve().parents[1]
 BUYER = Actor(username="leiliang", role=Role.BUYER, company="快乐贸易有限公司")
@@ -233,6 +233,7 @@ async def lifecycle(
     tmp_path: Path,
 ) -> AsyncIterator[Lifecycle]:
     settings = Settings(
+        environment="development",
         smtp_host="127.0.0.1",
         smtp_port=smtp_sink.port,
         data_dir=tmp_path,

@@ -42,7 +42,9 @@ async def test_sign_in_answers_a_bearer_token_and_role(api: Api) -> None:
     response = await api.http.post("/api/auth/token", data={"username": "bmp", "password": "demo"})
     body = response.json()
     assert (body["token_type"], body["role"]) == ("bearer", "reviewer")
-    claims = jwt.decode(body["access_token"], api.settings.jwt_secret, algorithms=["HS256"])
+    claims = jwt.decode(
+        body["access_token"], api.settings.jwt_secret.get_secret_value(), algorithms=["HS256"]
+    )
     assert (claims["sub"], claims["exp"] - claims["iat"]) == (
         "bmp",
         api.settings.jwt_ttl_minutes * 60,

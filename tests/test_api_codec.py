@@ -27,7 +27,9 @@ def as_proto_json(payload: Payload) -> dict[str, Any]:
 
 async def test_codec_decodes_what_the_worker_encrypted_for_an_order(api: Api) -> None:
     context = WorkflowSerializationContext(namespace="default", workflow_id="BS-ZX1")
-    codec = EncryptionCodec(parse_keys(api.settings.payload_keys)).with_context(context)
+    codec = EncryptionCodec(parse_keys(api.settings.payload_keys.get_secret_value())).with_context(
+        context
+    )
     [sealed] = await codec.encode([Payload(metadata={"encoding": b"json/plain"}, data=b"42")])
     body = {"payloads": [as_proto_json(sealed)]}
     decoded = await api.http.post("/codec/decode", json=body, headers=await api.login("finance"))
@@ -36,7 +38,9 @@ async def test_codec_decodes_what_the_worker_encrypted_for_an_order(api: Api) ->
 
 async def test_codec_decode_refuses_a_payload_relabelled_for_another_order(api: Api) -> None:
     context = WorkflowSerializationContext(namespace="default", workflow_id="BS-ZXA")
-    codec = EncryptionCodec(parse_keys(api.settings.payload_keys)).with_context(context)
+    codec = EncryptionCodec(parse_keys(api.settings.payload_keys.get_secret_value())).with_context(
+        context
+    )
     [sealed] = await codec.encode([Payload(metadata={"encoding": b"json/plain"}, data=b"42")])
     sealed.metadata[WORKFLOW_ID] = b"BS-ZXB"
     body = {"payloads": [as_proto_json(sealed)]}

@@ -64,7 +64,11 @@ def test_app_services_start_after_migrations_and_search_attributes(service: str)
 
 def test_temporal_runs_on_postgresql_after_it_is_healthy() -> None:
     temporal = SERVICES["temporal"]
-    assert temporal["depends_on"]["postgresql"]["condition"] == "service_healthy"
+    # Through its schema tool, which waits for a healthy PostgreSQL.
+    assert (
+        temporal["depends_on"]["temporal-schema"]["condition"] == "service_completed_successfully"
+    )
+    assert SERVICES["temporal-schema"]["depends_on"]["postgresql"]["condition"] == "service_healthy"
     assert env_of("temporal")["DB"].startswith("postgres")
     assert env_of("temporal")["POSTGRES_SEEDS"] == "postgresql"
     assert "healthcheck" in temporal

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import secrets
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from db.seed import CATALOG_FILE, DEMO_ACCOUNTS, default_catalog, seed
 from domain.catalog import PRODUCT_LINES, Platform, Product
 from domain.statuses import SettlementMode
 from settings import Settings
+from tests.lifecycle_harness import TEST_PAYLOAD_KEYS
 
 SOLD_ON: dict[str, set[str]] = {
     "E3": {platform.value for platform in Platform},
@@ -175,9 +177,13 @@ async def test_seed_creates_demo_accounts_with_the_demo_password(
 async def test_seed_in_production_creates_no_demo_accounts(
     fresh_sessions: async_sessionmaker[AsyncSession], tmp_path: Path
 ) -> None:
-    await seed(
-        fresh_sessions, Settings(environment="production", jwt_secret="x" * 40, data_dir=tmp_path)
+    production = Settings(
+        environment="production",
+        jwt_secret=secrets.token_urlsafe(48),
+        payload_keys=TEST_PAYLOAD_KEYS,
+        data_dir=tmp_path,
     )
+    await seed(fresh_sessions, production)
     assert await _count(fresh_sessions, models.User) == 0
     assert await _count(fresh_sessions, models.Product) == len(default_catalog())
 

@@ -22,9 +22,10 @@ DEV_KEY_FILE = "payload.keys"
 
 def payload_keys(settings: Settings) -> dict[str, bytes]:
     """PAYLOAD_KEYS when set; in development a key generated once under DATA_DIR."""
-    if settings.payload_keys:
-        return parse_keys(settings.payload_keys)
-    if settings.environment == "production":
+    configured = settings.payload_keys.get_secret_value()
+    if configured:
+        return parse_keys(configured)
+    if not settings.is_development:
         raise RuntimeError("PAYLOAD_KEYS must be set when ENVIRONMENT=production")
     key_file = settings.data_dir / DEV_KEY_FILE
     if not key_file.exists():
@@ -52,10 +53,11 @@ async def connect(settings: Settings, runtime: Runtime | None = None) -> Client:
         )
     elif settings.temporal_api_key:
         tls = True
+    api_key = settings.temporal_api_key
     return await Client.connect(
         settings.effective_temporal_address,
         namespace=settings.temporal_namespace,
-        api_key=settings.temporal_api_key,
+        api_key=api_key.get_secret_value() if api_key else None,
         tls=tls,
         data_converter=data_converter(settings),
         runtime=runtime,

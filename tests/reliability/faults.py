@@ -46,6 +46,7 @@ START_TIMEOUT = 90.0
 def fault_settings(data_dir: Path, database_url: str, smtp_port: int, **overrides: Any) -> Settings:
     """Settings of a stack of its own: free ports, its own data dir and task queue."""
     return Settings(
+        environment="development",
         data_dir=data_dir,
         database_url=database_url,
         temporal_port=free_port(),
