@@ -18,7 +18,6 @@ from devstack.processes import free_port
 from domain.lifecycle import OVERDUE_VOID_REASON
 from domain.order import OrderState
 from tests.reliability.driver import (
-    ACCOUNT,
     PATHS,
     Checked,
     Driver,
@@ -28,8 +27,11 @@ from tests.reliability.driver import (
     verify,
     wait_for_mail,
 )
-from tests.reliability.faults import FlakySmtp, fault_settings, running_stack
+from tests.reliability.faults import FlakySmtp
 from tests.reliability.report import Section
+from tests.support import jd_walk
+from tests.support.samples import ENTERPRISE_REFUND_FORM
+from tests.support.stack import running_stack, stack_settings
 from workflows.client import connect
 from workflows.shop_order import ShopOrderWorkflow
 
@@ -52,25 +54,17 @@ async def approved(walk: Walk) -> None:
 async def no_decision(walk: Walk) -> None:
     await walk.place("JD0001")
     await walk.approve()
-    await walk.by_buyer("POST", "/api/orders/{no}/confirm-receipt", "confirm")
+    await jd_walk.confirm_receipt(walk, walk.order_no)
 
 
 async def refund_not_filed(walk: Walk) -> None:
     await no_decision(walk)
-    await walk.by_buyer(
-        "POST", "/api/orders/{no}/refund-decision", "decide", json={"decision": "refund"}
-    )
+    await jd_walk.decide_refund(walk, walk.order_no)
 
 
 async def refund_filed(walk: Walk) -> None:
     await refund_not_filed(walk)
-    await walk.by_buyer(
-        "POST",
-        "/api/orders/{no}/refund",
-        "apply",
-        data={"refund_type": "enterprise", **ACCOUNT},
-        expect=(201,),
-    )
+    await jd_walk.apply_refund(walk, walk.order_no, ENTERPRISE_REFUND_FORM)
 
 
 async def refund_only_undecided(walk: Walk) -> None:
@@ -120,7 +114,7 @@ async def test_temporal_server_killed_mid_run_orders_and_timers_carry_on(
     outcome DOMAIN.md §4 gives it.
     """
     smtp = FlakySmtp().start()
-    settings = fault_settings(tmp_path, database_url, smtp.port)
+    settings = stack_settings(tmp_path, database_url, smtp.port, "reliability")
     report.try_(
         f"{len(WAITING) * 2} orders placed through an API with SERVICE_TERM={SHORT_TERM} and "
         "left in every state the deadline treats differently"

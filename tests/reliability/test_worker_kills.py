@@ -13,8 +13,9 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.reliability.driver import PATHS, Checked, Driver, Traffic, Walk, verify, wait_for_mail
-from tests.reliability.faults import FlakySmtp, fault_settings, running_stack
+from tests.reliability.faults import FlakySmtp
 from tests.reliability.report import Section
+from tests.support.stack import running_stack, stack_settings
 from workflows.client import connect
 
 ORDERS_PER_PATH = 5
@@ -36,7 +37,7 @@ async def test_worker_sigkilled_at_random_moments_loses_and_repeats_nothing(
     """
     rng = random.Random(SEED)
     smtp = FlakySmtp().start()
-    settings = fault_settings(tmp_path, database_url, smtp.port)
+    settings = stack_settings(tmp_path, database_url, smtp.port, "reliability")
     names = [name for name in PATHS for _ in range(ORDERS_PER_PATH)]
     rng.shuffle(names)
     report.try_(

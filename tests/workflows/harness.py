@@ -1,4 +1,4 @@
-"""Fixtures for driving ShopOrderWorkflow on the time-skipping server with real activities.
+"""Driving ShopOrderWorkflow on the time-skipping server with real activities.
 
 Activities are the real ones: persistence into the test database and e-mail over SMTP
 to an in-process aiosmtpd server whose messages the tests read.
@@ -8,18 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import uuid
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from email import message_from_bytes, policy
-from email.message import EmailMessage
 from pathlib import Path
 from typing import Any, cast
 
-import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
@@ -30,30 +24,12 @@ from temporalio.testing import WorkflowEnvironment
 from domain.calendar import service_end
 from domain.catalog import Module, Platform
 from domain.commands import Command
-from domain.order import Actor, InvoiceProfileSnapshot, OrderState, ProductSnapshot
-from domain.statuses import InvoiceType, Role, SettlementMode
-from settings import Settings
-from worker import SANDBOXED, build_worker
-from workflows.client import data_converter
+from domain.order import OrderState, ProductSnapshot
+from domain.statuses import SettlementMode
+from tests.support.samples import BUYER, ORDER_CONTACTS, PROFILE_SNAPSHOT
+from tests.support.smtp import SmtpSink
 from workflows.search_attributes import ALL_KEYS
 from workflows.shop_order import UPDATE_FOR_COMMAND, ShopOrderWorkflow, StartOrder
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-# A fixed key, so the recorded histories under tests/histories replay.
-TEST_PAYLOAD_KEYS = "test1:dGVzdC1wYXlsb2FkLWtleS0zMi1ieXRlcy1sb25nISE="
-TEST_SETTINGS = Settings(payload_keys=TEST_PAYLOAD_KEYS)
-
-ROOT = Path(__file__).resolve().parents[1]
-BUYER = Actor(username="leiliang", role=Role.BUYER, company="快乐贸易有限公司")
-OTHER_BUYER = Actor(username="zhangsan", role=Role.BUYER, company="示例科技有限公司")
-REVIEWER = Actor(username="bmp", role=Role.REVIEWER, company="百胜软件")
-FINANCE = Actor(username="finance", role=Role.FINANCE, company="百胜软件")
 
 PRODUCTS = {
     SettlementMode.INVOICE_AND_REFUND: ProductSnapshot(
@@ -86,24 +62,6 @@ PRODUCTS = {
 }
 
 
-class SmtpSink:
-    """aiosmtpd handler that keeps every message it receives."""
-
-    def __init__(self) -> None:
-        self.messages: list[EmailMessage] = []
-        self.port = 0
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
-        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))  # type: ignore[arg-type]
-        return "250 OK"
-
-    def for_order(self, order_no: str) -> list[EmailMessage]:
-        return [m for m in self.messages if order_no in m.get_body(("plain",)).get_content()]  # type: ignore[union-attr]
-
-    def subjects(self, order_no: str) -> list[str]:
-        return [str(m["Subject"]) for m in self.for_order(order_no)]
-
-
 @dataclass
 class Lifecycle:
     env: WorkflowEnvironment
@@ -134,23 +92,11 @@ class Lifecycle:
             product=PRODUCTS[mode],
             modules=[Module(code="ERP", name="百胜电商ERP", price_fen=price_fen)],
             standard_fen=price_fen,
-            invoice_profile=InvoiceProfileSnapshot(
-                profile_id=1,
-                invoice_type=InvoiceType.VAT_SPECIAL,
-                title="快乐贸易有限公司",
-                taxpayer_id="91350100M000100Y43",
-                recipient_name="张三",
-                recipient_mobile="19390000000",
-                recipient_address="上海市浦东新区峨山路91弄120号",
-            ),
-            contract_name="快乐贸易有限公司",
+            invoice_profile=PROFILE_SNAPSHOT,
+            contract_name=PROFILE_SNAPSHOT.title,
             service_market_order_no=f"SM{uuid.uuid4().hex[:12]}",
             shop_name="快乐旗舰店",
-            seller_nick="kuaile",
-            baison_staff="王工",
-            reminder_name="李雷",
-            reminder_mobile="13800138000",
-            reminder_email="lilei@example.com",
+            **ORDER_CONTACTS,
             reminder_backup_email="backup@example.com",
             placed_at=placed_at,
             service_end_at=service_end(placed_at, *term),
@@ -200,50 +146,7 @@ async def register_search_attributes(client: Client) -> None:
     )
 
 
-@pytest.fixture
-async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
-    env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=str(ROOT / ".venv" / "bin" / "temporal-test-server"),
-        data_converter=data_converter(TEST_SETTINGS),
-    )
-    # One server per test: time skipping stalls while another test's runs wait on a worker.
-    await register_search_attributes(env.client)
-    yield env
-    await env.shutdown()
-
-
-@pytest.fixture(scope="session")
-async def smtp_sink() -> AsyncIterator[SmtpSink]:
-    sink = SmtpSink()
-    sink.port = free_port()
-    controller = Controller(sink, hostname="127.0.0.1", port=sink.port)
-    controller.start()
-    yield sink
-    controller.stop()
-
-
-@pytest.fixture
-async def lifecycle(
-    time_skipping_env: WorkflowEnvironment,
-    session_maker: async_sessionmaker[AsyncSession],
-    smtp_sink: SmtpSink,
-    tmp_path: Path,
-) -> AsyncIterator[Lifecycle]:
-    settings = Settings(
-        smtp_host="127.0.0.1",
-        smtp_port=smtp_sink.port,
-        data_dir=tmp_path,
-        payload_keys=TEST_PAYLOAD_KEYS,
-    )
-    task_queue = f"lifecycle-{uuid.uuid4().hex[:8]}"
-    worker = build_worker(
-        time_skipping_env.client, settings, session_maker, task_queue, workflow_runner=SANDBOXED
-    )
-    async with worker:
-        yield Lifecycle(time_skipping_env, task_queue, session_maker, smtp_sink)
-
-
-HISTORY_DIR = ROOT / "tests" / "histories"
+HISTORY_DIR = Path(__file__).resolve().parents[1] / "histories"
 
 
 async def keep_history(handle: WorkflowHandle[Any, Any], name: str) -> None:

@@ -12,11 +12,11 @@ import pytest
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
-from tests.lifecycle_harness import TEST_SETTINGS
+from tests.support.keys import TEST_SETTINGS
 from workflows.client import data_converter
 from workflows.shop_order import ShopOrderWorkflow
 
-HISTORY_ROOT = Path(__file__).parent / "histories"
+HISTORY_ROOT = Path(__file__).resolve().parents[1] / "histories"
 HISTORIES = sorted(HISTORY_ROOT.rglob("*.json"))
 # Today's runs (tests/histories) and runs started before each patch (one folder a patch):
 # a run of every generation may still be open and must replay.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 
-from tests.api_harness import Api
+from tests.support.http_api import Api
 from workflows.codec import EncryptionCodec, parse_keys
 
 PLAIN = {

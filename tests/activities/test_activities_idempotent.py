@@ -22,7 +22,7 @@ from domain import ids, lifecycle
 from domain.notices import Notice, Template
 from domain.order import OrderState
 from settings import Settings
-from tests.lifecycle_harness import SmtpSink
+from tests.support.smtp import SmtpSink
 
 
 async def test_allocate_numbers_retried_returns_the_same_numbers(

@@ -6,8 +6,8 @@ import asyncio
 
 import pytest
 
-from tests.api_harness import Api
-from tests.test_api_lifecycle import walk_the_jd_example
+from tests.support.http_api import Api
+from tests.support.jd_example import walk_the_jd_example
 from workflows.shop_order import ShopOrderWorkflow
 
 pytestmark = pytest.mark.e2e
