@@ -59,19 +59,13 @@ def _expect(answer: httpx.Response, status: int) -> dict[str, Any]:
 async def walk(session: Session, recorder: Recorder, tag: str) -> None:
     """One order from placement to the shipped invoice, each step timed under its name."""
 
-    async def send(
-        step: str,
-        username: str,
-        method: str,
-        path: str,
-        *,
-        expect: int = 200,
-        **request: Any,
-    ) -> dict[str, Any]:
-        headers = session.headers[username]
-        with recorder.timed(step):
-            answer = await session.http.request(method, path, headers=headers, **request)
-        return _expect(answer, expect)
+    async def send(request: jd_walk.Request) -> dict[str, Any]:
+        headers = session.headers[request.username]
+        with recorder.timed(request.step):
+            answer = await session.http.request(
+                request.method, request.path, headers=headers, **request.content()
+            )
+        return _expect(answer, request.expect)
 
     body = order_body(
         session.profile_id, service_market_order_no=f"SM{tag}", shop_name=f"压测京东店{tag[-6:]}"

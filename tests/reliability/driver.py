@@ -132,7 +132,7 @@ class Expected:
 @dataclass
 class Walk:
     """One order on its way: the driver, its keys and the roles it uses. It is a
-    ``jd_walk.Send``: each step carries an Idempotency-Key of this walk."""
+    ``jd_walk.Send``: each request carries an Idempotency-Key of this walk."""
 
     driver: Driver
     tag: str
@@ -151,19 +151,14 @@ class Walk:
         times = self.used_keys[step]
         return f"{self.tag}:{step}" if times == 1 else f"{self.tag}:{step}:{times}"
 
-    async def __call__(
-        self,
-        step: str,
-        username: str,
-        method: str,
-        path: str,
-        *,
-        expect: int = 200,
-        **request: Any,
-    ) -> dict[str, Any]:
-        headers = await self.driver.login(username)
+    async def __call__(self, request: jd_walk.Request) -> dict[str, Any]:
         return await self.driver.call(
-            method, path, headers, key=self.key(step), expect=(expect,), **request
+            request.method,
+            request.path,
+            await self.driver.login(request.username),
+            key=self.key(request.step),
+            expect=(request.expect,),
+            **request.content(),
         )
 
     async def as_buyer(self) -> dict[str, str]:
@@ -187,12 +182,13 @@ class Walk:
         return order
 
     async def by_buyer(self, method: str, path: str, step: str, **kwargs: Any) -> dict[str, Any]:
-        return await self(step, self.buyer, method, path.format(no=self.order_no), **kwargs)
+        path = path.format(no=self.order_no)
+        return await self(jd_walk.Request(step, self.buyer, method, path, **kwargs))
 
     async def staff(
         self, who: str, path: str, step: str, body: dict[str, Any] | None = None
     ) -> dict[str, Any]:
-        return await self(step, who, "POST", path, json=body if body is not None else {})
+        return await self(jd_walk.Request(step, who, "POST", path, json=body or {}))
 
     async def approve(self) -> dict[str, Any]:
         return await jd_walk.approve(self, self.order_no)
@@ -472,6 +468,22 @@ async def verify(
     else:
         status = (await handle.describe()).status
         expect(status is WorkflowExecutionStatus.RUNNING, f"run is {status}, not running")
+
+
+async def verify_all(
+    temporal: Client,
+    sessions: async_sessionmaker[AsyncSession],
+    smtp: FlakySmtp,
+    expected: dict[str, Expected],
+    within: float,
+) -> Checked:
+    """Once every order's e-mails are sent (or ``within`` seconds passed), ``verify`` each."""
+    counts = {order_no: len(e.mails) for order_no, e in expected.items()}
+    await wait_for_mail(sessions, list(expected), counts, within)
+    checked = Checked()
+    for order_no, expectation in expected.items():
+        await verify(temporal, sessions, smtp, order_no, expectation, checked)
+    return checked
 
 
 async def retry_pauses(temporal: Client, order_no: str) -> list[tuple[int, float]]:

@@ -21,14 +21,12 @@ from db import models
 from db.engine import make_engine, make_sessionmaker
 from devstack.processes import free_port
 from tests.reliability.driver import (
-    Checked,
     Driver,
     Expected,
     Traffic,
     Walk,
     failed_attempts_logged,
-    verify,
-    wait_for_mail,
+    verify_all,
 )
 from tests.reliability.faults import FlakySmtp, TcpProxy
 from tests.reliability.report import Section
@@ -173,15 +171,7 @@ async def test_database_unreachable_api_answers_503_and_nothing_is_lost(
                     ("refund_agreed", "refund_paid"),
                 )
                 expected[late.order_no] = Expected("submitted", (), None, False, ())
-                await wait_for_mail(
-                    session_maker,
-                    list(expected),
-                    {no: len(e.mails) for no, e in expected.items()},
-                    within=60,
-                )
-                checked = Checked()
-                for order_no, expectation in expected.items():
-                    await verify(temporal, session_maker, smtp, order_no, expectation, checked)
+                checked = await verify_all(temporal, session_maker, smtp, expected, 60)
                 async with session_maker() as session:
                     late_orders = await session.scalar(
                         select(func.count()).where(

@@ -19,13 +19,11 @@ from domain.lifecycle import OVERDUE_VOID_REASON
 from domain.order import OrderState
 from tests.reliability.driver import (
     PATHS,
-    Checked,
     Driver,
     Expected,
     Traffic,
     Walk,
-    verify,
-    wait_for_mail,
+    verify_all,
 )
 from tests.reliability.faults import FlakySmtp
 from tests.reliability.report import Section
@@ -189,15 +187,7 @@ async def test_temporal_server_killed_mid_run_orders_and_timers_carry_on(
                 }
                 expected[late_placement.order_no] = Expected("submitted", (), None, False, ())
                 await _until_deadlines_passed(temporal, [w.order_no for w, _ in waiting])
-                await wait_for_mail(
-                    session_maker,
-                    list(expected),
-                    {no: len(e.mails) for no, e in expected.items()},
-                    within=60,
-                )
-                checked = Checked()
-                for order_no, expectation in expected.items():
-                    await verify(temporal, session_maker, smtp, order_no, expectation, checked)
+                checked = await verify_all(temporal, session_maker, smtp, expected, 60)
                 fired_late = await _deadline_timers_fired_after(
                     temporal, [w.order_no for w, _ in waiting], restarted_at
                 )

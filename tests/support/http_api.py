@@ -50,19 +50,13 @@ class Api:
             self.tokens[username] = response.json()["access_token"]
         return {"Authorization": f"Bearer {self.tokens[username]}"}
 
-    async def send(
-        self,
-        step: str,
-        username: str,
-        method: str,
-        path: str,
-        *,
-        expect: int = 200,
-        **request: Any,
-    ) -> dict[str, Any]:
-        """One step of a jd_walk, sent once; its answer must be ``expect``."""
-        headers = await self.login(username)
-        return await ok(self.http.request(method, path, headers=headers, **request), expect)
+    async def send(self, request: jd_walk.Request) -> dict[str, Any]:
+        """A step of a jd_walk, sent once; its answer must be the one it expects."""
+        headers = await self.login(request.username)
+        answer = self.http.request(
+            request.method, request.path, headers=headers, **request.content()
+        )
+        return await ok(answer, request.expect)
 
     async def profile(self, headers: dict[str, str], **overrides: str) -> int:
         response = await self.http.post(

@@ -9,7 +9,9 @@ Each step names itself (the keys of ``JD_PATH``) and the user who takes it.
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
 
 from tests.support.samples import BUYER, FINANCE, PDF, REFUND_FORM, REVIEWER
 
@@ -28,61 +30,70 @@ JD_PATH: dict[str, str] = {
 }
 
 
-class Send(Protocol):
-    async def __call__(
-        self,
-        step: str,
-        username: str,
-        method: str,
-        path: str,
-        *,
-        expect: int = 200,
-        **request: Any,
-    ) -> dict[str, Any]:
-        """The JSON answer of ``method path`` sent as ``username``, which must be ``expect``."""
-        ...
+@dataclass(frozen=True)
+class Request:
+    """One step of the walk: who sends what, and the status its answer must have."""
+
+    step: str
+    username: str
+    method: str
+    path: str
+    expect: int = 200
+    json: dict[str, Any] | None = None
+    data: dict[str, str] | None = None
+    files: dict[str, tuple[str, bytes, str]] | None = None
+
+    def content(self) -> dict[str, Any]:
+        """The body as httpx's keyword arguments (json, data, files), those given only."""
+        given = {"json": self.json, "data": self.data, "files": self.files}
+        return {name: value for name, value in given.items() if value is not None}
+
+
+# Sends a request and answers its JSON (an answer other than ``expect`` is an error).
+Send = Callable[[Request], Awaitable[dict[str, Any]]]
 
 
 async def place(send: Send, body: dict[str, Any]) -> dict[str, Any]:
-    return await send("place", BUYER.username, "POST", "/api/orders", expect=201, json=body)
+    return await send(Request("place", BUYER.username, "POST", "/api/orders", 201, json=body))
 
 
 async def approve(send: Send, order_no: str, **body: Any) -> dict[str, Any]:
     path = f"/api/admin/orders/{order_no}/approve"
-    return await send("approve", REVIEWER.username, "POST", path, json=body)
+    return await send(Request("approve", REVIEWER.username, "POST", path, json=body))
 
 
 async def confirm_receipt(send: Send, order_no: str) -> dict[str, Any]:
     path = f"/api/orders/{order_no}/confirm-receipt"
-    return await send("confirm_receipt", BUYER.username, "POST", path)
+    return await send(Request("confirm_receipt", BUYER.username, "POST", path))
 
 
 async def decide_refund(send: Send, order_no: str, decision: str = "refund") -> dict[str, Any]:
     path = f"/api/orders/{order_no}/refund-decision"
-    return await send("refund_decision", BUYER.username, "POST", path, json={"decision": decision})
+    return await send(
+        Request("refund_decision", BUYER.username, "POST", path, json={"decision": decision})
+    )
 
 
 async def apply_refund(
     send: Send, order_no: str, form: dict[str, str] = REFUND_FORM, proof_name: str = "证明.pdf"
 ) -> dict[str, Any]:
     """An individual refund needs a proof; an enterprise refund is sent without one."""
-    files = {"proof": (proof_name, PDF, "application/pdf")}
-    if form["refund_type"] == "enterprise":
-        files = {}
+    proof = {"proof": (proof_name, PDF, "application/pdf")}
+    files = None if form["refund_type"] == "enterprise" else proof
     path = f"/api/orders/{order_no}/refund"
     return await send(
-        "refund_apply", BUYER.username, "POST", path, expect=201, data=form, files=files
+        Request("refund_apply", BUYER.username, "POST", path, 201, data=form, files=files)
     )
 
 
 async def record_settlement(send: Send, order_no: str) -> dict[str, Any]:
     path = f"/api/admin/orders/{order_no}/settlement"
-    return await send("settlement", REVIEWER.username, "POST", path, json={})
+    return await send(Request("settlement", REVIEWER.username, "POST", path, json={}))
 
 
 async def agree_refund(send: Send, refund_id: str) -> dict[str, Any]:
     path = f"/api/admin/refunds/{refund_id}/agree"
-    return await send("agree", REVIEWER.username, "POST", path, json={})
+    return await send(Request("agree", REVIEWER.username, "POST", path, json={}))
 
 
 async def pay_out(
@@ -90,13 +101,13 @@ async def pay_out(
 ) -> dict[str, Any]:
     path = f"/api/finance/refunds/{refund_id}/payout"
     body = {"amount_fen": amount_fen, "bank_reference": bank_reference}
-    return await send("payout", FINANCE.username, "POST", path, json=body)
+    return await send(Request("payout", FINANCE.username, "POST", path, json=body))
 
 
 async def issue_invoice(send: Send, invoice_app_no: str, invoice_number: str) -> dict[str, Any]:
     path = f"/api/admin/invoices/{invoice_app_no}/issue"
     body = {"invoice_number": invoice_number}
-    return await send("invoice_issue", REVIEWER.username, "POST", path, json=body)
+    return await send(Request("invoice_issue", REVIEWER.username, "POST", path, json=body))
 
 
 async def ship_invoice(
@@ -104,7 +115,7 @@ async def ship_invoice(
 ) -> dict[str, Any]:
     path = f"/api/admin/invoices/{invoice_app_no}/ship"
     body = {"courier": "中通", "tracking_no": tracking_no}
-    return await send("invoice_ship", REVIEWER.username, "POST", path, json=body)
+    return await send(Request("invoice_ship", REVIEWER.username, "POST", path, json=body))
 
 
 def applied_invoices(order: dict[str, Any]) -> list[str]:

@@ -17,6 +17,19 @@ def product(code: str) -> Product:
     return next(p for p in default_catalog() if p.code == code)
 
 
+def product_snapshot(product: Product) -> ProductSnapshot:
+    """What an order keeps of its catalog product."""
+    return ProductSnapshot(
+        code=product.code,
+        name=product.name,
+        line=product.line,
+        platform=product.platform,
+        settlement_mode=product.settlement_mode,
+        refund_share_bp=product.refund_share_bp,
+        agreement=product.agreement,
+    )
+
+
 def new_order(
     product: Product, *, order_no: str, placed_at: datetime, tag: str, buyer: Actor = BUYER
 ) -> OrderState:
@@ -28,15 +41,7 @@ def new_order(
         buyer=buyer.username,
         buyer_company=buyer.company,
         buyer_email=f"{buyer.username}@example.com",
-        product=ProductSnapshot(
-            code=product.code,
-            name=product.name,
-            line=product.line,
-            platform=product.platform,
-            settlement_mode=product.settlement_mode,
-            refund_share_bp=product.refund_share_bp,
-            agreement=product.agreement,
-        ),
+        product=product_snapshot(product),
         modules=modules,
         standard_fen=standard,
         invoice_profile=PROFILE_SNAPSHOT,

@@ -22,43 +22,21 @@ from temporalio.common import SearchAttributeIndexedValueType
 from temporalio.testing import WorkflowEnvironment
 
 from domain.calendar import service_end
-from domain.catalog import Module, Platform
+from domain.catalog import Module
 from domain.commands import Command
-from domain.order import OrderState, ProductSnapshot
+from domain.order import OrderState
 from domain.statuses import SettlementMode
+from tests.support.orders import product, product_snapshot
 from tests.support.samples import BUYER, ORDER_CONTACTS, PROFILE_SNAPSHOT
 from tests.support.smtp import SmtpSink
 from workflows.search_attributes import ALL_KEYS
 from workflows.shop_order import UPDATE_FOR_COMMAND, ShopOrderWorkflow, StartOrder
 
+# One catalog product of each settlement mode.
 PRODUCTS = {
-    SettlementMode.INVOICE_AND_REFUND: ProductSnapshot(
-        code="JD0001",
-        name="E3-京东开放平台对接服务",
-        line="E3",
-        platform=Platform.JD,
-        settlement_mode=SettlementMode.INVOICE_AND_REFUND,
-        refund_share_bp=5000,
-        agreement="《店铺订购协议-E3》",
-    ),
-    SettlementMode.INVOICE_ONLY: ProductSnapshot(
-        code="JSFW0001",
-        name="E3-淘宝开放平台对接服务",
-        line="E3",
-        platform=Platform.TAOBAO,
-        settlement_mode=SettlementMode.INVOICE_ONLY,
-        refund_share_bp=0,
-        agreement="《店铺订购协议-E3》",
-    ),
-    SettlementMode.REFUND_ONLY: ProductSnapshot(
-        code="DY0001",
-        name="E3-抖店开放平台对接服务",
-        line="E3",
-        platform=Platform.DOUYIN,
-        settlement_mode=SettlementMode.REFUND_ONLY,
-        refund_share_bp=10000,
-        agreement="《店铺订购协议-E3》",
-    ),
+    SettlementMode.INVOICE_AND_REFUND: product_snapshot(product("JD0001")),
+    SettlementMode.INVOICE_ONLY: product_snapshot(product("JSFW0001")),
+    SettlementMode.REFUND_ONLY: product_snapshot(product("DY0001")),
 }
 
 
