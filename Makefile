@@ -39,7 +39,7 @@ bench: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy domain workflows activities db api devstack settings.py worker.py tests
+	$(BIN)/mypy domain workflows activities db api devstack settings.py worker.py tests bench
 
 format: install
 	$(BIN)/ruff format .
@@ -47,7 +47,7 @@ format: install
 
 # Re-record tests/histories after a deliberate (patched) workflow change.
 histories: install
-	RECORD_HISTORIES=1 $(BIN)/pytest tests/test_lifecycle_paths.py tests/test_lifecycle_rules.py tests/test_lifecycle_time.py
+	RECORD_HISTORIES=1 $(BIN)/pytest tests/workflows/test_lifecycle_paths.py tests/workflows/test_lifecycle_rules.py tests/workflows/test_lifecycle_time.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

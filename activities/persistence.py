@@ -29,7 +29,8 @@ TRANSACTION_COUNTER = "transaction"
 INVOICE_APP_COUNTER = "invoice_app"
 
 
-def _order_columns(state: OrderState) -> dict[str, Any]:
+def order_columns(state: OrderState) -> dict[str, Any]:
+    """The orders row of ``state``, as the projection writes it (the bench bulk-loads with it)."""
     return {
         "order_no": state.order_no,
         "buyer": state.buyer,
@@ -263,7 +264,7 @@ class PersistenceActivities:
                 return contracts.SaveResult(
                     order_no=state.order_no, version=row.version, written=False
                 )
-            for column, value in _order_columns(state).items():
+            for column, value in order_columns(state).items():
                 setattr(row, column, value)
             await _write_changes(session, state, before)
         activity.logger.info("projected version %d (%s)", state.version, state.status.value)
@@ -317,7 +318,7 @@ class PersistenceActivities:
         if await session.get(models.Order, state.order_no) is not None:
             return False
         await self._refuse_duplicates(session, state)
-        session.add(models.Order(**_order_columns(state)))
+        session.add(models.Order(**order_columns(state)))
         session.add(
             models.Transaction(
                 serial_no=state.serial_no,

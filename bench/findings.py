@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bench.report import LATENCY_GOAL, OTHER, THROUGHPUT_GOAL
+from bench.goals import LATENCY_GOAL, THROUGHPUT_GOAL
+from bench.meter import OTHER
 
 
 def _share(profile: dict[str, Any], process: str, table: str, needle: str) -> float | None:

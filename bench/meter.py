@@ -16,6 +16,7 @@ from typing import Any
 import psutil
 
 MB = 1024 * 1024
+OTHER = "other processes"  # the rest of the machine, beside the stack's own processes
 
 
 def _reset_peak(pid: int) -> bool:
@@ -111,7 +112,7 @@ class Meter:
         ours = sum(u["cpu_s"] for u in usage.values())
         # Whatever else ran on the machine meanwhile (another test run, say) took this much:
         # shown in the report, because it competes for the same cores.
-        usage["other processes"] = {
+        usage[OTHER] = {
             "cpu_s": round(max(machine - ours, 0.0), 3),
             "cores": round(max(machine - ours, 0.0) / wall, 3) if wall > 0 else None,
         }

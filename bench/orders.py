@@ -1,16 +1,13 @@
-"""Realistic order states without the stack: a new order as the API builds it, and the
-states an order passes through on its way, made by ``domain.lifecycle`` itself so every one
-is valid (the list endpoints validate each row's state as an OrderState)."""
+"""Realistic order states without the stack: the states an order passes through on its
+way, made by ``domain.lifecycle`` itself so every one is valid (the list endpoints validate
+each row's state as an OrderState)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 
-from db.seed import default_catalog
 from domain import ids, lifecycle
-from domain.calendar import service_end
-from domain.catalog import Product
 from domain.commands import (
     AgreeRefund,
     ApplyRefund,
@@ -25,93 +22,12 @@ from domain.commands import (
     ShipInvoice,
     VoidOrder,
 )
-from domain.inputs import RefundAccountInput
-from domain.money import format_fen
-from domain.order import (
-    Actor,
-    Event,
-    InvoiceProfileSnapshot,
-    OrderState,
-    ProductSnapshot,
-    ProofRef,
-)
-from domain.statuses import InvoiceType, RefundDecision, RefundType, Role
+from domain.order import OrderState
+from domain.statuses import RefundDecision, RefundType
+from tests.support.orders import new_order, product
+from tests.support.samples import BUYER, FINANCE, PROOF, REVIEWER, refund_account
 
-BUYER = Actor(username="leiliang", role=Role.BUYER, company="快乐贸易有限公司")
-REVIEWER = Actor(username="bmp", role=Role.REVIEWER, company="百胜软件")
-FINANCE = Actor(username="finance", role=Role.FINANCE, company="百胜软件")
-PROFILE = InvoiceProfileSnapshot(
-    profile_id=1,
-    invoice_type=InvoiceType.VAT_SPECIAL,
-    title="快乐贸易有限公司",
-    taxpayer_id="91350100M000100Y43",
-    recipient_name="张三",
-    recipient_mobile="19390000000",
-    recipient_address="上海市浦东新区峨山路91弄120号",
-)
-ACCOUNT = RefundAccountInput(
-    refund_type=RefundType.ENTERPRISE,
-    account_name="快乐贸易有限公司",
-    bank="中国工商银行",
-    branch="上海陆家嘴支行",
-    card_no="6222021234567891234",
-    region="上海市",
-)
-PROOF = ProofRef(
-    key="0" * 64 + ".pdf",
-    filename="证明.pdf",
-    content_type="application/pdf",
-    size=42,
-    sha256="0" * 64,
-)
-
-
-def product(code: str) -> Product:
-    return next(p for p in default_catalog() if p.code == code)
-
-
-def new_order(
-    product: Product, *, order_no: str, placed_at: datetime, tag: str, buyer: Actor = BUYER
-) -> OrderState:
-    """The order as placed (what api/services/orders.new_order builds), first module only."""
-    modules = product.modules[:1]
-    standard = sum(m.price_fen for m in modules)
-    return OrderState(
-        order_no=order_no,
-        buyer=buyer.username,
-        buyer_company=buyer.company,
-        buyer_email=f"{buyer.username}@example.com",
-        product=ProductSnapshot(
-            code=product.code,
-            name=product.name,
-            line=product.line,
-            platform=product.platform,
-            settlement_mode=product.settlement_mode,
-            refund_share_bp=product.refund_share_bp,
-            agreement=product.agreement,
-        ),
-        modules=modules,
-        standard_fen=standard,
-        invoice_profile=PROFILE,
-        contract_name=PROFILE.title,
-        service_market_order_no=f"SM{tag}",
-        shop_name=f"压测店{tag[-6:]}",
-        seller_nick="kuaile",
-        baison_staff="王工",
-        reminder_name="李雷",
-        reminder_mobile="13800138000",
-        reminder_email="lilei@example.com",
-        placed_at=placed_at,
-        service_end_at=service_end(placed_at),
-        events=[
-            Event(
-                at=placed_at,
-                actor=f"{buyer.company}({buyer.username})",
-                action="place",
-                detail=f"{product.name} {format_fen(standard)}",
-            )
-        ],
-    )
+ACCOUNT = refund_account(RefundType.ENTERPRISE)
 
 
 def _invoice_step(state: OrderState, make: type[IssueInvoice] | type[ShipInvoice]) -> Command:

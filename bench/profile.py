@@ -137,10 +137,6 @@ def _split(frame: str) -> tuple[str, str, int | None]:
     return name, where, None
 
 
-def _file_of(frame: str) -> str:
-    return _split(frame)[1]
-
-
 def _waiting_lines() -> dict[str, set[int]]:
     """Lines where a thread blocks in C waiting for work: py-spy cannot tell those samples
     from work done in C, the line can (aiosqlite's thread runs each query at another line)."""

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from bench.findings import findings
+from bench.goals import LATENCY_GOAL, THROUGHPUT_GOAL
+from bench.meter import OTHER
 from bench.stats import ratio
 
-THROUGHPUT_GOAL = 0.80  # a lifecycle within 80 % of the engine's ceiling
-LATENCY_GOAL = 1.25  # each API transition within 1.25x the bare update round trip
 FULL_STACK = ("temporal", "worker", "api", "mail")
 BARE_STACK = ("temporal", "ceiling-worker")
-OTHER = "other processes"  # the rest of the machine, as bench.meter reports it
 
 
 def _cpu_ms(usage: dict[str, Any], name: str, lifecycles: int) -> float | None:
@@ -227,7 +227,7 @@ def render(doc: dict[str, Any]) -> str:
         out += _lists_section(doc["lists"])
     if "open_workflows" in doc:
         out += _open_section(doc["open_workflows"])
-    out += _findings(doc, summary)
+    out += findings(doc, summary)
     return "\n".join(out).rstrip() + "\n"
 
 
@@ -573,9 +573,3 @@ def _open_section(opened: dict[str, Any]) -> list[str]:
         "",
     ]
     return out
-
-
-def _findings(doc: dict[str, Any], summary: dict[str, Any]) -> list[str]:
-    from bench.findings import findings
-
-    return findings(doc, summary)

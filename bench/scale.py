@@ -22,7 +22,7 @@ from sqlalchemy import func, insert, select
 from temporalio.client import Client
 from temporalio.common import WorkflowIDReusePolicy
 
-from activities.persistence import _order_columns
+from activities.persistence import order_columns
 from bench import orders
 from bench.lifecycle import Session
 from bench.load import closed_loop
@@ -59,7 +59,7 @@ def _rows(
     step = max(1, int(timedelta(days=729).total_seconds() // max(count, 1)))
     templates = orders.stages(first)
     prepared = [
-        (json.dumps(s.model_dump(mode="json"), ensure_ascii=False), _order_columns(s))
+        (json.dumps(s.model_dump(mode="json"), ensure_ascii=False), order_columns(s))
         for s in templates
     ]
     chosen = rng.choices(range(len(templates)), weights=orders.weights(templates), k=count)

@@ -12,14 +12,9 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
-
-from db.engine import make_engine
 from db.seed import migrate_and_seed
 from devstack.processes import (
     Child,
@@ -36,6 +31,7 @@ from devstack.processes import (
     worker_command,
 )
 from settings import Settings
+from tests.support.databases import create_database, drop_database
 from workflows.client import payload_keys
 
 CEILING_QUEUE = "bench-ceiling"
@@ -86,25 +82,7 @@ class BenchStack:
     def stop(self) -> None:
         self.stack.stop()
         if self.dropped_database and self.server_url:
-            asyncio.run(_drop_database(self.server_url, self.dropped_database))
-
-
-async def _create_database(server_url: str) -> tuple[str, str]:
-    name = f"bench_{uuid.uuid4().hex[:10]}"
-    admin = make_engine(server_url)
-    async with admin.connect() as connection:
-        await connection.execution_options(isolation_level="AUTOCOMMIT")
-        await connection.execute(text(f'CREATE DATABASE "{name}"'))
-    await admin.dispose()
-    return make_url(server_url).set(database=name).render_as_string(hide_password=False), name
-
-
-async def _drop_database(server_url: str, name: str) -> None:
-    admin = make_engine(server_url)
-    async with admin.connect() as connection:
-        await connection.execution_options(isolation_level="AUTOCOMMIT")
-        await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    await admin.dispose()
+            asyncio.run(drop_database(self.server_url, self.dropped_database))
 
 
 def start(data_dir: Path, database_url: str) -> BenchStack:
@@ -113,7 +91,7 @@ def start(data_dir: Path, database_url: str) -> BenchStack:
     database_name: str | None = None
     if database_url.startswith("postgres"):
         server_url = database_url
-        database_url, database_name = asyncio.run(_create_database(server_url))
+        database_url, database_name = asyncio.run(create_database(server_url, "bench_"))
     elif database_url:
         raise SystemExit(
             "the bench runs on PostgreSQL (DATABASE_URL=postgresql+asyncpg://…) "

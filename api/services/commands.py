@@ -16,7 +16,7 @@ from domain.commands import Command, InvoiceCommand
 from domain.lifecycle import RefusalCode
 from domain.order import OrderState
 from workflows.codec import EncryptionCodec
-from workflows.shop_order import REFUSED_PREFIX, ShopOrderWorkflow, update_name
+from workflows.shop_order import REFUSED_PREFIX, update_name
 
 # Past this a call answers 503; the change may still land, and a retry with the same
 # Idempotency-Key then returns its outcome instead of applying it again.
@@ -124,7 +124,7 @@ async def send(
     # Give the connection back while the workflow works: it can take a while, and an open
     # SQLite read would keep showing the data as it was before the change.
     await session.close()
-    handle = client.get_workflow_handle_for(ShopOrderWorkflow.run, state.order_no)
+    handle = client.get_workflow_handle(state.order_no)
     repeatable_id = update_id(command, idempotency_key, digest_key(client))
     try:
         result: OrderState = await handle.execute_update(

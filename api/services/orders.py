@@ -299,7 +299,7 @@ async def _first_answer(client: Client, earlier: OrderState, fingerprint: str | 
                 idempotency.scope(earlier.buyer, earlier.placement_key or "")
             )
         )
-    handle = client.get_workflow_handle_for(ShopOrderWorkflow.run, earlier.order_no)
+    handle = client.get_workflow_handle(earlier.order_no)
     try:
         first: OrderState = await handle.execute_update(
             ShopOrderWorkflow.recorded,

@@ -23,26 +23,18 @@ from temporalio.client import Client, WorkflowExecutionStatus
 from db import models
 from domain.order import OrderState
 from tests.reliability.faults import FlakySmtp
+from tests.support import jd_walk
+from tests.support.samples import (
+    BUYER,
+    ORDER_CONTACTS,
+    PROFILE,
+    REFUND_ACCOUNT,
+    REVIEWER,
+)
 from workflows.shop_order import ShopOrderWorkflow
 
 PROBLEM = "application/problem+json"
 RETRYABLE = frozenset({502, 503, 504})
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-PROFILE = {
-    "invoice_type": "vat_special",
-    "title": "快乐贸易有限公司",
-    "taxpayer_id": "91350100M000100Y43",
-    "recipient_name": "张三",
-    "recipient_mobile": "19390000000",
-    "recipient_address": "上海市浦东新区峨山路91弄120号",
-}
-ACCOUNT = {
-    "account_name": "快乐贸易有限公司",
-    "bank": "中国工商银行",
-    "branch": "上海陆家嘴支行",
-    "card_no": "6222021234567891234",
-    "region": "上海市",
-}
 
 
 @dataclass
@@ -139,22 +131,35 @@ class Expected:
 
 @dataclass
 class Walk:
-    """One order on its way: the driver, its keys and the roles it uses."""
+    """One order on its way: the driver, its keys and the roles it uses. It is a
+    ``jd_walk.Send``: each request carries an Idempotency-Key of this walk."""
 
     driver: Driver
     tag: str
     profile_id: int
-    buyer: str = "leiliang"
+    buyer: str = BUYER.username
     order_no: str = ""
-    steps: int = 0
+    used_keys: Counter[str] = field(default_factory=Counter)
 
     def __post_init__(self) -> None:
         # Keys and service-market numbers must be new in the session's database.
         self.tag = f"{self.tag}-{uuid.uuid4().hex[:8]}"
 
     def key(self, step: str) -> str:
-        self.steps += 1
-        return f"{self.tag}:{step}"
+        """``tag:step``; a step taken again (a second invoice) gets ``tag:step:2`` and on."""
+        self.used_keys[step] += 1
+        times = self.used_keys[step]
+        return f"{self.tag}:{step}" if times == 1 else f"{self.tag}:{step}:{times}"
+
+    async def __call__(self, request: jd_walk.Request) -> dict[str, Any]:
+        return await self.driver.call(
+            request.method,
+            request.path,
+            await self.driver.login(request.username),
+            key=self.key(request.step),
+            expect=(request.expect,),
+            **request.content(),
+        )
 
     async def as_buyer(self) -> dict[str, str]:
         return await self.driver.login(self.buyer)
@@ -167,102 +172,56 @@ class Walk:
             "invoice_profile_id": self.profile_id,
             "service_market_order_no": "SM" + uuid.uuid5(uuid.NAMESPACE_URL, self.tag).hex[:16],
             "shop_name": f"可靠性测试店{self.tag[-8:]}",
-            "seller_nick": "kuaile",
-            "baison_staff": "王工",
-            "reminder_name": "李雷",
-            "reminder_mobile": "13800138000",
-            "reminder_email": "lilei@example.com",
+            **ORDER_CONTACTS,
             "agreement_accepted": True,
         }
 
     async def place(self, product_code: str) -> dict[str, Any]:
-        order = await self.driver.call(
-            "POST",
-            "/api/orders",
-            await self.as_buyer(),
-            key=f"{self.tag}:place",
-            json=self.place_body(product_code),
-            expect=(201,),
-        )
+        order = await jd_walk.place(self, self.place_body(product_code))
         self.order_no = order["order_no"]
         return order
 
     async def by_buyer(self, method: str, path: str, step: str, **kwargs: Any) -> dict[str, Any]:
-        return await self.driver.call(
-            method,
-            path.format(no=self.order_no),
-            await self.as_buyer(),
-            key=self.key(step),
-            **kwargs,
-        )
+        path = path.format(no=self.order_no)
+        return await self(jd_walk.Request(step, self.buyer, method, path, **kwargs))
 
     async def staff(
         self, who: str, path: str, step: str, body: dict[str, Any] | None = None
     ) -> dict[str, Any]:
-        return await self.driver.call(
-            "POST",
-            path,
-            await self.driver.login(who),
-            key=self.key(step),
-            json=body if body is not None else {},
-        )
+        return await self(jd_walk.Request(step, who, "POST", path, json=body or {}))
 
     async def approve(self) -> dict[str, Any]:
-        return await self.staff("bmp", f"/api/admin/orders/{self.order_no}/approve", "approve")
+        return await jd_walk.approve(self, self.order_no)
 
-    async def issue_and_ship(self, invoice_app_no: str, round_: int = 1) -> dict[str, Any]:
-        base = f"/api/admin/invoices/{invoice_app_no}"
-        suffix = f"{invoice_app_no}-{round_}"
-        await self.staff(
-            "bmp",
-            f"{base}/issue",
-            f"issue-{suffix}",
-            {"invoice_number": f"FP{invoice_app_no[-8:]}"},
-        )
-        return await self.staff(
-            "bmp", f"{base}/ship", f"ship-{suffix}", {"courier": "中通", "tracking_no": "123123123"}
-        )
-
-
-def _applied(order: dict[str, Any]) -> list[str]:
-    return [i["invoice_app_no"] for i in order["invoices"] if i["status"] == "applied"]
+    async def issue_and_ship(self, invoice_app_no: str) -> dict[str, Any]:
+        await jd_walk.issue_invoice(self, invoice_app_no, f"FP{invoice_app_no[-8:]}")
+        return await jd_walk.ship_invoice(self, invoice_app_no)
 
 
 async def jd_refund(walk: Walk) -> None:
     """JD (开票/退款): refund filed with a proof, returned, corrected, agreed, paid out."""
     await walk.place("JD0001")
     await walk.approve()
-    order = await walk.by_buyer("POST", "/api/orders/{no}/confirm-receipt", "confirm")
-    await walk.by_buyer(
-        "POST", "/api/orders/{no}/refund-decision", "decide", json={"decision": "refund"}
-    )
-    refund = await walk.by_buyer(
-        "POST",
-        "/api/orders/{no}/refund",
-        "apply-refund",
-        data={"refund_type": "individual", **ACCOUNT},
-        files={"proof": ("盖章证明.pdf", PDF, "application/pdf")},
-        expect=(201,),
-    )
+    order = await jd_walk.confirm_receipt(walk, walk.order_no)
+    await jd_walk.decide_refund(walk, walk.order_no)
+    refund = await jd_walk.apply_refund(walk, walk.order_no, proof_name="盖章证明.pdf")
     refund_id = refund["refund_id"]
-    await walk.staff("bmp", f"/api/admin/orders/{walk.order_no}/settlement", "settle")
+    await jd_walk.record_settlement(walk, walk.order_no)
     await walk.staff(
-        "bmp", f"/api/admin/refunds/{refund_id}/return", "return-refund", {"reason": "开户行有误"}
+        REVIEWER.username,
+        f"/api/admin/refunds/{refund_id}/return",
+        "return-refund",
+        {"reason": "开户行有误"},
     )
     await walk.by_buyer(
         "PUT",
         "/api/orders/{no}/refund",
         "edit-refund",
-        data={"refund_type": "enterprise", **ACCOUNT, "bank": "中国建设银行"},
+        data={"refund_type": "enterprise", **REFUND_ACCOUNT, "bank": "中国建设银行"},
     )
-    agreed = await walk.staff("bmp", f"/api/admin/refunds/{refund_id}/agree", "agree")
-    await walk.staff(
-        "finance",
-        f"/api/finance/refunds/{refund_id}/payout",
-        "payout",
-        {"amount_fen": agreed["amount_fen"], "bank_reference": f"B{walk.tag[-10:]}"},
-    )
-    for invoice_app_no in _applied(order):
+    agreed = await jd_walk.agree_refund(walk, refund_id)
+    await jd_walk.pay_out(walk, refund_id, agreed["amount_fen"], f"B{walk.tag[-10:]}")
+    for invoice_app_no in jd_walk.applied_invoices(order):
         await walk.issue_and_ship(invoice_app_no)
 
 
@@ -276,8 +235,8 @@ async def taobao_returned(walk: Walk) -> None:
         "PUT", "/api/orders/{no}", "edit", json={"shop_name": f"改后店{walk.tag[-6:]}"}
     )
     await walk.approve()
-    order = await walk.by_buyer("POST", "/api/orders/{no}/confirm-receipt", "confirm")
-    [invoice_app_no] = _applied(order)
+    order = await jd_walk.confirm_receipt(walk, walk.order_no)
+    [invoice_app_no] = jd_walk.applied_invoices(order)
     base = f"/api/admin/invoices/{invoice_app_no}"
     await walk.staff("bmp", f"{base}/return", "return-invoice", {"reason": "抬头有误"})
     await walk.by_buyer(
@@ -290,10 +249,8 @@ async def douyin_no_refund(walk: Walk) -> None:
     """Douyin (只退款): approved, 不退款 right away, the whole amount invoiced and shipped."""
     await walk.place("DY0001")
     await walk.approve()
-    order = await walk.by_buyer(
-        "POST", "/api/orders/{no}/refund-decision", "decide", json={"decision": "no_refund"}
-    )
-    for invoice_app_no in _applied(order):
+    order = await jd_walk.decide_refund(walk, walk.order_no, "no_refund")
+    for invoice_app_no in jd_walk.applied_invoices(order):
         await walk.issue_and_ship(invoice_app_no)
 
 
@@ -309,11 +266,9 @@ async def jd_no_refund(walk: Walk) -> None:
     """JD (开票/退款): 不退款, both shares invoiced and shipped."""
     await walk.place("JD0001")
     await walk.approve()
-    await walk.by_buyer("POST", "/api/orders/{no}/confirm-receipt", "confirm")
-    order = await walk.by_buyer(
-        "POST", "/api/orders/{no}/refund-decision", "decide", json={"decision": "no_refund"}
-    )
-    for invoice_app_no in _applied(order):
+    await jd_walk.confirm_receipt(walk, walk.order_no)
+    order = await jd_walk.decide_refund(walk, walk.order_no, "no_refund")
+    for invoice_app_no in jd_walk.applied_invoices(order):
         await walk.issue_and_ship(invoice_app_no)
 
 
@@ -404,7 +359,7 @@ async def verify(
     """The database agrees with the workflow; nothing recorded or sent twice; the path ended
     where it should."""
     problems = checked.problems
-    handle = temporal.get_workflow_handle_for(ShopOrderWorkflow.run, order_no)
+    handle = temporal.get_workflow_handle(order_no)
     state: OrderState = await handle.query(ShopOrderWorkflow.state)
     checked.orders += 1
     checked.transitions += state.version
@@ -513,6 +468,22 @@ async def verify(
     else:
         status = (await handle.describe()).status
         expect(status is WorkflowExecutionStatus.RUNNING, f"run is {status}, not running")
+
+
+async def verify_all(
+    temporal: Client,
+    sessions: async_sessionmaker[AsyncSession],
+    smtp: FlakySmtp,
+    expected: dict[str, Expected],
+    within: float,
+) -> Checked:
+    """Once every order's e-mails are sent (or ``within`` seconds passed), ``verify`` each."""
+    counts = {order_no: len(e.mails) for order_no, e in expected.items()}
+    await wait_for_mail(sessions, list(expected), counts, within)
+    checked = Checked()
+    for order_no, expectation in expected.items():
+        await verify(temporal, sessions, smtp, order_no, expectation, checked)
+    return checked
 
 
 async def retry_pauses(temporal: Client, order_no: str) -> list[tuple[int, float]]:

@@ -13,115 +13,12 @@ from fastapi import FastAPI
 from fastapi.routing import _IncludedRouter
 from starlette.routing import Mount
 
-from api.auth import TOKEN_COOKIE, issue_token
-from domain.order import Actor
-from domain.statuses import Role
-from tests.api_harness import CARD_NO, PDF, PROFILE, REFUND_FORM, Api, order_body, refund_applied
+from api.auth import TOKEN_COOKIE
 from tests.reliability.report import Section
+from tests.reliability.route_access import DUMMY, ROLES, WHO, allowed, credentials
+from tests.support.http_api import Api, refund_applied
+from tests.support.samples import CARD_NO, PDF, PROFILE, REFUND_FORM, order_body
 
-ANYONE = "anyone"
-SIGNED_IN = "signed in"
-BUYER = frozenset({"buyer"})
-REVIEWER = frozenset({"reviewer", "admin"})
-FINANCE = frozenset({"finance", "admin"})
-STAFF = frozenset({"reviewer", "finance", "admin"})
-ROLES = ("anonymous", "buyer", "reviewer", "finance", "admin")
-
-# Every route of the app and who may use it (API.md); a route missing here fails the test.
-WHO: dict[tuple[str, str], str | frozenset[str]] = {
-    ("GET", "/openapi.json"): ANYONE,
-    ("GET", "/docs"): ANYONE,
-    ("GET", "/docs/oauth2-redirect"): ANYONE,
-    ("GET", "/redoc"): ANYONE,
-    ("GET", "/metrics"): ANYONE,
-    ("GET", "/api/health"): ANYONE,
-    ("POST", "/api/auth/token"): ANYONE,
-    ("GET", "/api/me"): SIGNED_IN,
-    ("GET", "/api/catalog/products"): ANYONE,
-    ("GET", "/api/invoice-profiles"): BUYER,
-    ("POST", "/api/invoice-profiles"): BUYER,
-    ("PUT", "/api/invoice-profiles/{profile_id}"): BUYER,
-    ("DELETE", "/api/invoice-profiles/{profile_id}"): BUYER,
-    ("POST", "/api/orders"): BUYER,
-    ("GET", "/api/orders"): BUYER,
-    ("GET", "/api/orders/{order_no}"): SIGNED_IN,
-    ("PUT", "/api/orders/{order_no}"): BUYER,
-    ("POST", "/api/orders/{order_no}/confirm-receipt"): BUYER,
-    ("POST", "/api/orders/{order_no}/refund-decision"): BUYER,
-    ("POST", "/api/orders/{order_no}/refund"): BUYER,
-    ("PUT", "/api/orders/{order_no}/refund"): BUYER,
-    ("GET", "/api/refunds"): SIGNED_IN,
-    ("GET", "/api/refunds/{refund_id}"): SIGNED_IN,
-    ("GET", "/api/refunds/{refund_id}/proof"): SIGNED_IN,
-    ("GET", "/api/invoices"): SIGNED_IN,
-    ("GET", "/api/invoices/{invoice_app_no}"): SIGNED_IN,
-    ("PUT", "/api/invoices/{invoice_app_no}"): BUYER,
-    ("GET", "/api/admin/orders"): REVIEWER,
-    ("POST", "/api/admin/orders/{order_no}/approve"): REVIEWER,
-    ("POST", "/api/admin/orders/{order_no}/return"): REVIEWER,
-    ("POST", "/api/admin/orders/{order_no}/void"): REVIEWER,
-    ("POST", "/api/admin/orders/{order_no}/settlement"): REVIEWER,
-    ("POST", "/api/admin/refunds/{refund_id}/agree"): REVIEWER,
-    ("POST", "/api/admin/refunds/{refund_id}/return"): REVIEWER,
-    ("POST", "/api/admin/invoices/{invoice_app_no}/issue"): REVIEWER,
-    ("POST", "/api/admin/invoices/{invoice_app_no}/ship"): REVIEWER,
-    ("POST", "/api/admin/invoices/{invoice_app_no}/return"): REVIEWER,
-    ("GET", "/api/finance/refunds"): FINANCE,
-    ("POST", "/api/finance/refunds/{refund_id}/payout"): FINANCE,
-    ("GET", "/api/finance/payouts"): FINANCE,
-    ("POST", "/api/finance/payouts/batch"): FINANCE,
-    ("GET", "/api/finance/payouts/daily"): FINANCE,
-    ("POST", "/codec/decode"): STAFF,
-    # The pages (a refusal is a redirect: to sign-in, or home with "当前账号无权访问该页面").
-    ("GET", "/"): ANYONE,
-    ("GET", "/login"): ANYONE,
-    ("POST", "/login"): ANYONE,
-    ("POST", "/logout"): ANYONE,
-    ("GET", "/shop"): BUYER,
-    ("GET", "/shop/{code}"): BUYER,
-    ("GET", "/shop/{code}/checkout"): BUYER,
-    ("POST", "/shop/{code}/checkout"): BUYER,
-    ("POST", "/my/profiles"): BUYER,
-    ("POST", "/my/profiles/{profile_id}"): BUYER,
-    ("POST", "/my/profiles/{profile_id}/delete"): BUYER,
-    ("GET", "/my/orders"): BUYER,
-    ("POST", "/my/orders/{order_no}/confirm-receipt"): BUYER,
-    ("POST", "/my/orders/{order_no}/refund-decision"): BUYER,
-    ("GET", "/my/orders/{order_no}/edit"): BUYER,
-    ("POST", "/my/orders/{order_no}/edit"): BUYER,
-    ("GET", "/my/orders/{order_no}/refund"): BUYER,
-    ("POST", "/my/orders/{order_no}/refund"): BUYER,
-    ("GET", "/my/refunds"): BUYER,
-    ("GET", "/my/refunds/{refund_id}"): BUYER,
-    ("GET", "/my/invoices"): BUYER,
-    # Only a redirect to the (guarded) list, filtered by the number.
-    ("GET", "/my/invoices/{invoice_app_no}"): ANYONE,
-    ("GET", "/my/invoices/{invoice_app_no}/edit"): BUYER,
-    ("POST", "/my/invoices/{invoice_app_no}/edit"): BUYER,
-    ("GET", "/admin/orders"): REVIEWER,
-    ("GET", "/admin/orders/{order_no}"): REVIEWER,
-    ("POST", "/admin/orders/{order_no}/{action}"): REVIEWER,
-    ("GET", "/admin/refunds"): STAFF,
-    ("GET", "/admin/refunds/{refund_id}"): STAFF,
-    ("POST", "/admin/refunds/{refund_id}/{action}"): REVIEWER,
-    ("GET", "/admin/invoices"): REVIEWER,
-    ("POST", "/admin/invoices/{invoice_app_no}/{action}"): REVIEWER,
-    ("GET", "/finance"): FINANCE,
-    ("POST", "/finance/batch"): FINANCE,
-    ("POST", "/finance/refunds/{refund_id}/payout"): FINANCE,
-    ("GET", "/finance/ledger"): FINANCE,
-    # The local mail catcher's inbox: every signed-in demo user, in development only.
-    ("GET", "/dev/mail"): SIGNED_IN,
-}
-
-DUMMY = {
-    "order_no": "BS-ZX202210181408310000",
-    "refund_id": "TK202210181408310000",
-    "invoice_app_no": "KP_202210_00000000",
-    "profile_id": "2147483000",
-    "code": "JD0001",
-    "action": "approve",
-}
 NO_RIGHT = "当前账号无权访问该页面"
 
 
@@ -140,23 +37,6 @@ def routes(app: FastAPI) -> Iterator[tuple[str, str]]:
                         yield method, route.path
 
     yield from walk(app.routes)
-
-
-def _allowed(who: str | frozenset[str], role: str) -> bool:
-    if who == ANYONE:
-        return True
-    if who == SIGNED_IN:
-        return role != "anonymous"
-    assert isinstance(who, frozenset)
-    return role in who
-
-
-def _credentials(api: Api, role: str) -> tuple[dict[str, str], dict[str, str]]:
-    """Bearer header and page cookie of a made-up user of ``role`` (nobody's data)."""
-    if role == "anonymous":
-        return {}, {}
-    token = issue_token(api.settings, Actor(username=f"matrix-{role}", role=Role(role)))
-    return {"Authorization": f"Bearer {token}"}, {"Cookie": f"{TOKEN_COOKIE}={token}"}
 
 
 def _refused(method: str, path: str, role: str, response: httpx.Response) -> bool:
@@ -196,7 +76,7 @@ async def test_every_route_refuses_every_role_that_may_not_use_it(
     for (method, template), who in sorted(WHO.items()):
         path = template.format(**{k: v for k, v in DUMMY.items() if "{" + k + "}" in template})
         for role in ROLES:
-            bearer, cookie = _credentials(api, role)
+            bearer, cookie = credentials(api, role)
             http.cookies.clear()
             page = not template.startswith(("/api/", "/codec/"))
             kwargs: dict[str, Any] = {"headers": cookie if page else bearer}
@@ -209,7 +89,7 @@ async def test_every_route_refuses_every_role_that_may_not_use_it(
             checked += 1
             was_refused = _refused(method, template, role, response)
             refused += was_refused
-            if was_refused == _allowed(who, role):
+            if was_refused == allowed(who, role):
                 wrong.append(f"{role} {method} {template}: {response.status_code}")
             if response.status_code >= 500:
                 wrong.append(
@@ -231,7 +111,7 @@ async def test_every_route_refuses_every_role_that_may_not_use_it(
 async def _a_buyers_things(api: Api) -> dict[str, str]:
     """leiliang's order with a refund (proof uploaded) and invoices, and an invoice profile."""
     buyer = await api.login("leiliang")
-    order = await refund_applied(api, buyer)
+    order = await refund_applied(api)
     profile_id = await api.profile(buyer)
     return {
         "order_no": order["order_no"],

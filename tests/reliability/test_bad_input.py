@@ -9,8 +9,9 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db import models
-from tests.api_harness import PROFILE, REFUND_FORM, Api, completed_jd_order, ok, order_body
 from tests.reliability.report import Section
+from tests.support.http_api import Api, completed_jd_order, ok
+from tests.support.samples import PROFILE, REFUND_FORM, order_body
 
 # What a buyer might try to slip into a placement: the order's own facts.
 FORGED_ORDER = {
@@ -55,7 +56,7 @@ async def test_fields_a_buyer_may_not_set_are_refused(
             )
         )
 
-    order = await completed_jd_order(api, buyer)
+    order = await completed_jd_order(api)
     no = order["order_no"]
     invoice = order["invoices"][0]["invoice_app_no"]
     attempts = {

@@ -20,23 +20,21 @@ from activities import contracts
 from db import models
 from db.engine import make_engine, make_sessionmaker
 from devstack.processes import free_port
-from tests.api_harness import REFUND_FORM, Api, order_body
 from tests.reliability.driver import (
-    ACCOUNT,
-    PDF,
-    PROFILE,
-    Checked,
     Driver,
     Expected,
     Traffic,
     Walk,
     failed_attempts_logged,
-    verify,
-    wait_for_mail,
+    verify_all,
 )
-from tests.reliability.faults import FlakySmtp, TcpProxy, fault_settings, running_stack
+from tests.reliability.faults import FlakySmtp, TcpProxy
 from tests.reliability.report import Section
-from tests.reliability.test_access_matrix import DUMMY, WHO, _allowed, _credentials
+from tests.reliability.route_access import DUMMY, WHO, allowed, credentials
+from tests.support import jd_walk
+from tests.support.http_api import Api
+from tests.support.samples import PDF, PROFILE, REFUND_FORM, order_body
+from tests.support.stack import running_stack, stack_settings
 from workflows.client import connect
 
 WORKER_ONLY_SECONDS = 5.0
@@ -70,21 +68,7 @@ def _through(url: str, proxy: TcpProxy) -> str:
 
 async def _agreed_refund(walk: Walk) -> str:
     await walk.place("JD0001")
-    await walk.approve()
-    await walk.by_buyer("POST", "/api/orders/{no}/confirm-receipt", "confirm")
-    await walk.by_buyer(
-        "POST", "/api/orders/{no}/refund-decision", "decide", json={"decision": "refund"}
-    )
-    refund = await walk.by_buyer(
-        "POST",
-        "/api/orders/{no}/refund",
-        "apply",
-        data={"refund_type": "individual", **ACCOUNT},
-        files={"proof": ("证明.pdf", PDF, "application/pdf")},
-        expect=(201,),
-    )
-    await walk.staff("bmp", f"/api/admin/orders/{walk.order_no}/settlement", "settle")
-    await walk.staff("bmp", f"/api/admin/refunds/{refund['refund_id']}/agree", "agree")
+    refund = await jd_walk.refund_agreed(walk, walk.order_no)
     return str(refund["refund_id"])
 
 
@@ -106,7 +90,7 @@ async def test_database_unreachable_api_answers_503_and_nothing_is_lost(
     worker_proxy = TcpProxy(upstream.host or "127.0.0.1", upstream.port or 5432).start()
     api_proxy = TcpProxy(upstream.host or "127.0.0.1", upstream.port or 5432).start()
     smtp = FlakySmtp().start()
-    settings = fault_settings(tmp_path, _through(database_url, api_proxy), smtp.port)
+    settings = stack_settings(tmp_path, _through(database_url, api_proxy), smtp.port, "reliability")
     report.try_(
         "worker and API reach PostgreSQL through TCP proxies of the test; cutting one stops "
         "it listening and resets every open connection (as a crashed server or dropped network)"
@@ -186,15 +170,7 @@ async def test_database_unreachable_api_answers_503_and_nothing_is_lost(
                     ("refund_agreed", "refund_paid"),
                 )
                 expected[late.order_no] = Expected("submitted", (), None, False, ())
-                await wait_for_mail(
-                    session_maker,
-                    list(expected),
-                    {no: len(e.mails) for no, e in expected.items()},
-                    within=60,
-                )
-                checked = Checked()
-                for order_no, expectation in expected.items():
-                    await verify(temporal, session_maker, smtp, order_no, expectation, checked)
+                checked = await verify_all(temporal, session_maker, smtp, expected, 60)
                 async with session_maker() as session:
                     late_orders = await session.scalar(
                         select(func.count()).where(
@@ -320,11 +296,11 @@ async def test_every_route_answers_503_not_500_when_the_database_is_unreachable(
             if not template.startswith(("/api/", "/codec/")):
                 continue
             role = next(
-                (r for r in ("buyer", "reviewer", "finance", "admin") if _allowed(who, r)),
+                (r for r in ("buyer", "reviewer", "finance", "admin") if allowed(who, r)),
                 "anonymous",
             )
             path = template.format(**{k: v for k, v in DUMMY.items() if "{" + k + "}" in template})
-            bearer, _ = _credentials(api, role)
+            bearer, _ = credentials(api, role)
             kwargs: dict[str, Any] = {"headers": bearer}
             if template == "/api/auth/token":
                 kwargs["data"] = {"username": "leiliang", "password": "demo"}

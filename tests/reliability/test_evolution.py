@@ -1,4 +1,4 @@
-"""Evolution: the replay of recorded histories (tests/test_history_replay.py, run by
+"""Evolution: the replay of recorded histories (tests/workflows/test_history_replay.py, run by
 `make test` in CI) catches a non-deterministic change, and a change guarded by
 workflow.patched (README, "Changing the workflow safely") passes it."""
 
@@ -8,9 +8,10 @@ from pathlib import Path
 
 from temporalio.worker import Replayer
 
-from tests.lifecycle_harness import TEST_SETTINGS, recorded_history
 from tests.reliability.drifted import PatchedChange, UnguardedChange
 from tests.reliability.report import Section
+from tests.support.keys import TEST_SETTINGS
+from tests.workflows.harness import recorded_history
 from workflows.client import data_converter
 from workflows.shop_order import ShopOrderWorkflow
 
@@ -58,7 +59,7 @@ async def test_replay_catches_an_unguarded_change_and_passes_a_patched_one(
     assert all("nondetermin" in str(f).lower() for f in unguarded.values()), unguarded
     report.hold(
         "every one fails with a non-determinism error against the unguarded change: the "
-        "replay test in `make test` (tests/test_history_replay.py) stops such a change in CI"
+        "replay test in `make test` (tests/workflows/test_history_replay.py) stops such a change in CI"
     )
     assert all(failure is None for failure in patched.values()), patched
     report.hold(

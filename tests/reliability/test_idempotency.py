@@ -13,9 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import WorkflowExecutionStatus
 
 from db import models
-from tests.api_harness import PDF, REFUND_FORM, Api, ok, order_body, unique
 from tests.reliability.report import Section
-from tests.test_api_finance import agreed_refund
+from tests.support.http_api import Api, agreed_refund, ok
+from tests.support.samples import ENTERPRISE_REFUND_FORM, PDF, REFUND_FORM, order_body, unique
 
 REPLAYS = 5
 
@@ -253,7 +253,7 @@ async def test_reused_key_with_a_different_body_is_422_and_changes_nothing(
     refused += [r for r in placed_race if r.status_code == 422]
 
     # Payout: the same key with another bank reference.
-    refund_id = await agreed_refund(api)
+    refund_id = (await agreed_refund(api, ENTERPRISE_REFUND_FORM))["refund_id"]
     key = unique("pay-")
     pay = f"/api/finance/refunds/{refund_id}/payout"
     assert (

@@ -21,8 +21,8 @@ from devstack.processes import Stack
 from domain.order import Actor
 from domain.statuses import Role
 from settings import Settings
-from tests.lifecycle_harness import TEST_PAYLOAD_KEYS
 from tests.reliability.report import Section
+from tests.support.keys import TEST_PAYLOAD_KEYS
 
 # CI runs the same requests every time; RELIABILITY_FUZZ_EXAMPLES=200 explores fresh ones.
 EXPLORE = int(os.environ.get("RELIABILITY_FUZZ_EXAMPLES", "0"))

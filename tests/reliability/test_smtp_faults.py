@@ -22,8 +22,9 @@ from tests.reliability.driver import (
     verify,
     wait_for_mail,
 )
-from tests.reliability.faults import FlakySmtp, fault_settings, running_stack
+from tests.reliability.faults import FlakySmtp
 from tests.reliability.report import Section
+from tests.support.stack import running_stack, stack_settings
 from workflows.client import connect
 
 TEMPORARY = "451 4.3.0 mailbox busy, try again later"
@@ -64,7 +65,7 @@ async def test_smtp_refusing_or_down_mail_is_retried_and_delivered_once(
     it; the change that called for it answers at once.
     """
     smtp = FlakySmtp().start()
-    settings = fault_settings(tmp_path, database_url, smtp.port)
+    settings = stack_settings(tmp_path, database_url, smtp.port, "reliability")
     try:
         async with running_stack(settings):
             temporal = await connect(settings)

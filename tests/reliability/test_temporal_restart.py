@@ -18,18 +18,18 @@ from devstack.processes import free_port
 from domain.order import OrderState
 from domain.steps.deadline import OVERDUE_VOID_REASON
 from tests.reliability.driver import (
-    ACCOUNT,
     PATHS,
-    Checked,
     Driver,
     Expected,
     Traffic,
     Walk,
-    verify,
-    wait_for_mail,
+    verify_all,
 )
-from tests.reliability.faults import FlakySmtp, fault_settings, running_stack
+from tests.reliability.faults import FlakySmtp
 from tests.reliability.report import Section
+from tests.support import jd_walk
+from tests.support.samples import ENTERPRISE_REFUND_FORM
+from tests.support.stack import running_stack, stack_settings
 from workflows.client import connect
 from workflows.shop_order import ShopOrderWorkflow
 
@@ -52,25 +52,17 @@ async def approved(walk: Walk) -> None:
 async def no_decision(walk: Walk) -> None:
     await walk.place("JD0001")
     await walk.approve()
-    await walk.by_buyer("POST", "/api/orders/{no}/confirm-receipt", "confirm")
+    await jd_walk.confirm_receipt(walk, walk.order_no)
 
 
 async def refund_not_filed(walk: Walk) -> None:
     await no_decision(walk)
-    await walk.by_buyer(
-        "POST", "/api/orders/{no}/refund-decision", "decide", json={"decision": "refund"}
-    )
+    await jd_walk.decide_refund(walk, walk.order_no)
 
 
 async def refund_filed(walk: Walk) -> None:
     await refund_not_filed(walk)
-    await walk.by_buyer(
-        "POST",
-        "/api/orders/{no}/refund",
-        "apply",
-        data={"refund_type": "enterprise", **ACCOUNT},
-        expect=(201,),
-    )
+    await jd_walk.apply_refund(walk, walk.order_no, ENTERPRISE_REFUND_FORM)
 
 
 async def refund_only_undecided(walk: Walk) -> None:
@@ -120,7 +112,7 @@ async def test_temporal_server_killed_mid_run_orders_and_timers_carry_on(
     outcome DOMAIN.md §4 gives it.
     """
     smtp = FlakySmtp().start()
-    settings = fault_settings(tmp_path, database_url, smtp.port)
+    settings = stack_settings(tmp_path, database_url, smtp.port, "reliability")
     report.try_(
         f"{len(WAITING) * 2} orders placed through an API with SERVICE_TERM={SHORT_TERM} and "
         "left in every state the deadline treats differently"
@@ -157,9 +149,9 @@ async def test_temporal_server_killed_mid_run_orders_and_timers_carry_on(
                 await asyncio.gather(*(WAITING[label][0](walk) for walk, label in waiting))
                 ends = {}
                 for walk, _ in waiting:
-                    state = await temporal.get_workflow_handle_for(
-                        ShopOrderWorkflow.run, walk.order_no
-                    ).query(ShopOrderWorkflow.state)
+                    state = await temporal.get_workflow_handle(walk.order_no).query(
+                        ShopOrderWorkflow.state
+                    )
                     ends[walk.order_no] = state.service_end_at
                 driven = [
                     (Walk(driver, f"d-{i}-{name}", profile_id), name)
@@ -195,22 +187,12 @@ async def test_temporal_server_killed_mid_run_orders_and_timers_carry_on(
                 }
                 expected[late_placement.order_no] = Expected("submitted", (), None, False, ())
                 await _until_deadlines_passed(temporal, [w.order_no for w, _ in waiting])
-                await wait_for_mail(
-                    session_maker,
-                    list(expected),
-                    {no: len(e.mails) for no, e in expected.items()},
-                    within=60,
-                )
-                checked = Checked()
-                for order_no, expectation in expected.items():
-                    await verify(temporal, session_maker, smtp, order_no, expectation, checked)
+                checked = await verify_all(temporal, session_maker, smtp, expected, 60)
                 fired_late = await _deadline_timers_fired_after(
                     temporal, [w.order_no for w, _ in waiting], restarted_at
                 )
                 voided = [
-                    await temporal.get_workflow_handle_for(ShopOrderWorkflow.run, w.order_no).query(
-                        ShopOrderWorkflow.state
-                    )
+                    await temporal.get_workflow_handle(w.order_no).query(ShopOrderWorkflow.state)
                     for w, label in waiting
                     if label.startswith("submitted")
                 ]
@@ -288,9 +270,7 @@ async def _probes_while_down(walk: Walk) -> dict[str, str]:
 async def _until_deadlines_passed(temporal: Client, order_nos: list[str]) -> None:
     for _ in range(120):
         states: list[OrderState] = [
-            await temporal.get_workflow_handle_for(ShopOrderWorkflow.run, no).query(
-                ShopOrderWorkflow.state
-            )
+            await temporal.get_workflow_handle(no).query(ShopOrderWorkflow.state)
             for no in order_nos
         ]
         if all(s.deadline_passed for s in states):

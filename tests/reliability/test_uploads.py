@@ -9,8 +9,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tests.api_harness import PDF, PROOF_LIMIT_BYTES, REFUND_FORM, Api, ok, refund_chosen
 from tests.reliability.report import Section
+from tests.support.http_api import PROOF_LIMIT_BYTES, Api, ok, refund_chosen
+from tests.support.samples import PDF, REFUND_FORM
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64
@@ -18,7 +19,7 @@ JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64
 
 async def _decided(api: Api) -> str:
     """A JD order whose buyer chose 退款: ready for a refund application."""
-    return await refund_chosen(api, await api.login("leiliang"))
+    return await refund_chosen(api)
 
 
 def _tree(root: Path) -> set[Path]:

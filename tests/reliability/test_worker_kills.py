@@ -12,9 +12,10 @@ from pathlib import Path
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from tests.reliability.driver import PATHS, Checked, Driver, Traffic, Walk, verify, wait_for_mail
-from tests.reliability.faults import FlakySmtp, fault_settings, running_stack
+from tests.reliability.driver import PATHS, Driver, Traffic, Walk, verify_all
+from tests.reliability.faults import FlakySmtp
 from tests.reliability.report import Section
+from tests.support.stack import running_stack, stack_settings
 from workflows.client import connect
 
 ORDERS_PER_PATH = 5
@@ -36,7 +37,7 @@ async def test_worker_sigkilled_at_random_moments_loses_and_repeats_nothing(
     """
     rng = random.Random(SEED)
     smtp = FlakySmtp().start()
-    settings = fault_settings(tmp_path, database_url, smtp.port)
+    settings = stack_settings(tmp_path, database_url, smtp.port, "reliability")
     names = [name for name in PATHS for _ in range(ORDERS_PER_PATH)]
     rng.shuffle(names)
     report.try_(
@@ -100,15 +101,7 @@ async def test_worker_sigkilled_at_random_moments_loses_and_repeats_nothing(
             report.hold("no answer was a 5xx other than 503, and every error was problem+json")
 
             expected = {walk.order_no: PATHS[name][1] for walk, name in walks}
-            await wait_for_mail(
-                session_maker,
-                list(expected),
-                {no: len(e.mails) for no, e in expected.items()},
-                within=90,
-            )
-            checked = Checked()
-            for order_no, expectation in expected.items():
-                await verify(temporal, session_maker, smtp, order_no, expectation, checked)
+            checked = await verify_all(temporal, session_maker, smtp, expected, 90)
             report.count("state transitions checked against the database", checked.transitions)
             report.count("e-mails in the outbox, each checked against delivery", checked.mails)
             report.count("payouts in the ledger", checked.payouts)

@@ -20,10 +20,11 @@ from api.auth import TOKEN_COOKIE, issue_token
 from db.engine import make_engine, make_sessionmaker
 from db.migrate import upgrade_to_head
 from db.seed import seed
+from devstack.processes import free_port
 from domain.order import Actor
 from domain.statuses import Role
 from settings import Settings
-from tests.lifecycle_harness import TEST_PAYLOAD_KEYS, free_port
+from tests.support.keys import TEST_PAYLOAD_KEYS
 
 BUYER = Actor(username="leiliang", role=Role.BUYER, company="快乐贸易有限公司")
 REVIEWER = Actor(username="bmp", role=Role.REVIEWER, company="百胜软件")

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from devstack.processes import executable
-from tests.api_harness import Api, ok
+from tests.support.http_api import Api, ok
 from workflows.codec import KEY_ID, WORKFLOW_ID
 
 pytestmark = pytest.mark.e2e

@@ -11,7 +11,7 @@ import pytest
 from pydantic import SecretStr, ValidationError
 
 from settings import DEV_JWT_SECRET, Settings
-from tests.lifecycle_harness import TEST_PAYLOAD_KEYS
+from tests.support.keys import TEST_PAYLOAD_KEYS
 
 STRONG = secrets.token_urlsafe(48)
 

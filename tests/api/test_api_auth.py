@@ -13,7 +13,8 @@ from db import models
 from db.passwords import hash_password
 from domain.order import Actor
 from domain.statuses import Role
-from tests.api_harness import Api, order_body
+from tests.support.http_api import Api
+from tests.support.samples import order_body
 
 
 async def test_sign_in_wrong_password_is_401(api: Api) -> None:

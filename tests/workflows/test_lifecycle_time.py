@@ -19,10 +19,17 @@ from domain.commands import (
     ReturnRefund,
     ShipInvoice,
 )
-from domain.statuses import InvoiceStatus, OrderStatus, RefundDecision, RefundStatus, SettlementMode
+from domain.statuses import (
+    InvoiceStatus,
+    OrderStatus,
+    RefundDecision,
+    RefundStatus,
+    RefundType,
+    SettlementMode,
+)
 from domain.steps.deadline import OVERDUE_VOID_REASON
-from tests.lifecycle_harness import BUYER, FINANCE, REVIEWER, Lifecycle, keep_history
-from tests.test_lifecycle_rules import ENTERPRISE
+from tests.support.samples import BUYER, FINANCE, REVIEWER, refund_account
+from tests.workflows.harness import Lifecycle, keep_history
 from workflows.shop_order import ShopOrderWorkflow
 
 PAST_DEADLINE = timedelta(days=366)
@@ -71,7 +78,9 @@ async def test_deadline_expires_a_refund_left_for_changes(lifecycle: Lifecycle) 
     await lifecycle.act(handle, Approve(actor=REVIEWER))
     await lifecycle.act(handle, ConfirmReceipt(actor=BUYER))
     await lifecycle.act(handle, DecideRefund(actor=BUYER, decision=RefundDecision.REFUND))
-    await lifecycle.act(handle, ApplyRefund(actor=BUYER, account=ENTERPRISE))
+    await lifecycle.act(
+        handle, ApplyRefund(actor=BUYER, account=refund_account(RefundType.ENTERPRISE))
+    )
     await lifecycle.act(handle, ReturnRefund(actor=REVIEWER, reason="卡号有误"))
     await lifecycle.env.sleep(PAST_DEADLINE)
     after = await handle.query(ShopOrderWorkflow.state)
@@ -86,7 +95,9 @@ async def test_deadline_leaves_an_applied_refund_to_finish(lifecycle: Lifecycle)
     await lifecycle.act(handle, Approve(actor=REVIEWER))
     state = await lifecycle.act(handle, ConfirmReceipt(actor=BUYER))
     await lifecycle.act(handle, DecideRefund(actor=BUYER, decision=RefundDecision.REFUND))
-    await lifecycle.act(handle, ApplyRefund(actor=BUYER, account=ENTERPRISE))
+    await lifecycle.act(
+        handle, ApplyRefund(actor=BUYER, account=refund_account(RefundType.ENTERPRISE))
+    )
     await lifecycle.env.sleep(PAST_DEADLINE)
     after = await handle.query(ShopOrderWorkflow.state)
     assert after.refund is not None and after.refund.status is RefundStatus.APPLIED

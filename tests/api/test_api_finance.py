@@ -2,40 +2,15 @@
 
 from __future__ import annotations
 
-from tests.api_harness import Api, unique
-
-ENTERPRISE = {
-    "refund_type": "enterprise",
-    "account_name": "快乐贸易有限公司",
-    "bank": "中国银行",
-    "branch": "上海分行",
-    "card_no": "6216611234567890",
-    "region": "上海市",
-}
-
-
-async def agreed_refund(api: Api) -> str:
-    """A JD order driven to 同意退款; answers its refund id."""
-    buyer, reviewer = await api.login("leiliang"), await api.login("bmp")
-    no = (await api.place(buyer))["order_no"]
-    await api.http.post(f"/api/admin/orders/{no}/approve", json={}, headers=reviewer)
-    await api.http.post(f"/api/orders/{no}/confirm-receipt", headers=buyer)
-    await api.http.post(
-        f"/api/orders/{no}/refund-decision", json={"decision": "refund"}, headers=buyer
-    )
-    refund = await api.http.post(f"/api/orders/{no}/refund", data=ENTERPRISE, headers=buyer)
-    refund_id = str(refund.json()["refund_id"])
-    await api.http.post(f"/api/admin/orders/{no}/settlement", json={}, headers=reviewer)
-    agreed = await api.http.post(f"/api/admin/refunds/{refund_id}/agree", json={}, headers=reviewer)
-    assert agreed.json()["status"] == "agreed", agreed.text
-    return refund_id
+from tests.support.http_api import Api, agreed_refund
+from tests.support.samples import ENTERPRISE_REFUND_FORM, unique
 
 
 async def test_batch_payout_applies_good_lines_refuses_bad_ones_and_is_safe_to_repeat(
     api: Api,
 ) -> None:
     finance = await api.login("finance")
-    good, short = await agreed_refund(api), await agreed_refund(api)
+    good, short = await enterprise_refund_agreed(api), await enterprise_refund_agreed(api)
     reference = unique("ICBC")
     body = (
         "退款编号,退款金额(元),银行流水号\n"
@@ -93,7 +68,7 @@ async def test_batch_payout_as_reviewer_is_403(api: Api) -> None:
 
 async def test_daily_totals_add_up_the_ledger(api: Api) -> None:
     finance = await api.login("finance")
-    refund_id = await agreed_refund(api)
+    refund_id = await enterprise_refund_agreed(api)
     before = {
         d["day"]: d
         for d in (await api.http.get("/api/finance/payouts/daily", headers=finance)).json()
@@ -113,3 +88,8 @@ async def test_daily_totals_add_up_the_ledger(api: Api) -> None:
         earlier["payouts"] + 1,
         earlier["amount_fen"] + 100_000,
     )
+
+
+async def enterprise_refund_agreed(api: Api) -> str:
+    """A JD order with an enterprise refund (no proof) the back office agreed to; its id."""
+    return str((await agreed_refund(api, ENTERPRISE_REFUND_FORM))["refund_id"])

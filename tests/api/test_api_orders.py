@@ -7,15 +7,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from domain.calendar import SHANGHAI
-from tests.api_harness import (
-    PROFILE,
-    Api,
-    completed_jd_order,
-    ok,
-    order_body,
-    refund_applied,
-    unique,
-)
+from tests.support.http_api import Api, completed_jd_order, ok, refund_applied
+from tests.support.samples import PROFILE, order_body, unique
 
 
 async def test_place_order_answers_the_recorded_order(api: Api) -> None:
@@ -236,7 +229,7 @@ async def test_list_orders_filters_and_counts_tabs(api: Api) -> None:
             headers=reviewer,
         )
     )
-    refunding = await refund_applied(api, buyer, shop_name=shop)
+    refunding = await refund_applied(api, shop_name=shop)
 
     page = await ok(api.http.get("/api/orders", params={"shop_name": shop[2:]}, headers=buyer))
     assert page["tab_counts"] == {
@@ -268,7 +261,7 @@ async def test_list_orders_filters_and_counts_tabs(api: Api) -> None:
 async def test_list_orders_by_invoice_number_and_status(api: Api) -> None:
     buyer = await api.login("leiliang")
     shop = unique("开票店")
-    order = await completed_jd_order(api, buyer, shop_name=shop)
+    order = await completed_jd_order(api, shop_name=shop)
     await api.place(buyer, shop_name=shop)
     applied, pending = order["invoices"]
     by_number = await ok(
@@ -377,7 +370,7 @@ async def test_admin_orders_lists_every_buyer(api: Api) -> None:
 
 
 async def test_list_refunds_and_invoices_are_the_buyers_own(api: Api) -> None:
-    order = await refund_applied(api, await api.login("leiliang"))
+    order = await refund_applied(api)
     no, refund_id = order["order_no"], order["refund"]["refund_id"]
     other, staff = await api.login("zhangsan"), await api.login("bmp")
     assert (await ok(api.http.get("/api/refunds", params={"order_no": no}, headers=other)))[

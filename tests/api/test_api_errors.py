@@ -16,7 +16,8 @@ from db.engine import make_engine, make_sessionmaker
 from domain.order import Actor
 from domain.statuses import Role
 from settings import Settings
-from tests.api_harness import Api, order_body
+from tests.support.http_api import Api
+from tests.support.samples import order_body
 
 BUYER = Actor(username="leiliang", role=Role.BUYER, company="快乐贸易有限公司")
 

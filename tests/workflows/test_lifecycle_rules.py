@@ -21,7 +21,7 @@ from domain.commands import (
     ReturnOrder,
     VoidOrder,
 )
-from domain.inputs import InvoiceProfilePatch, RefundAccountInput
+from domain.inputs import InvoiceProfilePatch
 from domain.statuses import (
     InvoiceStatus,
     OrderStatus,
@@ -29,17 +29,11 @@ from domain.statuses import (
     RefundType,
     SettlementMode,
 )
-from tests.lifecycle_harness import BUYER, FINANCE, OTHER_BUYER, REVIEWER, Lifecycle, keep_history
+from tests.support.samples import BUYER, FINANCE, OTHER_BUYER, REVIEWER, refund_account
+from tests.workflows.harness import Lifecycle, keep_history
 from workflows.shop_order import ShopOrderWorkflow, StartOrder
 
-ENTERPRISE = RefundAccountInput(
-    refund_type=RefundType.ENTERPRISE,
-    account_name="快乐贸易有限公司",
-    bank="中国银行",
-    branch="上海分行",
-    card_no="6216611234567890",
-    region="上海市",
-)
+ENTERPRISE = refund_account(RefundType.ENTERPRISE)
 
 
 async def refusal_of(lifecycle: Lifecycle, handle, command: Command) -> ApplicationError:  # type: ignore[no-untyped-def]

@@ -9,7 +9,7 @@ from typing import Any
 from temporalio.api.common.v1 import Payload
 from temporalio.converter import WorkflowSerializationContext
 
-from tests.api_harness import Api
+from tests.support.http_api import Api
 from workflows.codec import WORKFLOW_ID, EncryptionCodec, parse_keys
 
 PLAIN = {

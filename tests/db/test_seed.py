@@ -19,7 +19,7 @@ from db.seed import CATALOG_FILE, DEMO_ACCOUNTS, default_catalog, seed
 from domain.catalog import PRODUCT_LINES, Platform, Product
 from domain.statuses import SettlementMode
 from settings import Settings
-from tests.lifecycle_harness import TEST_PAYLOAD_KEYS
+from tests.support.keys import TEST_PAYLOAD_KEYS
 
 SOLD_ON: dict[str, set[str]] = {
     "E3": {platform.value for platform in Platform},

@@ -6,7 +6,8 @@ import re
 
 import httpx
 
-from tests.api_harness import PROFILE, Api, unique
+from tests.support.http_api import Api, agreed_refund
+from tests.support.samples import ENTERPRISE_REFUND_FORM, PROFILE, unique
 
 
 async def sign_in(api: Api, username: str) -> httpx.AsyncClient:
@@ -100,9 +101,7 @@ async def test_buyer_places_and_reviewer_returns_and_buyer_resubmits(api: Api) -
 
 
 async def test_finance_pages_show_waiting_refunds_and_the_ledger(api: Api) -> None:
-    from tests.test_api_finance import agreed_refund
-
-    refund_id = await agreed_refund(api)
+    refund_id = (await agreed_refund(api, ENTERPRISE_REFUND_FORM))["refund_id"]
     finance = await sign_in(api, "finance")
     waiting = await finance.get("/finance")
     assert refund_id in waiting.text and "确认打款 RMB 1000.00" in waiting.text

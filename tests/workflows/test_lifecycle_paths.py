@@ -25,8 +25,7 @@ from domain.commands import (
     ReturnRefund,
     ShipInvoice,
 )
-from domain.inputs import RefundAccountInput
-from domain.order import OrderState, ProofRef
+from domain.order import OrderState
 from domain.statuses import (
     InvoiceStatus,
     OrderStatus,
@@ -35,24 +34,11 @@ from domain.statuses import (
     RefundType,
     SettlementMode,
 )
-from tests.lifecycle_harness import BUYER, FINANCE, REVIEWER, Lifecycle, keep_history
+from tests.support.samples import BUYER, FINANCE, PROOF, REVIEWER, refund_account
+from tests.workflows.harness import Lifecycle, keep_history
 from workflows.shop_order import ShopOrderWorkflow
 
-ACCOUNT = RefundAccountInput(
-    refund_type=RefundType.INDIVIDUAL,
-    account_name="快乐贸易有限公司",
-    bank="中国工商银行",
-    branch="上海陆家嘴支行",
-    card_no="6222021234567891234",
-    region="上海市",
-)
-PROOF = ProofRef(
-    key="ab" * 32 + ".pdf",
-    filename="证明.pdf",
-    content_type="application/pdf",
-    size=1234,
-    sha256="ab" * 32,
-)
+ACCOUNT = refund_account(RefundType.INDIVIDUAL)
 
 
 async def refused(lifecycle: Lifecycle, handle, command) -> ApplicationError:  # type: ignore[no-untyped-def]

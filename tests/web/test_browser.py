@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 
 from settings import Settings
-from tests.api_harness import PROFILE, Api, unique
+from tests.support.http_api import Api
+from tests.support.samples import PDF, PROFILE, unique
 
 pytestmark = pytest.mark.e2e
 
 CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "browser"
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
 
 if shutil.which(CHROMIUM) is None:  # `make test` installs it; a bare pytest may not have it
     pytest.skip("Debian chromium is not installed (make browser)", allow_module_level=True)

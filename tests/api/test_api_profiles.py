@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from tests.api_harness import PROFILE, Api
+from tests.support.http_api import Api
+from tests.support.samples import PROFILE
 
 
 async def _profiles(api: Api, headers: dict[str, str]) -> list[dict[str, object]]:

@@ -21,7 +21,7 @@ from domain import ids, lifecycle
 from domain.notices import Notice, Template
 from domain.order import OrderState
 from settings import Settings
-from tests.lifecycle_harness import SmtpSink
+from tests.support.smtp import SmtpSink
 
 
 def _new_order(code: str = "JD0001", service_market_order_no: str | None = None) -> OrderState:

@@ -11,11 +11,12 @@ from pathlib import Path
 import pytest
 from temporalio.worker import Replayer
 
-from tests.lifecycle_harness import TEST_SETTINGS, recorded_history
+from tests.support.keys import TEST_SETTINGS
+from tests.workflows.harness import recorded_history
 from workflows.client import data_converter
 from workflows.shop_order import ShopOrderWorkflow
 
-HISTORY_ROOT = Path(__file__).parent / "histories"
+HISTORY_ROOT = Path(__file__).resolve().parents[1] / "histories"
 HISTORIES = sorted(HISTORY_ROOT.rglob("*.json"))
 # Today's runs (tests/histories). A patch that must keep older open runs replaying adds a
 # folder of their histories here until every such run has moved (README, "Changing the

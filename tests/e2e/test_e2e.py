@@ -6,8 +6,8 @@ import asyncio
 
 import pytest
 
-from tests.api_harness import Api
-from tests.test_api_lifecycle import walk_the_jd_example
+from tests.support.http_api import Api
+from tests.support.jd_example import walk_the_jd_example
 from workflows.shop_order import ShopOrderWorkflow
 
 pytestmark = pytest.mark.e2e
@@ -38,9 +38,7 @@ async def test_placed_order_is_in_the_list_and_in_temporal(e2e: Api) -> None:
             )
         ]
     assert runs == [order["order_no"]]
-    state = await e2e.temporal.get_workflow_handle_for(
-        ShopOrderWorkflow.run, order["order_no"]
-    ).query(ShopOrderWorkflow.state)
+    state = await e2e.temporal.get_workflow_handle(order["order_no"]).query(ShopOrderWorkflow.state)
     assert state.serial_no == order["transaction"]["serial_no"]
 
 

@@ -1,0 +1,136 @@
+"""A signed-in client of the API (in-process or a real process) with the Temporal client
+behind it, and the JD order driven to the states the tests start from.
+
+Tests share the server, the worker and the database, so each makes its own data (unique
+service-market order numbers and shop names) and asserts only about that.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from temporalio.client import Client
+
+from settings import Settings
+from tests.support import jd_walk
+from tests.support.samples import BUYER, PROFILE, REFUND_FORM, order_body
+from tests.support.smtp import SmtpSink
+
+PROOF_LIMIT_BYTES = 256 * 1024
+
+
+async def ok(response: Awaitable[httpx.Response], status: int = 200) -> dict[str, Any]:
+    """The JSON of a response that must have ``status``."""
+    answer = await response
+    assert answer.status_code == status, answer.text
+    return dict(answer.json())
+
+
+@dataclass
+class Api:
+    """A client of the API with the Temporal client behind it, to look at runs directly."""
+
+    http: httpx.AsyncClient
+    temporal: Client
+    smtp: SmtpSink
+    settings: Settings
+    tokens: dict[str, str] = field(default_factory=dict)
+
+    async def login(self, username: str, password: str = "demo") -> dict[str, str]:
+        if username not in self.tokens:
+            response = await self.http.post(
+                "/api/auth/token", data={"username": username, "password": password}
+            )
+            assert response.status_code == 200, response.text
+            self.tokens[username] = response.json()["access_token"]
+        return {"Authorization": f"Bearer {self.tokens[username]}"}
+
+    async def send(self, request: jd_walk.Request) -> dict[str, Any]:
+        """A step of a jd_walk, sent once; its answer must be the one it expects."""
+        headers = await self.login(request.username)
+        answer = self.http.request(
+            request.method, request.path, headers=headers, **request.content()
+        )
+        return await ok(answer, request.expect)
+
+    async def profile(self, headers: dict[str, str], **overrides: str) -> int:
+        response = await self.http.post(
+            "/api/invoice-profiles", json=PROFILE | overrides, headers=headers
+        )
+        assert response.status_code == 201, response.text
+        return int(response.json()["id"])
+
+    async def place_body(self, **overrides: Any) -> dict[str, Any]:
+        """A placing request of the sample buyer, on an invoice profile of its own."""
+        return order_body(await self.profile(await self.login(BUYER.username)), **overrides)
+
+    async def place(self, headers: dict[str, str], **overrides: Any) -> dict[str, Any]:
+        profile_id = await self.profile(headers)
+        response = await self.http.post(
+            "/api/orders", json=order_body(profile_id, **overrides), headers=headers
+        )
+        assert response.status_code == 201, response.text
+        return dict(response.json())
+
+    async def runs_for(self, service_market_order_no: str, *, expect: int = 0) -> list[str]:
+        """Workflow ids of the runs for that service-market order number. Visibility lags
+        a little, so wait up to a few seconds for ``expect`` runs before answering."""
+        query = f"ServiceMarketOrderNo = '{service_market_order_no}'"
+        for _ in range(40):
+            runs = [run.id async for run in self.temporal.list_workflows(query)]
+            if len(runs) >= expect:
+                return runs
+            await asyncio.sleep(0.1)
+        return runs
+
+    @contextmanager
+    def recording(self) -> Iterator[list[bytes]]:
+        """Every response body received inside the block (to search for leaked data)."""
+        bodies: list[bytes] = []
+
+        async def keep(response: httpx.Response) -> None:
+            bodies.append(await response.aread())
+
+        hooks = self.http.event_hooks
+        self.http.event_hooks = {**hooks, "response": [*hooks.get("response", []), keep]}
+        try:
+            yield bodies
+        finally:
+            self.http.event_hooks = hooks
+
+
+async def placed_jd_order(api: Api, **overrides: Any) -> str:
+    """A JD order of the sample buyer, as placed; its number."""
+    order = await jd_walk.place(api.send, await api.place_body(**overrides))
+    return str(order["order_no"])
+
+
+async def completed_jd_order(api: Api, **overrides: Any) -> dict[str, Any]:
+    """A JD (invoice_and_refund) order approved and receipt-confirmed by its buyer."""
+    no = await placed_jd_order(api, **overrides)
+    await jd_walk.approve(api.send, no)
+    return await jd_walk.confirm_receipt(api.send, no)
+
+
+async def refund_chosen(api: Api, **overrides: Any) -> str:
+    """A JD order whose buyer chose 退款, ready for a refund application; its number."""
+    no = await placed_jd_order(api, **overrides)
+    await jd_walk.refund_chosen(api.send, no)
+    return no
+
+
+async def refund_applied(api: Api, **overrides: Any) -> dict[str, Any]:
+    """A JD order whose buyer chose 退款 and filed an individual refund with a PDF proof."""
+    no = await refund_chosen(api, **overrides)
+    await jd_walk.apply_refund(api.send, no)
+    return await ok(api.http.get(f"/api/orders/{no}", headers=await api.login(BUYER.username)))
+
+
+async def agreed_refund(api: Api, form: dict[str, str] = REFUND_FORM) -> dict[str, Any]:
+    """A JD order driven to 同意退款 (settlement recorded); the refund."""
+    return await jd_walk.refund_agreed(api.send, await placed_jd_order(api), form)
