@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install browser run test bench lint format histories clean
+.PHONY: install browser run test bench lint format histories upgrade-runs clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,7 +39,7 @@ bench: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy domain workflows activities db api devstack settings.py worker.py tests bench
+	$(BIN)/mypy domain workflows activities db api devstack settings.py worker.py ops tests bench
 
 format: install
 	$(BIN)/ruff format .
@@ -48,6 +48,11 @@ format: install
 # Re-record tests/histories after a deliberate (patched) workflow change.
 histories: install
 	RECORD_HISTORIES=1 $(BIN)/pytest tests/workflows/test_lifecycle_paths.py tests/workflows/test_lifecycle_rules.py tests/workflows/test_lifecycle_time.py
+
+# Move every open order run onto the newest workflow code (README, "Changing the workflow").
+# `make upgrade-runs UPGRADE_ARGS="--query \"Platform='jd'\""`
+upgrade-runs: install
+	$(BIN)/python -m ops upgrade-runs --wait $(UPGRADE_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
