@@ -20,7 +20,7 @@ from typing import Any
 import psutil
 from temporalio.client import Client
 
-from bench import ceiling, lifecycle, orders, report, scale, variants
+from bench import ceiling, lifecycle, orders, report, scale, summary, variants
 from bench.config import Config, parse
 from bench.lifecycle import UPDATES_PER_LIFECYCLE, Session
 from bench.meter import Meter
@@ -292,7 +292,7 @@ def main(argv: list[str] | None = None) -> int:
     previous = previous_run(config.out_json)
     if previous is not None:
         document["previous"] = previous
-    document["summary"] = report.summarise(document)
+    document["summary"] = summary.summarise(document)
     config.out_json.parent.mkdir(parents=True, exist_ok=True)
     config.out_json.write_text(
         json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"

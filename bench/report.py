@@ -1,5 +1,4 @@
-"""From the results JSON to the derived figures (ratios to the ceiling, goals) and to the
-Markdown report. docs/benchmarks.md is only ever written from the JSON by this module."""
+"""The Markdown report, docs/benchmarks.md, written only ever from the results JSON."""
 
 from __future__ import annotations
 
@@ -7,148 +6,10 @@ from typing import Any
 
 from bench.findings import findings
 from bench.goals import LATENCY_GOAL, THROUGHPUT_GOAL
+from bench.markdown import fmt, ok, table
 from bench.meter import OTHER
-from bench.stats import ratio
-
-FULL_STACK = ("temporal", "worker", "api", "mail")
-BARE_STACK = ("temporal", "ceiling-worker")
-
-
-def _cpu_ms(usage: dict[str, Any], name: str, lifecycles: int) -> float | None:
-    if name not in usage or lifecycles <= 0:
-        return None
-    return round(usage[name]["cpu_s"] * 1000 / lifecycles, 1)
-
-
-def _stack_ms(usage: dict[str, Any], names: tuple[str, ...], lifecycles: int) -> float | None:
-    if lifecycles <= 0:
-        return None
-    return round(sum(usage[n]["cpu_s"] for n in names if n in usage) * 1000 / lifecycles, 1)
-
-
-def _peak(usage: dict[str, Any], name: str) -> float | None:
-    return usage[name]["peak_rss_mb"] if name in usage else None
-
-
-def _level(level: dict[str, Any]) -> dict[str, Any]:
-    bare, full = level["ceiling"], level["lifecycle"]
-    bare_usage, full_usage = bare["usage"], full["usage"]
-    n_bare, n_full = bare["lifecycles"], full["lifecycles"]
-    update = bare["latency"].get("update_round_trip", {})
-    place = bare["latency"].get("place_equivalent", {})
-    routes = {}
-    for name, stats in full["routes"].items():
-        reference = place if name == "place" else update
-        routes[name] = {
-            q: ratio(stats.get(f"{q}_ms"), reference.get(f"{q}_ms")) for q in ("p50", "p95", "p99")
-        }
-    cpu = {
-        "lifecycle_ms": {
-            **{n: _cpu_ms(full_usage, n, n_full) for n in (*FULL_STACK, "driver")},
-            "stack": _stack_ms(full_usage, FULL_STACK, n_full),
-        },
-        "ceiling_ms": {
-            "temporal": _cpu_ms(bare_usage, "temporal", n_bare),
-            "worker": _cpu_ms(bare_usage, "ceiling-worker", n_bare),
-            "driver": _cpu_ms(bare_usage, "driver", n_bare),
-            "stack": _stack_ms(bare_usage, BARE_STACK, n_bare),
-        },
-    }
-    cpu["ratio"] = {
-        key: ratio(cpu["lifecycle_ms"][key], cpu["ceiling_ms"][key])
-        for key in ("temporal", "worker", "stack")
-    }
-    memory = {
-        "worker_peak_mb": _peak(full_usage, "worker"),
-        "ceiling_worker_peak_mb": _peak(bare_usage, "ceiling-worker"),
-        "api_peak_mb": _peak(full_usage, "api"),
-        "temporal_peak_mb": _peak(full_usage, "temporal"),
-    }
-    memory["worker_ratio"] = ratio(memory["worker_peak_mb"], memory["ceiling_worker_peak_mb"])
-    throughput = ratio(full["lifecycles_per_s"], bare["lifecycles_per_s"])
-    worst = max(routes.items(), key=lambda item: item[1]["p50"] or 0)
-    return {
-        "concurrency": level["concurrency"],
-        "ceiling_per_s": bare["lifecycles_per_s"],
-        "lifecycle_per_s": full["lifecycles_per_s"],
-        "throughput_ratio": throughput,
-        "throughput_goal_met": throughput is not None and throughput >= THROUGHPUT_GOAL,
-        "bare_update_p50_ms": update.get("p50_ms"),
-        "bare_place_p50_ms": place.get("p50_ms"),
-        "route_ratios": routes,
-        "worst_route": {"route": worst[0], **worst[1]},
-        "routes_within_goal": sum(
-            1 for r in routes.values() if r["p50"] is not None and r["p50"] <= LATENCY_GOAL
-        ),
-        "cpu": cpu,
-        "memory": memory,
-        "failed": bare["failed"] + full["failed"],
-    }
-
-
-def _variants(variants: dict[str, Any]) -> dict[str, Any]:
-    measured = variants["measured"]
-    base = measured.get("baseline")
-    if base is None:
-        return {}
-    out = {}
-    for name, level in measured.items():
-        n = level["lifecycles"]
-        routes = level["routes"]
-        base_routes = base["routes"]
-        out[name] = {
-            "lifecycles_per_s": level["lifecycles_per_s"],
-            "throughput_vs_baseline": ratio(level["lifecycles_per_s"], base["lifecycles_per_s"]),
-            "worker_cpu_ms": _cpu_ms(level["usage"], "worker", n),
-            "temporal_cpu_ms": _cpu_ms(level["usage"], "temporal", n),
-            "stack_cpu_ms": _stack_ms(level["usage"], FULL_STACK, n),
-            "worker_cpu_vs_baseline": ratio(
-                _cpu_ms(level["usage"], "worker", n),
-                _cpu_ms(base["usage"], "worker", base["lifecycles"]),
-            ),
-            "route_p50_vs_baseline": {
-                r: ratio(routes[r].get("p50_ms"), base_routes[r].get("p50_ms")) for r in routes
-            },
-        }
-    return out
-
-
-def summarise(document: dict[str, Any]) -> dict[str, Any]:
-    levels = [_level(level) for level in document.get("levels", [])]
-    summary: dict[str, Any] = {
-        "goals": {
-            "throughput_ratio_at_least": THROUGHPUT_GOAL,
-            "route_p50_ratio_at_most": LATENCY_GOAL,
-        },
-        "levels": levels,
-    }
-    if "variants" in document:
-        summary["variants"] = _variants(document["variants"])
-    return summary
-
-
-# --- Markdown ---------------------------------------------------------------------------
-
-
-def _fmt(value: Any, suffix: str = "") -> str:
-    if value is None:
-        return "–"
-    if isinstance(value, float):
-        return f"{value:,.2f}{suffix}" if abs(value) < 100 else f"{value:,.0f}{suffix}"
-    return f"{value}{suffix}"
-
-
-def _ok(met: bool) -> str:
-    return "✅" if met else "❌"
-
-
-def _table(header: list[str], rows: list[list[Any]]) -> list[str]:
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    lines += [
-        "| " + " | ".join(_fmt(c) if not isinstance(c, str) else c for c in row) + " |"
-        for row in rows
-    ]
-    return [*lines, ""]
+from bench.report_sections import lists_section, open_section, profile_section, variant_section
+from bench.summary import summarise
 
 
 def render(doc: dict[str, Any]) -> str:
@@ -186,15 +47,15 @@ def render(doc: dict[str, Any]) -> str:
                 level["concurrency"],
                 level["ceiling_per_s"],
                 level["lifecycle_per_s"],
-                f"{_fmt(level['throughput_ratio'])} {_ok(level['throughput_goal_met'])}",
+                f"{fmt(level['throughput_ratio'])} {ok(level['throughput_goal_met'])}",
                 f"{level['routes_within_goal']}/{len(level['route_ratios'])}",
-                f"{worst['route']} {_fmt(worst['p50'])}×",
+                f"{worst['route']} {fmt(worst['p50'])}×",
                 level["cpu"]["ratio"]["stack"],
                 level["cpu"]["ratio"]["worker"],
                 level["memory"]["worker_ratio"],
             ]
         )
-    out += _table(
+    out += table(
         [
             "c",
             "ceiling lifecycles/s",
@@ -220,13 +81,13 @@ def render(doc: dict[str, Any]) -> str:
     for level, raw in zip(summary["levels"], doc["levels"], strict=True):
         out += _level_section(level, raw)
     if "profile" in doc:
-        out += _profile_section(doc["profile"])
+        out += profile_section(doc["profile"])
     if "variants" in doc:
-        out += _variant_section(doc["variants"], summary.get("variants", {}))
+        out += variant_section(doc["variants"], summary.get("variants", {}))
     if "lists" in doc:
-        out += _lists_section(doc["lists"])
+        out += lists_section(doc["lists"])
     if "open_workflows" in doc:
-        out += _open_section(doc["open_workflows"])
+        out += open_section(doc["open_workflows"])
     out += findings(doc, summary)
     return "\n".join(out).rstrip() + "\n"
 
@@ -237,7 +98,7 @@ def _mean_route_ratio(level: dict[str, Any]) -> float | None:
 
 
 def _pair(was: dict[str, Any], now: dict[str, Any], get: Any) -> str:
-    return f"{_fmt(get(was))} → {_fmt(get(now))}"
+    return f"{fmt(get(was))} → {fmt(get(now))}"
 
 
 def _previous_section(previous: dict[str, Any], levels: list[dict[str, Any]]) -> list[str]:
@@ -270,7 +131,7 @@ def _previous_section(previous: dict[str, Any], levels: list[dict[str, Any]]) ->
         f"{previous.get('commit') or 'not recorded'}, projection database "
         f"{previous.get('database')}. Each ratio is to the ceiling measured in its own run.",
         "",
-        *_table(
+        *table(
             [
                 "c",
                 "JD lifecycles/s",
@@ -294,14 +155,14 @@ def _level_section(level: dict[str, Any], raw: dict[str, Any]) -> list[str]:
         "",
         f"Ceiling: {bare['lifecycles']} bare lifecycles in {bare['wall_s']} s = "
         f"**{bare['lifecycles_per_s']}/s**; bare update round trip p50/p95/p99 "
-        f"{_fmt(bare['latency']['update_round_trip'].get('p50_ms'))} / "
-        f"{_fmt(bare['latency']['update_round_trip'].get('p95_ms'))} / "
-        f"{_fmt(bare['latency']['update_round_trip'].get('p99_ms'))} ms, start + first update "
-        f"p50 {_fmt(bare['latency']['place_equivalent'].get('p50_ms'))} ms.  ",
+        f"{fmt(bare['latency']['update_round_trip'].get('p50_ms'))} / "
+        f"{fmt(bare['latency']['update_round_trip'].get('p95_ms'))} / "
+        f"{fmt(bare['latency']['update_round_trip'].get('p99_ms'))} ms, start + first update "
+        f"p50 {fmt(bare['latency']['place_equivalent'].get('p50_ms'))} ms.  ",
         f"Lifecycle: {full['lifecycles']} JD lifecycles in {full['wall_s']} s = "
-        f"**{full['lifecycles_per_s']}/s** (ratio {_fmt(level['throughput_ratio'])}); a whole "
-        f"lifecycle p50 {_fmt(full['lifecycle'].get('p50_ms'))} ms against "
-        f"{_fmt(bare['lifecycle'].get('p50_ms'))} ms bare"
+        f"**{full['lifecycles_per_s']}/s** (ratio {fmt(level['throughput_ratio'])}); a whole "
+        f"lifecycle p50 {fmt(full['lifecycle'].get('p50_ms'))} ms against "
+        f"{fmt(bare['lifecycle'].get('p50_ms'))} ms bare"
         + (
             f"; **{level['failed']} failed**: {full['errors'] + bare['errors']}"
             if level["failed"]
@@ -330,18 +191,18 @@ def _level_section(level: dict[str, Any], raw: dict[str, Any]) -> list[str]:
                 stats.get("p50_ms"),
                 stats.get("p95_ms"),
                 stats.get("p99_ms"),
-                f"{_fmt(r['p50'])} {_ok(r['p50'] is not None and r['p50'] <= LATENCY_GOAL)}",
+                f"{fmt(r['p50'])} {ok(r['p50'] is not None and r['p50'] <= LATENCY_GOAL)}",
                 r["p95"],
                 r["p99"],
             ]
         )
-    out += _table(
+    out += table(
         ["route", "p50 ms", "p95 ms", "p99 ms", "p50 ×bare", "p95 ×bare", "p99 ×bare"], rows
     )
     cpu, mem = level["cpu"], level["memory"]
     life, bare_cpu = cpu["lifecycle_ms"], cpu["ceiling_ms"]
     full_usage, bare_usage = full["usage"], bare["usage"]
-    out += _table(
+    out += table(
         ["CPU ms per lifecycle", "dev server", "worker", "API", "SMTP", "stack total", "driver"],
         [
             [
@@ -373,7 +234,7 @@ def _level_section(level: dict[str, Any], raw: dict[str, Any]) -> list[str]:
             ],
         ],
     )
-    out += _table(
+    out += table(
         [
             "process",
             "cores busy (JD)",
@@ -413,163 +274,4 @@ def _level_section(level: dict[str, Any], raw: dict[str, Any]) -> list[str]:
             ],
         ],
     )
-    return out
-
-
-def _profile_section(profile: dict[str, Any]) -> list[str]:
-    if "processes" not in profile:
-        return ["## Profile", "", f"Skipped: {profile.get('skipped')}", ""]
-    out = [
-        "## Profile of the hot path",
-        "",
-        f"py-spy attached to the running worker and API ({profile['lifecycles']} lifecycles at "
-        f"c={profile['concurrency']}, {profile['lifecycles_per_s_while_profiled']}/s while "
-        "sampled). Shares are of the samples of each process in which a thread was running.",
-        "",
-    ]
-    for name, data in profile["processes"].items():
-        out += [f"### {name}: {data['samples']} samples", ""]
-        out += _table(
-            ["where the time is spent (self time)", "share"],
-            [[c["frame"], f"{c['share']:.1%}"] for c in data["categories"][:12]],
-        )
-        out += _table(
-            ["our code, inclusive", "share"],
-            [[f"`{c['frame']}`", f"{c['share']:.1%}"] for c in data["project_inclusive"][:12]],
-        )
-        out += _table(
-            ["hottest functions (self)", "share"],
-            [[f"`{c['frame']}`", f"{c['share']:.1%}"] for c in data["self"][:12]],
-        )
-    return out
-
-
-def _variant_section(variants: dict[str, Any], derived: dict[str, Any]) -> list[str]:
-    out = [
-        "## Worker variants (a change measured against the production worker)",
-        "",
-        f"The real worker swapped for `python -m bench.variants NAME` (bench/variants.py); "
-        f"{variants['lifecycles']} lifecycles each at c={variants['concurrency']}, baseline "
-        "measured in the same phase.",
-        "",
-    ]
-    rows = []
-    for name, d in derived.items():
-        p50 = [v for v in d["route_p50_vs_baseline"].values() if v is not None]
-        rows.append(
-            [
-                f"`{name}`",
-                d["lifecycles_per_s"],
-                d["throughput_vs_baseline"],
-                d["worker_cpu_ms"],
-                d["worker_cpu_vs_baseline"],
-                d["temporal_cpu_ms"],
-                d["stack_cpu_ms"],
-                round(sum(p50) / len(p50), 2) if p50 else None,
-            ]
-        )
-    out += _table(
-        [
-            "variant",
-            "lifecycles/s",
-            "× baseline",
-            "worker CPU ms/lifecycle",
-            "× baseline",
-            "dev server CPU ms/lifecycle",
-            "stack CPU ms/lifecycle",
-            "mean route p50 × baseline",
-        ],
-        rows,
-    )
-    return out
-
-
-def _lists_section(lists: dict[str, Any]) -> list[str]:
-    out = [
-        f"## List endpoints with {lists['orders_in_database']:,} orders",
-        "",
-        f"{lists['loaded']:,} projection rows bulk-loaded (orders, invoice applications, "
-        f"refunds; states made by domain.lifecycle) in {lists['load_s']} s. "
-        f"{lists['requests_per_endpoint']} sequential requests per endpoint, cycling through "
-        "the variants below (after one unmeasured request of each).",
-        "",
-    ]
-    indexed = lists.get("with_indexes", {}).get("endpoints", {})
-    rows = []
-    for endpoint, data in lists["endpoints"].items():
-        after = indexed.get(endpoint, {})
-        rows.append(
-            [
-                f"**{endpoint}**",
-                "all",
-                "",
-                data["all"]["p50_ms"],
-                data["all"]["p99_ms"],
-                after.get("all", {}).get("p50_ms"),
-                after.get("all", {}).get("p99_ms"),
-                data["all"]["count"],
-            ]
-        )
-        for name, v in data["variants"].items():
-            params = "&".join(f"{k}={x}" for k, x in v["params"].items()) or "(none)"
-            w = after.get("variants", {}).get(name, {})
-            rows.append(
-                [
-                    "",
-                    name,
-                    f"`{params}` → {v['total']:,}",
-                    v["p50_ms"],
-                    v["p99_ms"],
-                    w.get("p50_ms"),
-                    w.get("p99_ms"),
-                    v["count"],
-                ]
-            )
-    header = ["endpoint", "variant", "query → total", "p50 ms", "p99 ms"]
-    header += ["p50 ms with indexes", "p99 ms with indexes", "n"]
-    if not indexed:  # no candidate indexes tried in this run
-        header = [*header[:5], "n"]
-        rows = [[*row[:5], row[-1]] for row in rows]
-    out += _table(header, rows)
-    if indexed:
-        out += [
-            "Candidate indexes (created on this run's database only, then the same "
-            "requests again): "
-            + "; ".join(f"`{i}`" for i in lists["with_indexes"]["indexes"])
-            + ".",
-            "",
-        ]
-    api = lists["usage"].get("api", {})
-    out += [
-        f"API while listing: {api.get('cores')} cores busy, peak RSS {api.get('peak_rss_mb')} MB.",
-        "",
-    ]
-    return out
-
-
-def _open_section(opened: dict[str, Any]) -> list[str]:
-    out = [
-        f"## {opened['started']:,} open order workflows",
-        "",
-        f"Started as the API places orders (start + `recorded` update) at "
-        f"{opened['placed_per_s']}/s (place p50 {opened['place_latency'].get('p50_ms')} ms, "
-        f"p99 {opened['place_latency'].get('p99_ms')} ms); {opened['failed']} failed. Once idle "
-        f"(after {opened['settle_s']} s) the worker holds **{opened['worker_rss_mb']} MB** RSS "
-        f"and the dev server {opened['temporal_rss_mb']} MB; Temporal counts "
-        f"{_fmt(opened['running_in_temporal'])} running ShopOrderWorkflow runs (these plus the "
-        "lifecycles of the earlier phases, all waiting on their timers).",
-        "",
-    ]
-    out += _table(
-        ["open runs", "worker RSS MB", "dev server RSS MB"],
-        [[c["open"], c["worker_rss_mb"], c["temporal_rss_mb"]] for c in opened["checkpoints"]],
-    )
-    out += [
-        f"The worker keeps at most {opened['max_cached_workflows']} runs in its sticky cache "
-        "(temporalio's default, which worker.py keeps), least recently used first out; an "
-        "evicted run costs no worker memory and is replayed from history when its timer "
-        "fires or an update arrives. Worker memory therefore plateaus once the cache is "
-        "full; the slope before that is the memory of one cached run.",
-        "",
-    ]
     return out
