@@ -20,17 +20,11 @@ from activities import contracts
 from db import models
 from db.engine import make_engine, make_sessionmaker
 from devstack.processes import free_port
-from tests.reliability.driver import (
-    Driver,
-    Expected,
-    Traffic,
-    Walk,
-    failed_attempts_logged,
-    verify_all,
-)
+from tests.reliability.driver import Driver, Expected, Traffic, Walk
 from tests.reliability.faults import FlakySmtp, TcpProxy
 from tests.reliability.report import Section
 from tests.reliability.route_access import DUMMY, WHO, allowed, credentials
+from tests.reliability.verification import failed_attempts_logged, verify_all
 from tests.support import jd_walk
 from tests.support.http_api import Api
 from tests.support.samples import PDF, PROFILE, REFUND_FORM, order_body

@@ -12,18 +12,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db import models
-from tests.reliability.driver import (
-    Checked,
-    Driver,
-    Expected,
-    Traffic,
-    Walk,
-    retry_pauses,
-    verify,
-    wait_for_mail,
-)
+from tests.reliability.driver import Driver, Expected, Traffic, Walk
 from tests.reliability.faults import FlakySmtp
 from tests.reliability.report import Section
+from tests.reliability.verification import Checked, retry_pauses, verify, wait_for_mail
 from tests.support.stack import running_stack, stack_settings
 from workflows.client import connect
 

@@ -17,16 +17,10 @@ from db import models
 from devstack.processes import free_port
 from domain.order import OrderState
 from domain.steps.deadline import OVERDUE_VOID_REASON
-from tests.reliability.driver import (
-    PATHS,
-    Driver,
-    Expected,
-    Traffic,
-    Walk,
-    verify_all,
-)
+from tests.reliability.driver import PATHS, Driver, Expected, Traffic, Walk
 from tests.reliability.faults import FlakySmtp
 from tests.reliability.report import Section
+from tests.reliability.verification import verify_all
 from tests.support import jd_walk
 from tests.support.samples import ENTERPRISE_REFUND_FORM
 from tests.support.stack import running_stack, stack_settings

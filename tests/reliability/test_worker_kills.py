@@ -12,9 +12,10 @@ from pathlib import Path
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from tests.reliability.driver import PATHS, Driver, Traffic, Walk, verify_all
+from tests.reliability.driver import PATHS, Driver, Traffic, Walk
 from tests.reliability.faults import FlakySmtp
 from tests.reliability.report import Section
+from tests.reliability.verification import verify_all
 from tests.support.stack import running_stack, stack_settings
 from workflows.client import connect
 
