@@ -12,8 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from temporalio.client import Client
 
 from api import auth, errors, metrics
+from api.csrf import SameOriginOnly
 from api.errors import Problem
 from api.limits import BodyLimit, RefuseNul
+from api.password_check import PasswordChecks
 from api.routes import (
     admin,
     catalog,
@@ -100,6 +102,9 @@ def create_app(
         allow_headers=["*"],
     )
     app.add_middleware(RefuseNul)
+    app.add_middleware(SameOriginOnly, trusted_codec_origins=settings.temporal_ui_origins)
+    # One gate per process: Argon2 holds 64 MiB per check.
+    app.state.password_checks = PasswordChecks(settings)
     # Added last, so it runs first: an oversized body is refused before anything reads it.
     app.add_middleware(
         BodyLimit, max_upload_bytes=max(settings.proof_max_bytes, finance.BATCH_FILE_LIMIT)
