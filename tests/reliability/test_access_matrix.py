@@ -11,12 +11,23 @@ from urllib.parse import unquote
 import httpx
 from fastapi import FastAPI
 from fastapi.routing import _IncludedRouter
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.routing import Mount
 
-from api.auth import TOKEN_COOKIE, issue_token
+from api import csrf
+from api.auth import TOKEN_COOKIE, read_token
 from domain.order import Actor
 from domain.statuses import Role
-from tests.api_harness import CARD_NO, PDF, PROFILE, REFUND_FORM, Api, order_body, refund_applied
+from tests.api_harness import (
+    CARD_NO,
+    PDF,
+    PROFILE,
+    REFUND_FORM,
+    Api,
+    order_body,
+    refund_applied,
+    session_token,
+)
 from tests.reliability.report import Section
 
 ANYONE = "anyone"
@@ -36,7 +47,9 @@ WHO: dict[tuple[str, str], str | frozenset[str]] = {
     ("GET", "/metrics"): ANYONE,
     ("GET", "/api/health"): ANYONE,
     ("POST", "/api/auth/token"): ANYONE,
+    ("POST", "/api/auth/logout"): SIGNED_IN,
     ("GET", "/api/me"): SIGNED_IN,
+    ("POST", "/api/me/password"): SIGNED_IN,
     ("GET", "/api/catalog/products"): ANYONE,
     ("GET", "/api/invoice-profiles"): BUYER,
     ("POST", "/api/invoice-profiles"): BUYER,
@@ -152,12 +165,27 @@ def _allowed(who: str | frozenset[str], role: str) -> bool:
     return role in who
 
 
-def _credentials(api: Api, role: str) -> tuple[dict[str, str], dict[str, str]]:
-    """Bearer header and page cookie of a made-up user of ``role`` (nobody's data)."""
+def _page_headers(api: Api, token: str) -> dict[str, str]:
+    """The sign-in cookie, sent as from the site's own pages with the session's form token."""
+    signed_in = read_token(api.settings, token)
+    assert signed_in is not None
+    return {
+        "Cookie": f"{TOKEN_COOKIE}={token}",
+        "Origin": str(api.http.base_url).rstrip("/"),
+        "X-CSRF-Token": csrf.session_token(api.settings, signed_in.session_id),
+    }
+
+
+async def _credentials(
+    api: Api, sessions: async_sessionmaker[AsyncSession], role: str
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Bearer header and page headers of a made-up user of ``role`` (nobody's data), signed
+    in afresh (the matrix signs out too)."""
     if role == "anonymous":
         return {}, {}
-    token = issue_token(api.settings, Actor(username=f"matrix-{role}", role=Role(role)))
-    return {"Authorization": f"Bearer {token}"}, {"Cookie": f"{TOKEN_COOKIE}={token}"}
+    actor = Actor(username=f"matrix-{role}", role=Role(role))
+    token = await session_token(sessions, api.settings, actor)
+    return {"Authorization": f"Bearer {token}"}, _page_headers(api, token)
 
 
 def _refused(method: str, path: str, role: str, response: httpx.Response) -> bool:
@@ -174,7 +202,7 @@ def _refused(method: str, path: str, role: str, response: httpx.Response) -> boo
 
 
 async def test_every_route_refuses_every_role_that_may_not_use_it(
-    api: Api, report: Section
+    api: Api, session_maker: async_sessionmaker[AsyncSession], report: Section
 ) -> None:
     """Role × route matrix
 
@@ -197,7 +225,7 @@ async def test_every_route_refuses_every_role_that_may_not_use_it(
     for (method, template), who in sorted(WHO.items()):
         path = template.format(**{k: v for k, v in DUMMY.items() if "{" + k + "}" in template})
         for role in ROLES:
-            bearer, cookie = _credentials(api, role)
+            bearer, cookie = await _credentials(api, session_maker, role)
             http.cookies.clear()
             page = not template.startswith(("/api/", "/codec/"))
             kwargs: dict[str, Any] = {"headers": cookie if page else bearer}
@@ -326,7 +354,7 @@ async def test_no_buyer_reads_or_changes_another_buyers_data(api: Api, report: S
                 page = options.pop("page", False)
                 api.http.cookies.clear()
                 if page:
-                    options["headers"] = {"Cookie": f"{TOKEN_COOKIE}={token}"}
+                    options["headers"] = _page_headers(api, token)
                 else:
                     options["headers"] = other
                 answers.append(await api.http.request(method, target, **options))
