@@ -104,7 +104,9 @@ async def serving(app: FastAPI) -> AsyncIterator[str]:
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
     )
     task = asyncio.create_task(server.serve())
-    while not server.started:
+    for _ in range(200):  # uvicorn offers no event to wait on; it starts within a second
+        if server.started:
+            break
         await asyncio.sleep(0.05)
     try:
         yield f"http://127.0.0.1:{port}"

@@ -227,9 +227,7 @@ async def test_argon2_checks_beyond_the_cap_wait_briefly_then_get_503(
         return False
 
     monkeypatch.setattr(password_check, "verify_password", slow)
-    settings = settings_for(
-        tmp_path, password_checks_at_once=2, password_check_wait_seconds=0.1
-    )
+    settings = settings_for(tmp_path, password_checks_at_once=2, password_check_wait_seconds=0.1)
     username = await new_account(session_maker)
     async with running_app(settings, dev_server, session_maker) as app:
         clients = [client(app, f"10.1.9.{n}") for n in range(1, 7)]
