@@ -120,6 +120,15 @@ class Settings(BaseSettings):
     proof_max_bytes: int = Field(default=5 * 1024 * 1024, gt=0)
     # "id:base64key,…" AES-256 keys for the payload codec; the first encrypts new payloads.
     payload_keys: SecretStr = SecretStr("")
+    # Sign-in security (README "Sign-in security"): throttling, Argon2 checks, web sessions.
+    sign_in_max_failures: int = Field(default=5, gt=0)
+    sign_in_max_failures_per_address: int = Field(default=20, gt=0)
+    sign_in_failure_window_minutes: int = Field(default=15, gt=0)
+    sign_in_lockout_seconds: int = Field(default=30, gt=0)
+    sign_in_lockout_max_seconds: int = Field(default=15 * 60, gt=0)
+    password_checks_at_once: int = Field(default=4, gt=0)
+    password_check_wait_seconds: float = Field(default=2.0, ge=0)
+    web_session_idle_minutes: int = Field(default=30, gt=0)
 
     @field_validator("service_term")
     @classmethod

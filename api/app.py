@@ -6,14 +6,16 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from temporalio.client import Client
 
 from api import auth, errors, metrics
+from api.csrf import SameOriginOnly
 from api.errors import Problem
 from api.limits import BodyLimit, RefuseNul
+from api.password_check import PasswordChecks
 from api.routes import (
     admin,
     catalog,
@@ -29,6 +31,7 @@ from api.security_headers import SecurityHeaders
 from api.state import AppState, TemporalConnection
 from api.web import pages as web
 from db.engine import make_engine, make_sessionmaker
+from domain.statuses import STAFF
 from settings import Settings, get_settings
 from workflows.client import payload_keys
 from workflows.codec import EncryptionCodec
@@ -106,6 +109,9 @@ def create_app(
         allow_headers=["*"],
     )
     app.add_middleware(RefuseNul)
+    app.add_middleware(SameOriginOnly, trusted_codec_origins=settings.temporal_ui_origins)
+    # One gate per process: Argon2 holds 64 MiB per check.
+    app.state.password_checks = PasswordChecks(settings)
     # Added after the others, so it runs before them: an oversized body is refused before
     # anything reads it.
     app.add_middleware(
@@ -122,5 +128,7 @@ def create_app(
     for router in ROUTERS:
         app.include_router(router)
     web.install(app)
-    metrics.install(app, public=settings.is_development)
+    # Open in development; in production only staff read the figures.
+    staff_only = [] if settings.is_development else [Depends(auth.require_roles(*STAFF))]
+    metrics.install(app, readers=staff_only)
     return app

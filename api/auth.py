@@ -1,27 +1,31 @@
-"""Who is calling: sign-in, signed access tokens (JWT, HS256) and the role checks.
+"""Who is calling: sign-in, signed access tokens (JWT, HS256) bound to a server-side
+session (``api.sessions``), sign-out, the password change and the role checks.
 
 The Actor every command carries comes from here, never from a request body.
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Annotated
 
 import jwt
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.security import OAuth2PasswordBearer, OAuth2PasswordRequestForm
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api import schemas
-from api.errors import Problem
+from api import schemas, sessions
+from api.errors import Problem, invalid_field
+from api.metrics import count_sign_in_failure
+from api.password_check import password_checks
+from api.sign_in_throttle import Caller, clear_account, record_failure, seconds_locked
 from api.state import AppState, app_state, get_session
-from db import queries
+from db import accounts, queries
 from db.models import User
-from db.passwords import hash_password, verify_password
+from db.passwords import hash_password
 from domain.order import Actor
 from domain.statuses import BUYERS, FINANCE_STAFF, REVIEWERS, STAFF, Role
 from settings import Settings
@@ -35,32 +39,63 @@ BEARER = {"WWW-Authenticate": "Bearer"}
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl=TOKEN_URL, auto_error=False)
 
 
-def issue_token(settings: Settings, actor: Actor, *, now: datetime | None = None) -> str:
+@dataclass(frozen=True)
+class SignedIn:
+    """A caller whose token is valid, and the session the token belongs to."""
+
+    actor: Actor
+    session_id: str
+
+
+def issue_token(
+    settings: Settings, actor: Actor, *, session_id: str, now: datetime | None = None
+) -> str:
     issued = now or datetime.now(UTC)
     claims = {
         "sub": actor.username,
         "role": actor.role.value,
         "company": actor.company,
+        "sid": session_id,
         "iat": issued,
         "exp": issued + timedelta(minutes=settings.jwt_ttl_minutes),
     }
     return jwt.encode(claims, settings.jwt_secret.get_secret_value(), algorithm=ALGORITHM)
 
 
-def read_token(settings: Settings, token: str) -> Actor | None:
-    """The actor a valid, unexpired token names; None for anything else."""
+def read_token(settings: Settings, token: str) -> SignedIn | None:
+    """Who a validly signed, unexpired token names; None for anything else. Whether its
+    session is still live is ``signed_in``'s question."""
     try:
         claims = jwt.decode(
             token,
             settings.jwt_secret.get_secret_value(),
             algorithms=[ALGORITHM],
-            options={"require": ["exp", "iat", "sub", "role"]},
+            options={"require": ["exp", "iat", "sub", "role", "sid"]},
         )
-        return Actor(
+        actor = Actor(
             username=claims["sub"], role=Role(claims["role"]), company=claims.get("company", "")
         )
+        return SignedIn(actor=actor, session_id=str(claims["sid"]))
     except (jwt.PyJWTError, ValueError, TypeError):
         return None
+
+
+async def signed_in(state: AppState, token: str) -> SignedIn | None:
+    """The caller of a valid token whose session is live; None otherwise."""
+    claims = read_token(state.settings, token)
+    if claims is None:
+        return None
+    live = await sessions.check(
+        state.sessions, state.settings, claims.session_id, now=datetime.now(UTC)
+    )
+    return claims if live else None
+
+
+async def start_sign_in(db: AsyncSession, settings: Settings, actor: Actor, *, kind: str) -> str:
+    """A new session for ``actor`` and the token that carries it."""
+    now = datetime.now(UTC)
+    session_id = await sessions.start(db, settings, username=actor.username, kind=kind, now=now)
+    return issue_token(settings, actor, session_id=session_id, now=now)
 
 
 @cache
@@ -68,13 +103,54 @@ def _decoy_hash() -> str:
     return hash_password("decoy password, never valid")
 
 
-async def authenticate(user: User | None, password: str) -> Actor | None:
-    """The actor when the password fits. Argon2 runs in a thread, and runs for unknown
-    users too, so the answer time does not tell which usernames exist."""
+def client_address(request: Request) -> str:
+    # Behind a proxy, uvicorn's --proxy-headers (trusting only that proxy) sets this.
+    return request.client.host if request.client else "unknown"
+
+
+async def password_matches(
+    request: Request, db: AsyncSession, user: User | None, caller: Caller, password: str
+) -> bool:
+    """Whether ``password`` is the user's, throttled per account and address (429 while
+    locked, before any hashing) and through the process's Argon2 gate (503 when busy).
+    Argon2 runs for unknown users too, so the answer time does not tell which usernames exist."""
+    settings = app_state(request).settings
+    now = datetime.now(UTC)
+    locked = await seconds_locked(db, settings, caller, now=now)
+    if locked:
+        count_sign_in_failure(request, "throttled")
+        raise Problem(
+            429,
+            f"登录失败次数过多，请在 {locked} 秒后重试",
+            code="too_many_attempts",
+            headers={"Retry-After": str(locked)},
+        )
     stored = user.password_hash if user is not None else _decoy_hash()
-    matches = await asyncio.to_thread(verify_password, stored, password)
+    try:
+        matches = await password_checks(request).verify(stored, password)
+    except Problem:
+        count_sign_in_failure(request, "busy")
+        raise
     if user is None or not matches:
-        return None
+        count_sign_in_failure(request, "wrong_password")
+        await record_failure(db, settings, caller, now=now)
+        return False
+    await clear_account(db, caller.username)
+    return True
+
+
+async def sign_in_with_password(
+    request: Request, db: AsyncSession, username: str, password: str
+) -> Actor:
+    """The actor when the password fits; else 401 (or 429, 503, 403 for a disabled account)."""
+    user = await queries.user(db, username=username)
+    caller = Caller(username=username, address=client_address(request))
+    if not await password_matches(request, db, user, caller, password):
+        raise Problem(401, "wrong username or password", headers=BEARER)
+    assert user is not None
+    if user.disabled:
+        count_sign_in_failure(request, "disabled")
+        raise Problem(403, "该账号已停用，请联系管理员", code="account_disabled")
     return Actor(username=user.username, role=Role(user.role), company=user.company)
 
 
@@ -82,16 +158,23 @@ def not_signed_in() -> Problem:
     return Problem(401, "not signed in, or the sign-in has expired", headers=BEARER)
 
 
-def current_user(
+async def current_sign_in(
     request: Request,
     state: Annotated[AppState, Depends(app_state)],
     bearer: Annotated[str | None, Depends(oauth2_scheme)],
-) -> Actor:
+) -> SignedIn:
     token = bearer or request.cookies.get(TOKEN_COOKIE)
-    actor = read_token(state.settings, token) if token else None
-    if actor is None:
+    caller = await signed_in(state, token) if token else None
+    if caller is None:
         raise not_signed_in()
-    return actor
+    return caller
+
+
+CurrentSignIn = Annotated[SignedIn, Depends(current_sign_in)]
+
+
+def current_user(signed_in: CurrentSignIn) -> Actor:
+    return signed_in.actor
 
 
 CurrentUser = Annotated[Actor, Depends(current_user)]
@@ -122,16 +205,46 @@ router = APIRouter(prefix="/api", tags=["identity"])
 
 @router.post("/auth/token", response_model=schemas.TokenOut)
 async def sign_in(
+    request: Request,
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
     session: Annotated[AsyncSession, Depends(get_session)],
     state: Annotated[AppState, Depends(app_state)],
 ) -> schemas.TokenOut:
-    actor = await authenticate(await queries.user(session, username=form.username), form.password)
-    if actor is None:
-        raise Problem(401, "wrong username or password", headers=BEARER)
-    return schemas.TokenOut(access_token=issue_token(state.settings, actor), role=actor.role.value)
+    actor = await sign_in_with_password(request, session, form.username, form.password)
+    token = await start_sign_in(session, state.settings, actor, kind=sessions.API)
+    return schemas.TokenOut(access_token=token, role=actor.role.value)
+
+
+@router.post("/auth/logout", status_code=204, response_class=Response)
+async def sign_out(
+    signed_in: CurrentSignIn, session: Annotated[AsyncSession, Depends(get_session)]
+) -> Response:
+    await sessions.end(session, signed_in.session_id, now=datetime.now(UTC))
+    response = Response(status_code=204)
+    response.delete_cookie(TOKEN_COOKIE)
+    return response
 
 
 @router.get("/me", response_model=schemas.MeOut)
 async def me(actor: CurrentUser) -> schemas.MeOut:
     return schemas.MeOut(username=actor.username, role=actor.role.value, company=actor.company)
+
+
+@router.post("/me/password", status_code=204, response_class=Response)
+async def change_password(
+    body: schemas.PasswordChangeIn,
+    request: Request,
+    signed_in: CurrentSignIn,
+    session: Annotated[AsyncSession, Depends(get_session)],
+) -> Response:
+    """The caller's own sign-in keeps working; every other one of the account ends."""
+    username = signed_in.actor.username
+    user = await queries.user(session, username=username)
+    caller = Caller(username=username, address=client_address(request))
+    if not await password_matches(request, session, user, caller, body.current_password):
+        raise invalid_field("current_password", "当前密码不正确")
+    new_hash = await password_checks(request).hash(body.new_password)
+    await accounts.change_password(
+        session, username, new_hash, keep_session=signed_in.session_id, now=datetime.now(UTC)
+    )
+    return Response(status_code=204)

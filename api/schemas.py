@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Annotated, Generic, TypeVar
 
 from fastapi import UploadFile
-from pydantic import AfterValidator, BaseModel, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from domain.calendar import SHANGHAI, shanghai
 from domain.inputs import Printable, RefundAccountInput, StrictInput
@@ -296,3 +296,30 @@ class PayoutIn(StrictInput):
         str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), Printable
     ]
     paid_at: AwareTime | None = None
+
+
+# --- identity ---------------------------------------------------------------------------
+
+NEW_PASSWORD_MIN, NEW_PASSWORD_MAX = 8, 256
+
+
+def _current_password_given(text: str) -> str:
+    if not text:
+        raise ValueError("请填写当前密码")
+    return text
+
+
+def _new_password_fits(text: str) -> str:
+    if len(text) < NEW_PASSWORD_MIN:
+        raise ValueError(f"新密码至少 {NEW_PASSWORD_MIN} 个字符")
+    if len(text) > NEW_PASSWORD_MAX:
+        raise ValueError(f"新密码不能超过 {NEW_PASSWORD_MAX} 个字符")
+    return text
+
+
+class PasswordChangeIn(BaseModel):
+    # Blank by default and checked anyway, so a missing field reads in Chinese too.
+    model_config = ConfigDict(validate_default=True)
+
+    current_password: Annotated[str, AfterValidator(_current_password_given)] = ""
+    new_password: Annotated[str, AfterValidator(_new_password_fits)] = ""

@@ -1,4 +1,5 @@
-"""The projection's tables. Only activities (and the seeding command) write them."""
+"""The projection's tables. Only activities (and the seeding command) write them, except the
+sign-in tables at the end, which the API writes."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    false,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -72,6 +74,7 @@ class User(Base):
     company: Mapped[str] = mapped_column(String(200), default="")
     email: Mapped[str | None] = mapped_column(String(254))
     created_at: Mapped[datetime]
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class Product(Base):
@@ -265,3 +268,29 @@ class NumberAllocation(Base):
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     numbers: Mapped[list[Any]]
     created_at: Mapped[datetime]
+
+
+class SignInSession(Base):
+    """One sign-in (a token or the web cookie); every authenticated request reads its row."""
+
+    __tablename__ = "sign_in_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), index=True)
+    kind: Mapped[str] = mapped_column(String(8))  # "api" (bearer) or "web" (cookie, idles out)
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+
+class SignInThrottle(Base):
+    """Recent failed sign-ins of one account or one client address, and its lock."""
+
+    __tablename__ = "sign_in_throttles"
+
+    scope: Mapped[str] = mapped_column(String(8), primary_key=True)  # "account" or "address"
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    last_failure_at: Mapped[datetime] = mapped_column(index=True)
+    locked_until: Mapped[datetime | None]

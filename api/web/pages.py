@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
+from api.csrf import require_page_token
 from api.web import back_office, buyer_center, dev_tools, finance, shop, sign_in
 from api.web.plumbing import PageRedirect
 
@@ -33,4 +34,4 @@ def install(app: FastAPI) -> None:
 
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     for router in ROUTERS:
-        app.include_router(router)
+        app.include_router(router, dependencies=[Depends(require_page_token)])

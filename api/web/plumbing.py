@@ -1,8 +1,10 @@
 """What every page shares: the signed-in person, the role guards, templates and their
-filters, rendering, and post/redirect/get with the outcome as a flash."""
+filters (every post form given its CSRF token), rendering, and post/redirect/get with the
+outcome as a flash."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Collection
 from datetime import datetime
 from pathlib import Path
@@ -12,11 +14,16 @@ from urllib.parse import urlencode
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
+from jinja2.ext import Extension
+from jinja2.runtime import Context
+from markupsafe import Markup
 from pydantic import ValidationError
 
-from api.auth import TOKEN_COOKIE, read_token
-from api.deps import SettingsDep
+from api.auth import TOKEN_COOKIE, signed_in
+from api.csrf import FORM_FIELD, page_token
 from api.errors import Problem
+from api.state import app_state
 from domain import lifecycle
 from domain.calendar import shanghai
 from domain.catalog import Platform
@@ -33,7 +40,27 @@ from domain.statuses import (
     Role,
 )
 
+POST_FORM_TAG = re.compile(r'<form\b[^>]*\bmethod="post"[^>]*>', re.IGNORECASE)
+
+
+class CsrfFieldInPostForms(Extension):
+    """Puts ``{{ csrf_field() }}`` right after every ``<form method="post">`` tag of every
+    template as it is loaded, so no form, present or future, can forget its token."""
+
+    def preprocess(self, source: str, name: str | None, filename: str | None = None) -> str:
+        return POST_FORM_TAG.sub(lambda tag: tag.group(0) + "{{ csrf_field() }}", source)
+
+
+@pass_context
+def csrf_field(context: Context) -> Markup:
+    return Markup('<input type="hidden" name="{}" value="{}">').format(
+        FORM_FIELD, context.get("csrf_token", "")
+    )
+
+
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
+TEMPLATES.env.add_extension(CsrfFieldInPostForms)
+TEMPLATES.env.globals["csrf_field"] = csrf_field
 TEMPLATES.env.filters["fen"] = lambda fen: format_fen(int(fen)) if fen is not None else ""
 TEMPLATES.env.filters["dt"] = lambda t: (
     shanghai(t).strftime("%Y-%m-%d %H:%M:%S") if isinstance(t, datetime) else ""
@@ -71,9 +98,10 @@ HOME = {
 }
 
 
-def page_user(request: Request, settings: SettingsDep) -> Actor | None:
+async def page_user(request: Request) -> Actor | None:
     token = request.cookies.get(TOKEN_COOKIE)
-    return read_token(settings, token) if token else None
+    caller = await signed_in(app_state(request), token) if token else None
+    return caller.actor if caller else None
 
 
 PageUser = Annotated[Actor | None, Depends(page_user)]
@@ -118,7 +146,13 @@ def render(
     return TEMPLATES.TemplateResponse(
         request,
         template,
-        {"me": me, "flashes": flashes, "dev": settings.environment == "development", **context},
+        {
+            "me": me,
+            "flashes": flashes,
+            "dev": settings.environment == "development",
+            "csrf_token": page_token(request),
+            **context,
+        },
         status_code=status_code,
     )
 

@@ -79,7 +79,13 @@ async def test_me_with_forged_token_is_401(api: Api) -> None:
 
 async def test_me_with_expired_token_is_401(api: Api) -> None:
     actor = Actor(username="leiliang", role=Role.BUYER, company="快乐贸易有限公司")
-    stale = issue_token(api.settings, actor, now=datetime.now(UTC) - timedelta(days=2))
+    live = (await api.login("leiliang"))["Authorization"].removeprefix("Bearer ")
+    session_id = jwt.decode(live, api.settings.jwt_secret.get_secret_value(), algorithms=["HS256"])[
+        "sid"
+    ]
+    stale = issue_token(
+        api.settings, actor, session_id=session_id, now=datetime.now(UTC) - timedelta(days=2)
+    )
     response = await api.http.get("/api/me", headers={"Authorization": f"Bearer {stale}"})
     assert response.status_code == 401
 

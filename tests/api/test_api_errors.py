@@ -11,15 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 
 from api.app import create_app
-from api.auth import issue_token
 from db.engine import make_engine, make_sessionmaker
-from domain.order import Actor
-from domain.statuses import Role
 from settings import Settings
 from tests.support.http_api import Api
 from tests.support.samples import order_body
-
-BUYER = Actor(username="leiliang", role=Role.BUYER, company="快乐贸易有限公司")
 
 
 @asynccontextmanager
@@ -36,10 +31,6 @@ async def serving(
         httpx.AsyncClient(transport=transport, base_url="http://api") as http,
     ):
         yield http
-
-
-def signed_in(settings: Settings) -> dict[str, str]:
-    return {"Authorization": f"Bearer {issue_token(settings, BUYER)}"}
 
 
 async def test_health_reports_database_and_temporal_ok(api: Api) -> None:
@@ -62,10 +53,12 @@ async def test_health_with_temporal_down_is_503_naming_it(
             503,
             {"status": "unavailable", "database": "ok", "temporal": "unavailable"},
         )
-        placed = await http.post("/api/orders", json=order_body(1), headers=signed_in(settings))
+        placed = await http.post(
+            "/api/orders", json=order_body(1), headers=await api.login("leiliang")
+        )
         assert (placed.status_code, placed.json()["code"]) == (503, "unavailable")
         assert placed.headers["content-type"] == "application/problem+json"
-        listed = await http.get("/api/orders", headers=signed_in(settings))
+        listed = await http.get("/api/orders", headers=await api.login("leiliang"))
         assert listed.status_code == 200
 
 
@@ -80,7 +73,7 @@ async def test_health_with_database_down_is_503_naming_it(api: Api, tmp_path: Pa
                 503,
                 {"status": "unavailable", "database": "unavailable", "temporal": "ok"},
             )
-            listed = await http.get("/api/orders", headers=signed_in(api.settings))
+            listed = await http.get("/api/orders", headers=await api.login("leiliang"))
             assert (listed.status_code, listed.json()["code"]) == (503, "unavailable")
             assert "retry" in listed.json()["detail"]
     finally:

@@ -3,10 +3,13 @@ role: the reliability suite's access matrix and its database-outage test read it
 
 from __future__ import annotations
 
-from api.auth import TOKEN_COOKIE, issue_token
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from api import csrf
+from api.auth import TOKEN_COOKIE, read_token
 from domain.order import Actor
 from domain.statuses import Role
-from tests.support.http_api import Api
+from tests.support.http_api import Api, session_token
 
 ANYONE = "anyone"
 SIGNED_IN = "signed in"
@@ -25,7 +28,9 @@ WHO: dict[tuple[str, str], str | frozenset[str]] = {
     ("GET", "/metrics"): ANYONE,
     ("GET", "/api/health"): ANYONE,
     ("POST", "/api/auth/token"): ANYONE,
+    ("POST", "/api/auth/logout"): SIGNED_IN,
     ("GET", "/api/me"): SIGNED_IN,
+    ("POST", "/api/me/password"): SIGNED_IN,
     ("GET", "/api/catalog/products"): ANYONE,
     ("GET", "/api/invoice-profiles"): BUYER,
     ("POST", "/api/invoice-profiles"): BUYER,
@@ -122,9 +127,24 @@ def allowed(who: str | frozenset[str], role: str) -> bool:
     return role in who
 
 
-def credentials(api: Api, role: str) -> tuple[dict[str, str], dict[str, str]]:
-    """Bearer header and page cookie of a made-up user of ``role`` (nobody's data)."""
+def page_headers(api: Api, token: str) -> dict[str, str]:
+    """The sign-in cookie, sent as from the site's own pages with the session's form token."""
+    signed_in = read_token(api.settings, token)
+    assert signed_in is not None
+    return {
+        "Cookie": f"{TOKEN_COOKIE}={token}",
+        "Origin": str(api.http.base_url).rstrip("/"),
+        "X-CSRF-Token": csrf.session_token(api.settings, signed_in.session_id),
+    }
+
+
+async def credentials(
+    api: Api, sessions: async_sessionmaker[AsyncSession], role: str
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Bearer header and page headers of a made-up user of ``role`` (nobody's data), signed
+    in afresh (the matrix signs out too)."""
     if role == "anonymous":
         return {}, {}
-    token = issue_token(api.settings, Actor(username=f"matrix-{role}", role=Role(role)))
-    return {"Authorization": f"Bearer {token}"}, {"Cookie": f"{TOKEN_COOKIE}={token}"}
+    actor = Actor(username=f"matrix-{role}", role=Role(role))
+    token = await session_token(sessions, api.settings, actor)
+    return {"Authorization": f"Bearer {token}"}, page_headers(api, token)

@@ -11,11 +11,11 @@ from urllib.parse import unquote
 import httpx
 from fastapi import FastAPI
 from fastapi.routing import _IncludedRouter
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.routing import Mount
 
-from api.auth import TOKEN_COOKIE
 from tests.reliability.report import Section
-from tests.reliability.route_access import DUMMY, ROLES, WHO, allowed, credentials
+from tests.reliability.route_access import DUMMY, ROLES, WHO, allowed, credentials, page_headers
 from tests.support.http_api import Api, refund_applied
 from tests.support.samples import CARD_NO, PDF, PROFILE, REFUND_FORM, order_body
 
@@ -53,7 +53,7 @@ def _refused(method: str, path: str, role: str, response: httpx.Response) -> boo
 
 
 async def test_every_route_refuses_every_role_that_may_not_use_it(
-    api: Api, report: Section
+    api: Api, session_maker: async_sessionmaker[AsyncSession], report: Section
 ) -> None:
     """Role × route matrix
 
@@ -76,7 +76,7 @@ async def test_every_route_refuses_every_role_that_may_not_use_it(
     for (method, template), who in sorted(WHO.items()):
         path = template.format(**{k: v for k, v in DUMMY.items() if "{" + k + "}" in template})
         for role in ROLES:
-            bearer, cookie = credentials(api, role)
+            bearer, cookie = await credentials(api, session_maker, role)
             http.cookies.clear()
             page = not template.startswith(("/api/", "/codec/"))
             kwargs: dict[str, Any] = {"headers": cookie if page else bearer}
@@ -205,7 +205,7 @@ async def test_no_buyer_reads_or_changes_another_buyers_data(api: Api, report: S
                 page = options.pop("page", False)
                 api.http.cookies.clear()
                 if page:
-                    options["headers"] = {"Cookie": f"{TOKEN_COOKIE}={token}"}
+                    options["headers"] = page_headers(api, token)
                 else:
                     options["headers"] = other
                 answers.append(await api.http.request(method, target, **options))

@@ -267,7 +267,7 @@ async def _probe_every_kind(
 
 
 async def test_every_route_answers_503_not_500_when_the_database_is_unreachable(
-    api: Api, report: Section
+    api: Api, session_maker: async_sessionmaker[AsyncSession], report: Section
 ) -> None:
     """Every API route with its database unreachable
 
@@ -294,7 +294,7 @@ async def test_every_route_answers_503_not_500_when_the_database_is_unreachable(
                 "anonymous",
             )
             path = template.format(**{k: v for k, v in DUMMY.items() if "{" + k + "}" in template})
-            bearer, _ = credentials(api, role)
+            bearer, _ = await credentials(api, session_maker, role)
             kwargs: dict[str, Any] = {"headers": bearer}
             if template == "/api/auth/token":
                 kwargs["data"] = {"username": "leiliang", "password": "demo"}

@@ -3,6 +3,7 @@ invalid data, sent to the real API process of the end-to-end stack."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import time
 from collections import Counter
@@ -16,12 +17,13 @@ from schemathesis import GenerationMode
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from api.app import create_app
-from api.auth import issue_token
+from db.engine import make_engine, make_sessionmaker
 from devstack.processes import Stack
 from domain.order import Actor
 from domain.statuses import Role
 from settings import Settings
 from tests.reliability.report import Section
+from tests.support.http_api import session_token
 from tests.support.keys import TEST_PAYLOAD_KEYS
 
 # CI runs the same requests every time; RELIABILITY_FUZZ_EXAMPLES=200 explores fresh ones.
@@ -37,12 +39,23 @@ SCHEMA = schemathesis.openapi.from_dict(
 OPERATIONS = [result.ok() for result in SCHEMA.get_all_operations()]  # type: ignore[union-attr]
 
 
-def _headers(settings_: Settings, role: str) -> dict[str, str]:
-    if role == "anonymous":
-        return {}
-    # Made-up users of each role: the fuzz touches nobody's real data.
-    actor = Actor(username=f"fuzz-{role}", role=Role(role), company="模糊测试")
-    return {"Authorization": f"Bearer {issue_token(settings_, actor)}"}
+async def _headers_per_operation(settings_: Settings) -> dict[str, list[dict[str, str]]]:
+    """For each role, one bearer header per operation, each signed in afresh in the stack's
+    database: an operation that signs out (POST /api/auth/logout) ends only its own."""
+    engine = make_engine(settings_.effective_database_url)
+    sessions = make_sessionmaker(engine)
+    headers: dict[str, list[dict[str, str]]] = {"anonymous": [{} for _ in OPERATIONS]}
+    try:
+        for role in ROLES[1:]:
+            # Made-up users of each role: the fuzz touches nobody's real data.
+            actor = Actor(username=f"fuzz-{role}", role=Role(role), company="模糊测试")
+            headers[role] = [
+                {"Authorization": f"Bearer {await session_token(sessions, settings_, actor)}"}
+                for _ in OPERATIONS
+            ]
+    finally:
+        await engine.dispose()
+    return headers
 
 
 def _problems(response: Any, label: str) -> list[str]:
@@ -77,9 +90,9 @@ def test_fuzzed_requests_never_get_a_5xx_and_every_error_is_problem_json(
     statuses: Counter[int] = Counter()
     sent = schema_checked = 0
     started = time.monotonic()
+    headers = asyncio.run(_headers_per_operation(e2e_settings))
     for role in ROLES:
-        auth = _headers(e2e_settings, role)
-        for operation in OPERATIONS:
+        for operation, auth in zip(OPERATIONS, headers[role], strict=True):
             strategy = st.one_of(
                 operation.as_strategy(generation_mode=GenerationMode.POSITIVE),
                 operation.as_strategy(generation_mode=GenerationMode.NEGATIVE),

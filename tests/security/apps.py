@@ -16,7 +16,7 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.app import create_app
-from api.auth import TOKEN_COOKIE, issue_token
+from api.auth import TOKEN_COOKIE
 from db.engine import make_engine, make_sessionmaker
 from db.migrate import upgrade_to_head
 from db.seed import seed
@@ -24,6 +24,7 @@ from devstack.processes import free_port
 from domain.order import Actor
 from domain.statuses import Role
 from settings import Settings
+from tests.support.http_api import session_token
 from tests.support.keys import TEST_PAYLOAD_KEYS
 
 BUYER = Actor(username="leiliang", role=Role.BUYER, company="快乐贸易有限公司")
@@ -46,9 +47,11 @@ def app_settings(environment: str, data_dir: Path, **overrides: Any) -> Settings
     return Settings(**(values | overrides))
 
 
-def signed_in(settings: Settings, actor: Actor) -> dict[str, str]:
+async def signed_in(
+    settings: Settings, sessions: async_sessionmaker[AsyncSession], actor: Actor
+) -> dict[str, str]:
     """Headers of a signed-in caller: the bearer token (API) and the cookie (pages)."""
-    token = issue_token(settings, actor)
+    token = await session_token(sessions, settings, actor)
     return {"Authorization": f"Bearer {token}", "Cookie": f"{TOKEN_COOKIE}={token}"}
 
 

@@ -39,7 +39,7 @@ async def test_dev_mail_page_absent_in_production(tmp_path: Path) -> None:
     (settings.mail_dir).mkdir(parents=True)
     (settings.mail_dir / "1.eml").write_text("Subject: secret order\n\nbody\n")
     async with fresh_database(settings) as sessions, serving(settings, sessions) as http:
-        staff = signed_in(settings, REVIEWER)
+        staff = await signed_in(settings, sessions, REVIEWER)
         page = await http.get("/dev/mail", headers=staff)
         nav = await http.get("/admin/orders", headers=staff)
     assert page.status_code == 303 and not page.headers["location"].startswith("/dev/mail")
@@ -52,7 +52,7 @@ async def test_dev_mail_page_shows_mail_in_development(tmp_path: Path) -> None:
     settings.mail_dir.mkdir(parents=True)
     (settings.mail_dir / "1.eml").write_text("Subject: test order\n\nbody\n")
     async with fresh_database(settings) as sessions, serving(settings, sessions) as http:
-        page = await http.get("/dev/mail", headers=signed_in(settings, REVIEWER))
+        page = await http.get("/dev/mail", headers=await signed_in(settings, sessions, REVIEWER))
     assert page.status_code == 200 and "test order" in page.text
 
 

@@ -52,7 +52,11 @@ async def test_security_headers_on_every_page(
     paths = every_get_path(settings)
     assert "/my/orders" in paths and "/api/orders/1" in paths and "/login" in paths
     async with serving(settings, session_maker) as http:
-        for caller in ({}, signed_in(settings, BUYER), signed_in(settings, REVIEWER)):
+        for caller in (
+            {},
+            await signed_in(settings, session_maker, BUYER),
+            await signed_in(settings, session_maker, REVIEWER),
+        ):
             for path in paths:
                 if path in ("/docs", "/docs/oauth2-redirect", "/redoc"):
                     continue  # their own policy, below

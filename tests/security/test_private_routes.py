@@ -19,11 +19,13 @@ async def test_openapi_and_metrics_not_public_in_production(
     settings = app_settings("production", tmp_path)
     async with serving(settings, session_maker) as http:
         for path in DOCS:
-            for caller in ({}, signed_in(settings, REVIEWER)):
+            for caller in ({}, await signed_in(settings, session_maker, REVIEWER)):
                 assert (await http.get(path, headers=caller)).status_code == 404, path
         anonymous = await http.get("/metrics")
-        buyer = await http.get("/metrics", headers=signed_in(settings, BUYER))
-        staff = await http.get("/metrics", headers=signed_in(settings, REVIEWER))
+        buyer = await http.get("/metrics", headers=await signed_in(settings, session_maker, BUYER))
+        staff = await http.get(
+            "/metrics", headers=await signed_in(settings, session_maker, REVIEWER)
+        )
     assert (anonymous.status_code, buyer.status_code) == (401, 403)
     assert "shop_orders_http_requests" not in anonymous.text + buyer.text
     assert staff.status_code == 200 and "shop_orders_http_requests_total" in staff.text

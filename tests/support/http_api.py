@@ -8,20 +8,40 @@ service-market order numbers and shop names) and asserts only about that.
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Awaitable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 
+from api.auth import start_sign_in
+from api.sessions import API
+from domain.order import Actor
 from settings import Settings
 from tests.support import jd_walk
 from tests.support.samples import BUYER, PROFILE, REFUND_FORM, order_body
 from tests.support.smtp import SmtpSink
 
 PROOF_LIMIT_BYTES = 256 * 1024
+
+
+def form_token(html: str) -> str:
+    """The CSRF token the forms of a page carry."""
+    found = re.search(r'name="csrf_token" value="([^"]*)"', html)
+    assert found is not None, "no csrf_token in the page"
+    return found.group(1)
+
+
+async def session_token(
+    sessions: async_sessionmaker[AsyncSession], settings: Settings, actor: Actor
+) -> str:
+    """A bearer token with a live session for ``actor``, who need not be a real account."""
+    async with sessions() as db:
+        return await start_sign_in(db, settings, actor, kind=API)
 
 
 async def ok(response: Awaitable[httpx.Response], status: int = 200) -> dict[str, Any]:

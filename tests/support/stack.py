@@ -56,6 +56,8 @@ def stack_settings(
         smtp_host="127.0.0.1",
         smtp_port=smtp_port,
         payload_keys=TEST_PAYLOAD_KEYS,
+        # Every test signs in from 127.0.0.1 (see api_settings in tests/conftest.py).
+        sign_in_max_failures_per_address=100_000,
         worker_metrics_port=worker_metrics_port,
         **overrides,
     )

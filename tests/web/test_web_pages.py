@@ -6,21 +6,32 @@ import re
 
 import httpx
 
-from tests.support.http_api import Api, agreed_refund
+from tests.support.http_api import Api, agreed_refund, form_token
 from tests.support.samples import ENTERPRISE_REFUND_FORM, PROFILE, unique
 
 
 async def sign_in(api: Api, username: str) -> httpx.AsyncClient:
     client = httpx.AsyncClient(
-        transport=api.http._transport, base_url="http://api", follow_redirects=True
+        transport=api.http._transport,
+        base_url="http://api",
+        follow_redirects=True,
+        headers={"Origin": "http://api"},  # what a browser sends from the site's own pages
     )
-    page = await client.post("/login", data={"username": username, "password": "demo"})
+    login = await client.get("/login")
+    page = await client.post(
+        "/login",
+        data={"username": username, "password": "demo", "csrf_token": form_token(login.text)},
+    )
     assert page.status_code == 200, page.text
+    client.headers["X-CSRF-Token"] = form_token(page.text)
     return client
 
 
 async def test_login_with_wrong_password_shows_the_error(api: Api) -> None:
-    page = await api.http.post("/login", data={"username": "leiliang", "password": "x"})
+    token = form_token((await api.http.get("/login")).text)
+    page = await api.http.post(
+        "/login", data={"username": "leiliang", "password": "x", "csrf_token": token}
+    )
     assert page.status_code == 401 and "账号或密码错误" in page.text
 
 
