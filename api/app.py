@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from temporalio.client import Client
 
 from api import auth, errors, metrics
+from api.card_cipher import CardCipher
 from api.errors import Problem
 from api.limits import BodyLimit, RefuseNul
 from api.routes import (
@@ -56,6 +57,8 @@ def create_app(
 ) -> FastAPI:
     """Build the app. Tests hand in their own Temporal client and session factory."""
     settings = settings or get_settings()
+    keys = payload_keys(settings)
+    card_cipher = CardCipher(keys)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -66,7 +69,9 @@ def create_app(
         else:
             factory = sessions
         connection = TemporalConnection(settings, temporal)
-        app.state.shop_orders = AppState(settings=settings, sessions=factory, temporal=connection)
+        app.state.shop_orders = AppState(
+            settings=settings, sessions=factory, temporal=connection, card_cipher=card_cipher
+        )
         try:
             await connection.client()
         except Problem:
@@ -91,7 +96,7 @@ def create_app(
         form_limits={"max_files": 1, "max_fields": 32},
     )
     # The Temporal UI decrypts history payloads through /codec, called from its own origin.
-    app.state.codec = EncryptionCodec(payload_keys(settings))
+    app.state.codec = EncryptionCodec(keys)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.temporal_ui_origins,

@@ -21,14 +21,15 @@ from domain.commands import (
     IssueInvoice,
     Payout,
     RecordSettlement,
+    RefundAccount,
     ReturnOrder,
     ShipInvoice,
     VoidOrder,
 )
-from domain.inputs import RefundAccountInput
 from domain.money import format_fen
 from domain.order import (
     Actor,
+    BankCardRef,
     Event,
     InvoiceProfileSnapshot,
     OrderState,
@@ -49,12 +50,13 @@ PROFILE = InvoiceProfileSnapshot(
     recipient_mobile="19390000000",
     recipient_address="上海市浦东新区峨山路91弄120号",
 )
-ACCOUNT = RefundAccountInput(
+ACCOUNT = RefundAccount(
     refund_type=RefundType.ENTERPRISE,
     account_name="快乐贸易有限公司",
     bank="中国工商银行",
     branch="上海陆家嘴支行",
-    card_no="6222021234567891234",
+    # The bench drives the workflow directly: a reference as the API's card vault makes one.
+    card=BankCardRef(card_ref="be7c4" * 6 + "00", card_no_masked="6222 **** **** 1234"),
     region="上海市",
 )
 PROOF = ProofRef(

@@ -1,4 +1,5 @@
-"""The projection's tables. Only activities (and the seeding command) write them."""
+"""The projection's tables. Only activities (and the seeding command) write them; the card
+vault (``bank_cards``) is the API's, which keeps each card there before any command names it."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from sqlalchemy import (
     Dialect,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -186,6 +188,20 @@ class Refund(Base):
     service_market_order_no: Mapped[str] = mapped_column(String(64), index=True)
     applied_at: Mapped[datetime | None] = mapped_column(index=True)
     data: Mapped[dict[str, Any]]
+
+
+class BankCard(Base):
+    """The card vault: a refund's bank card number, encrypted; the run and the projection
+    hold only ``card_ref`` and the masked form (claim check)."""
+
+    __tablename__ = "bank_cards"
+
+    card_ref: Mapped[str] = mapped_column(String(32), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(64), index=True)
+    key_id: Mapped[str] = mapped_column(String(64))
+    ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+    masked: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime]
 
 
 class RefundLogEntry(Base):

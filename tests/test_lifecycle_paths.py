@@ -21,12 +21,12 @@ from domain.commands import (
     IssueInvoice,
     Payout,
     RecordSettlement,
+    RefundAccount,
     ReturnOrder,
     ReturnRefund,
     ShipInvoice,
 )
-from domain.inputs import RefundAccountInput
-from domain.order import OrderState, ProofRef
+from domain.order import BankCardRef, OrderState, ProofRef
 from domain.statuses import (
     InvoiceStatus,
     OrderStatus,
@@ -38,12 +38,12 @@ from domain.statuses import (
 from tests.lifecycle_harness import BUYER, FINANCE, REVIEWER, Lifecycle, keep_history
 from workflows.shop_order import ShopOrderWorkflow
 
-ACCOUNT = RefundAccountInput(
+ACCOUNT = RefundAccount(
     refund_type=RefundType.INDIVIDUAL,
     account_name="快乐贸易有限公司",
     bank="中国工商银行",
     branch="上海陆家嘴支行",
-    card_no="6222021234567891234",
+    card=BankCardRef(card_ref="c0ffee" * 5 + "01", card_no_masked="6222 **** **** 1234"),
     region="上海市",
 )
 PROOF = ProofRef(
@@ -89,6 +89,7 @@ async def test_jd_order_walks_the_guides_example_to_the_end(lifecycle: Lifecycle
     state = await lifecycle.act(handle, DecideRefund(actor=BUYER, decision=RefundDecision.REFUND))
     state = await lifecycle.act(handle, ApplyRefund(actor=BUYER, account=ACCOUNT, proof=PROOF))
     assert state.refund is not None and state.refund.amount_fen == 100_000
+    assert state.refund.card == ACCOUNT.card
     state = await lifecycle.act(handle, ReturnRefund(actor=REVIEWER, reason="开户支行填写有误"))
     assert state.refund is not None and state.refund.status is RefundStatus.CHANGES_REQUESTED
     state = await lifecycle.act(
@@ -146,7 +147,7 @@ async def test_jd_order_walks_the_guides_example_to_the_end(lifecycle: Lifecycle
 
     # Bank details are personal data: the raw history holds them only encrypted.
     raw = (await handle.fetch_history()).to_json()
-    assert ACCOUNT.card_no not in raw and "上海浦东支行" not in raw
+    assert ACCOUNT.card.card_ref not in raw and "上海浦东支行" not in raw
 
 
 async def test_agree_refund_before_settlement_is_refused(lifecycle: Lifecycle) -> None:

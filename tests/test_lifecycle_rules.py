@@ -17,11 +17,13 @@ from domain.commands import (
     EditInvoice,
     EditOrder,
     IssueInvoice,
+    RefundAccount,
     ReturnInvoice,
     ReturnOrder,
     VoidOrder,
 )
-from domain.inputs import InvoiceProfilePatch, RefundAccountInput
+from domain.inputs import InvoiceProfilePatch
+from domain.order import BankCardRef
 from domain.statuses import (
     InvoiceStatus,
     OrderStatus,
@@ -32,12 +34,12 @@ from domain.statuses import (
 from tests.lifecycle_harness import BUYER, FINANCE, OTHER_BUYER, REVIEWER, Lifecycle, keep_history
 from workflows.shop_order import ShopOrderWorkflow, StartOrder
 
-ENTERPRISE = RefundAccountInput(
+ENTERPRISE = RefundAccount(
     refund_type=RefundType.ENTERPRISE,
     account_name="快乐贸易有限公司",
     bank="中国银行",
     branch="上海分行",
-    card_no="6216611234567890",
+    card=BankCardRef(card_ref="5eed" * 8, card_no_masked="6216 **** **** 7890"),
     region="上海市",
 )
 
