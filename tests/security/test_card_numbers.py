@@ -42,7 +42,8 @@ def payloads_in(message: Message) -> Iterator[Payload]:
         if not field.is_repeated:
             yield from payloads_in(value)
             continue
-        items = value.values() if field.message_type.GetOptions().map_entry else value
+        is_map = field.message_type is not None and field.message_type.GetOptions().map_entry
+        items = value.values() if is_map else value
         for item in items:
             if isinstance(item, Message):
                 yield from payloads_in(item)
