@@ -236,3 +236,23 @@ async def test_finance_page_shows_the_full_number_and_the_reviewers_only_the_mas
     finally:
         await finance.aclose()
         await reviewer.aclose()
+
+
+async def test_correction_page_left_without_a_card_keeps_the_card_on_file(api: Api) -> None:
+    card_no = distinctive_card()
+    order_no, refund_id = await applied_refund(api, card_no)
+    reason = {"reason": "开户支行填写有误"}
+    reviewer = await api.login("bmp")
+    await ok(api.http.post(f"/api/admin/refunds/{refund_id}/return", json=reason, headers=reviewer))
+    buyer = await signed_in_pages(api, "leiliang")
+    try:
+        form = await buyer.get(f"/my/orders/{order_no}/refund")
+        shown = f"{card_no[:4]} **** **** {card_no[-4:]}"
+        assert f"不填则沿用 {shown}" in form.text and middle_of(card_no) not in form.text
+        fields = {k: v for k, v in REFUND_FORM.items() if k != "card_no"}
+        sent = await buyer.post(f"/my/orders/{order_no}/refund", data=fields | {"card_no": ""})
+        assert "退款申请已提交" in sent.text
+    finally:
+        await buyer.aclose()
+    refund = await ok(api.http.get(f"/api/refunds/{refund_id}", headers=reviewer))
+    assert (refund["status"], refund["card_no_masked"]) == ("applied", shown)
