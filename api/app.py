@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from temporalio.client import Client
 
 from api import auth, errors, metrics
+from api.card_cipher import CardCipher
 from api.csrf import SameOriginOnly
 from api.errors import Problem
 from api.limits import BodyLimit, RefuseNul
@@ -62,6 +63,8 @@ def create_app(
     settings = settings or get_settings()
     # The contract and the docs are for developers; production keeps them off the internet.
     docs_open = settings.is_development
+    keys = payload_keys(settings)
+    card_cipher = CardCipher(keys)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -72,7 +75,9 @@ def create_app(
         else:
             factory = sessions
         connection = TemporalConnection(settings, temporal)
-        app.state.shop_orders = AppState(settings=settings, sessions=factory, temporal=connection)
+        app.state.shop_orders = AppState(
+            settings=settings, sessions=factory, temporal=connection, card_cipher=card_cipher
+        )
         try:
             await connection.client()
         except Problem:
@@ -100,7 +105,7 @@ def create_app(
         form_limits={"max_files": 1, "max_fields": 32},
     )
     # The Temporal UI decrypts history payloads through /codec, called from its own origin.
-    app.state.codec = EncryptionCodec(payload_keys(settings))
+    app.state.codec = EncryptionCodec(keys)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.temporal_ui_origins,

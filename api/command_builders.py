@@ -28,14 +28,15 @@ from domain.commands import (
     IssueInvoice,
     Payout,
     RecordSettlement,
+    RefundAccount,
     ReturnInvoice,
     ReturnOrder,
     ReturnRefund,
     ShipInvoice,
     VoidOrder,
 )
-from domain.inputs import InvoiceProfilePatch, RefundAccountInput, SupplementaryPatch
-from domain.order import Actor, InvoiceProfileSnapshot, ProofRef
+from domain.inputs import InvoiceProfilePatch, SupplementaryPatch
+from domain.order import Actor, BankCardRef, InvoiceProfileSnapshot, ProofRef
 
 # --- the buyer's --------------------------------------------------------------------------
 
@@ -56,17 +57,23 @@ def decide_refund(actor: Actor, body: RefundDecisionIn) -> DecideRefund:
     return DecideRefund(actor=actor, decision=body.decision)
 
 
-def apply_refund(actor: Actor, body: RefundForm, proof: ProofRef | None) -> ApplyRefund:
-    """``proof`` is the stored upload of ``body.proof``, or None when none was sent."""
-    return ApplyRefund(actor=actor, account=_account(body), proof=proof)
+def apply_refund(
+    actor: Actor, body: RefundForm, card: BankCardRef, proof: ProofRef | None
+) -> ApplyRefund:
+    """``card`` is the kept card of ``body.card_no`` (or, for a correction without one, the
+    card on file); ``proof`` the stored upload of ``body.proof``, or None when none was sent."""
+    return ApplyRefund(actor=actor, account=_account(body, card), proof=proof)
 
 
-def edit_refund(actor: Actor, body: RefundForm, proof: ProofRef | None) -> EditRefund:
-    return EditRefund(actor=actor, account=_account(body), proof=proof)
+def edit_refund(
+    actor: Actor, body: RefundForm, card: BankCardRef, proof: ProofRef | None
+) -> EditRefund:
+    return EditRefund(actor=actor, account=_account(body, card), proof=proof)
 
 
-def _account(body: RefundForm) -> RefundAccountInput:
-    return RefundAccountInput.model_validate(body.model_dump(exclude={"proof"}))
+def _account(body: RefundForm, card: BankCardRef) -> RefundAccount:
+    fields = body.model_dump(exclude={"proof", "card_no"})
+    return RefundAccount.model_validate(fields | {"card": card})
 
 
 def edit_invoice(actor: Actor, invoice_app_no: str, body: InvoiceProfilePatch) -> EditInvoice:

@@ -15,12 +15,14 @@ from api.auth import (
     ReviewerUser,
     StaffUser,
 )
-from api.state import get_session, get_settings, get_temporal
+from api.card_cipher import CardCipher
+from api.state import get_card_cipher, get_session, get_settings, get_temporal
 from settings import Settings
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
 TemporalDep = Annotated[Client, Depends(get_temporal)]
+CardCipherDep = Annotated[CardCipher, Depends(get_card_cipher)]
 
 # At most what orders.placement_key holds, so two different keys never collide.
 IDEMPOTENCY_KEY_MAX = 128
@@ -36,6 +38,7 @@ IdempotencyKey = Annotated[
 
 __all__ = [
     "BuyerUser",
+    "CardCipherDep",
     "CurrentUser",
     "FinanceUser",
     "IdempotencyKey",

@@ -2,7 +2,7 @@
 
 What a caller may do next (``allowed_actions``) is asked of ``domain.lifecycle`` — the
 same rules the workflow's validators apply — so the buttons shown are the ones accepted.
-A bank card leaves only masked.
+A bank card leaves only masked: its number is not even in the state (see the card vault).
 """
 
 from __future__ import annotations
@@ -28,7 +28,6 @@ from domain.order import (
 )
 from domain.statuses import InvoiceType
 from domain.steps.step import Target
-from domain.validation import mask_card
 
 # The money paid here is always nothing: it is paid on the platform (以订购平台金额为准).
 PAID_HERE_FEN = 0
@@ -37,6 +36,19 @@ REFUND_ACTIONS = lifecycle.actions_on(Target.REFUND)
 INVOICE_ACTIONS = lifecycle.actions_on(Target.INVOICE)
 
 LEDGER_HEADERS = ("退款编号", "主订单号", "退款金额(元)", "银行流水号", "打款时间", "确认人")
+# 退款编号, 退款金额(元) and an empty 银行流水号 are the columns the bank result upload reads
+# (api.services.payout_batch): finance fills in the references and uploads the same file.
+PAYOUTS_DUE_HEADERS = (
+    "退款编号",
+    "主订单号",
+    "开户名",
+    "开户行",
+    "开户支行",
+    "所属地区",
+    "银行卡号",
+    "退款金额(元)",
+    "银行流水号",
+)
 
 
 def product_out(product: Product) -> schemas.ProductOut:
@@ -127,7 +139,7 @@ def refund_out(state: OrderState, actor: Actor) -> schemas.RefundOut:
         account_name=refund.account_name,
         bank=refund.bank,
         branch=refund.branch,
-        card_no_masked=mask_card(refund.card_no) if refund.card_no else "",
+        card_no_masked=refund.card.card_no_masked if refund.card else "",
         region=refund.region,
         has_proof=refund.proof is not None,
         return_reason=refund.return_reason,
@@ -260,24 +272,59 @@ def _cell(text: str) -> str:
     return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-def payouts_csv(rows: Iterable[models.Payout]) -> bytes:
-    """The payout ledger for Excel: UTF-8 with a byte-order mark, or Excel garbles 中文."""
+def _yuan(amount_fen: int) -> str:
+    yuan, fen = divmod(amount_fen, 100)
+    return f"{yuan}.{fen:02d}"
+
+
+def _csv(headers: Iterable[str], rows: Iterable[Iterable[str]]) -> bytes:
+    """CSV for Excel: UTF-8 with a byte-order mark, or Excel garbles 中文."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(LEDGER_HEADERS)
-    for row in rows:
-        yuan, fen = divmod(row.amount_fen, 100)
-        writer.writerow(
+    writer.writerow(headers)
+    writer.writerows(rows)
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def payouts_csv(rows: Iterable[models.Payout]) -> bytes:
+    """The payout ledger."""
+    return _csv(
+        LEDGER_HEADERS,
+        (
             [
                 row.refund_id,
                 row.order_no,
-                f"{yuan}.{fen:02d}",
+                _yuan(row.amount_fen),
                 _cell(row.bank_reference),
                 format_local(row.paid_at),
                 row.confirmed_by,
             ]
-        )
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+            for row in rows
+        ),
+    )
+
+
+def payouts_due_csv(due: Iterable[OrderState], card_numbers: dict[str, str]) -> bytes:
+    """The agreed refunds to pay, with full card numbers (``card_numbers``: refund id → number),
+    for finance's bank transfer."""
+    return _csv(PAYOUTS_DUE_HEADERS, (_due_row(state, card_numbers) for state in due))
+
+
+def _due_row(state: OrderState, card_numbers: dict[str, str]) -> list[str]:
+    refund = _refund_of(state)
+    return [
+        refund.refund_id,
+        state.order_no,
+        _cell(refund.account_name),
+        _cell(refund.bank),
+        _cell(refund.branch),
+        _cell(refund.region),
+        # Digits only, as the bank's import reads them; a number that could not be opened
+        # shows masked, so the line is visibly not payable.
+        card_numbers.get(refund.refund_id) or (refund.card.card_no_masked if refund.card else ""),
+        _yuan(refund.amount_fen),
+        "",
+    ]
 
 
 def order_page_out(

@@ -11,6 +11,7 @@ from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 
+from api.card_cipher import CardCipher
 from api.errors import RETRY_LATER, Problem
 from settings import Settings
 from workflows.client import connect
@@ -51,6 +52,7 @@ class AppState:
     settings: Settings
     sessions: async_sessionmaker[AsyncSession]
     temporal: TemporalConnection
+    card_cipher: CardCipher
 
 
 def app_state(request: Request) -> AppState:
@@ -65,6 +67,10 @@ def get_settings(request: Request) -> Settings:
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     async with app_state(request).sessions() as session:
         yield session
+
+
+def get_card_cipher(request: Request) -> CardCipher:
+    return app_state(request).card_cipher
 
 
 async def get_temporal(request: Request) -> Client:

@@ -1,5 +1,6 @@
-"""The projection's tables. Only activities (and the seeding command) write them, except the
-sign-in tables at the end, which the API writes."""
+"""The projection's tables. Only activities (and the seeding command) write them, except two
+the API writes: the sign-in tables, and the card vault (``bank_cards``), where the API keeps
+each card before any command names it."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from sqlalchemy import (
     Dialect,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -189,6 +191,20 @@ class Refund(Base):
     service_market_order_no: Mapped[str] = mapped_column(String(64), index=True)
     applied_at: Mapped[datetime | None] = mapped_column(index=True)
     data: Mapped[dict[str, Any]]
+
+
+class BankCard(Base):
+    """The card vault: a refund's bank card number, encrypted; the run and the projection
+    hold only ``card_ref`` and the masked form (claim check)."""
+
+    __tablename__ = "bank_cards"
+
+    card_ref: Mapped[str] = mapped_column(String(32), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(64), index=True)
+    key_id: Mapped[str] = mapped_column(String(64))
+    ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+    masked: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime]
 
 
 class RefundLogEntry(Base):

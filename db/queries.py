@@ -289,6 +289,18 @@ async def refunds_page(
     return Found([OrderState.model_validate(s) for s in rows], total)
 
 
+async def all_refunds(session: AsyncSession, *, filters: RefundFilter) -> list[OrderState]:
+    """The orders of every matching refund, oldest application first (the payout export)."""
+    refund = models.Refund
+    rows = await session.scalars(
+        select(_order.state)
+        .join(refund, refund.order_no == _order.order_no)
+        .where(*_refund_conditions(filters))
+        .order_by(refund.applied_at.asc().nulls_last(), refund.refund_id)
+    )
+    return [OrderState.model_validate(s) for s in rows]
+
+
 async def order_of_refund(
     session: AsyncSession, *, refund_id: str, buyer: str | None = None
 ) -> OrderState | None:

@@ -11,8 +11,8 @@ from typing import ClassVar
 
 from pydantic import BaseModel, Field
 
-from domain.inputs import InvoiceProfilePatch, RefundAccountInput
-from domain.order import Actor, InvoiceProfileSnapshot, ProofRef
+from domain.inputs import InvoiceProfilePatch, RefundAccountFields
+from domain.order import Actor, BankCardRef, InvoiceProfileSnapshot, ProofRef
 from domain.statuses import RefundDecision
 
 
@@ -72,8 +72,14 @@ class DecideRefund(Command):
     action: ClassVar[Action] = Action.DECIDE_REFUND
 
 
+class RefundAccount(RefundAccountFields):
+    """The refund account as a command carries it: the card number stays in the card vault."""
+
+    card: BankCardRef
+
+
 class ApplyRefund(Command):
-    account: RefundAccountInput
+    account: RefundAccount
     proof: ProofRef | None = None
 
     action: ClassVar[Action] = Action.APPLY_REFUND

@@ -109,12 +109,18 @@ class PlaceOrderInput(SupplementaryInfo):
     agreement_accepted: bool
 
 
-class RefundAccountInput(StrictInput):
-    """完善退款账号相关信息."""
+class RefundAccountFields(StrictInput):
+    """完善退款账号相关信息, but the card number."""
 
     refund_type: RefundType
     account_name: Text
     bank: Text
     branch: Text
-    card_no: BankCard
     region: Text
+
+
+class RefundAccountInput(RefundAccountFields):
+    """完善退款账号相关信息 as the buyer types it. The card number is left out only by a
+    correction that keeps the card on file."""
+
+    card_no: BankCard | None = None

@@ -74,6 +74,14 @@ class ProofRef(BaseModel):
     sha256: str
 
 
+class BankCardRef(BaseModel):
+    """A bank card number kept encrypted in the card vault: history holds only this (claim
+    check). ``card_ref`` is the vault's key for it; ``card_no_masked`` what people are shown."""
+
+    card_ref: str = Field(pattern=r"^[0-9a-f]{32}$")
+    card_no_masked: str = Field(max_length=32)
+
+
 class InvoiceApplication(BaseModel):
     invoice_app_no: str
     amount_fen: int
@@ -106,7 +114,7 @@ class Refund(BaseModel):
     account_name: str = ""
     bank: str = ""
     branch: str = ""
-    card_no: str = ""
+    card: BankCardRef | None = None
     region: str = ""
     proof: ProofRef | None = None
     return_reason: str | None = None

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Depends
 
 from api import responses, schemas
-from api.deps import IdempotencyKey, SessionDep, SettingsDep, TemporalDep
+from api.deps import CardCipherDep, IdempotencyKey, SessionDep, SettingsDep, TemporalDep
 from api.schemas import RefundForm
 from api.services import invoices, orders, refunds
 from domain.commands import Command, InvoiceCommand
@@ -16,19 +16,22 @@ from domain.order import Actor
 
 
 class CommandSender:
-    """A route's dependency: the session, the Temporal client, the settings and the
-    request's Idempotency-Key, so each route only builds its command and names its target."""
+    """A route's dependency: the session, the Temporal client, the settings, the card cipher
+    and the request's Idempotency-Key, so each route only builds its command and names its
+    target."""
 
     def __init__(
         self,
         session: SessionDep,
         client: TemporalDep,
         settings: SettingsDep,
+        cipher: CardCipherDep,
         idempotency_key: IdempotencyKey = None,
     ) -> None:
         self.session = session
         self.client = client
         self.settings = settings
+        self.cipher = cipher
         self.idempotency_key = idempotency_key
 
     async def to_order(self, order_no: str, command: Command) -> schemas.OrderOut:
@@ -64,6 +67,7 @@ class CommandSender:
             session=self.session,
             client=self.client,
             settings=self.settings,
+            cipher=self.cipher,
             actor=actor,
             order_no=order_no,
             form=form,

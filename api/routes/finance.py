@@ -10,18 +10,24 @@ from pydantic import BaseModel
 
 from api import command_builders as build
 from api import responses, schemas
-from api.deps import FinanceUser, SessionDep, TemporalDep
+from api.deps import CardCipherDep, FinanceUser, SessionDep, TemporalDep
 from api.errors import Problem
 from api.routes.command_sender import Sender
 from api.routes.common import FinanceRefundParams, PayoutParams
 from api.schemas import PayoutIn
-from api.services import payout_batch, refunds
+from api.services import bank_cards, payout_batch, refunds
 from db import queries
 from db.queries import RefundFilter
+from domain.statuses import RefundStatus
 
 router = APIRouter(prefix="/api/finance", tags=["finance"])
 
 CSV_DOWNLOAD = {"Content-Disposition": 'attachment; filename="payouts.csv"'}
+# Full card numbers: no cache, shared or private, keeps a copy.
+DUE_CSV_DOWNLOAD = {
+    "Content-Disposition": 'attachment; filename="payouts-due.csv"',
+    "Cache-Control": "no-store",
+}
 
 
 @router.get("/refunds", response_model=schemas.PageOut[schemas.RefundOut])
@@ -57,6 +63,23 @@ async def list_payouts(
         return Response(csv, media_type="text/csv; charset=utf-8", headers=CSV_DOWNLOAD)
     found = await queries.payouts_page(session, page=params.as_page())
     return responses.payout_page_out(found, page=params.page, page_size=params.page_size)
+
+
+@router.get(
+    "/payouts/due.csv",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}}, "description": "agreed refunds to pay"}},
+)
+async def payouts_due_csv(
+    actor: FinanceUser, session: SessionDep, cipher: CardCipherDep
+) -> Response:
+    """Agreed refunds waiting for payout, with the full card number, for the bank transfer."""
+    due = await queries.all_refunds(session, filters=RefundFilter(status=RefundStatus.AGREED.value))
+    numbers = await bank_cards.full_numbers(
+        session=session, cipher=cipher, reader=actor, orders=due
+    )
+    csv = responses.payouts_due_csv(due, numbers)
+    return Response(csv, media_type="text/csv; charset=utf-8", headers=DUE_CSV_DOWNLOAD)
 
 
 class BatchLineOut(BaseModel):

@@ -9,12 +9,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 
 from api import command_builders
+from api.card_cipher import CardCipher
 from api.errors import invalid_field, not_found
 from api.schemas import RefundForm
-from api.services import commands, orders, proofs
+from api.services import bank_cards, commands, orders, proofs
 from db import queries
 from domain.commands import Command
-from domain.order import Actor, OrderState, ProofRef
+from domain.order import Actor, BankCardRef, OrderState, ProofRef
 from domain.statuses import RefundType
 from settings import Settings
 
@@ -22,6 +23,7 @@ PROOF_NEEDED = (
     "an individual (个人) refund needs the refund proof document stamped by the company "
     "(PDF, JPEG or PNG)"
 )
+CARD_NEEDED = "请填写银行卡号"
 
 
 async def visible(*, session: AsyncSession, actor: Actor, refund_id: str) -> OrderState:
@@ -64,6 +66,7 @@ async def submit(
     session: AsyncSession,
     client: Client,
     settings: Settings,
+    cipher: CardCipher,
     actor: Actor,
     order_no: str,
     form: RefundForm,
@@ -71,9 +74,10 @@ async def submit(
     idempotency_key: str | None,
 ) -> OrderState:
     """File (ApplyRefund) or, as a ``correction``, correct (EditRefund) the refund
-    application of an order."""
+    application of an order. The card number goes to the card vault; the command carries
+    its reference."""
     state = await orders.visible(session=session, actor=actor, order_no=order_no)
-    # A correction may keep the proof already on file.
+    # A correction may keep the proof and the card already on file.
     kept = state.refund.proof if correction and state.refund else None
     proof: ProofRef | None = None
     if proofs.is_given(form.proof):
@@ -83,14 +87,37 @@ async def submit(
         )
     elif form.refund_type is RefundType.INDIVIDUAL and kept is None:
         raise invalid_field("proof", PROOF_NEEDED)
+    card = await _card(
+        session=session, cipher=cipher, state=state, form=form, correction=correction
+    )
     build = command_builders.edit_refund if correction else command_builders.apply_refund
     return await commands.send(
         session=session,
         client=client,
         state=state,
-        command=build(actor, form, proof),
+        command=build(actor, form, card, proof),
         idempotency_key=idempotency_key,
     )
+
+
+async def _card(
+    *,
+    session: AsyncSession,
+    cipher: CardCipher,
+    state: OrderState,
+    form: RefundForm,
+    correction: bool,
+) -> BankCardRef:
+    """The card the command names: the number given, once kept in the vault; else, for a
+    correction, the card on file."""
+    if form.card_no is not None:
+        return await bank_cards.keep(
+            session=session, cipher=cipher, owner=state.buyer, card_no=form.card_no
+        )
+    kept = state.refund.card if correction and state.refund else None
+    if kept is None:
+        raise invalid_field("card_no", CARD_NEEDED)
+    return kept
 
 
 async def proof_file(

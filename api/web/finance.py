@@ -11,10 +11,11 @@ from starlette.datastructures import UploadFile
 
 from api import command_builders as build
 from api import responses
-from api.deps import SessionDep, TemporalDep
+from api.card_cipher import CardCipher
+from api.deps import CardCipherDep, SessionDep, TemporalDep
 from api.errors import Problem
 from api.routes.finance import BATCH_FILE_LIMIT
-from api.services import payout_batch, refunds
+from api.services import bank_cards, payout_batch, refunds
 from api.web import forms, sending
 from api.web.plumbing import FinancePage, page_number, query_link, redirect, render
 from db import queries
@@ -31,6 +32,7 @@ async def _finance_page(
     request: Request,
     me: Actor,
     session: AsyncSession,
+    cipher: CardCipher,
     report: payout_batch.BatchReport | None = None,
 ) -> Response:
     number = page_number(request)
@@ -40,25 +42,38 @@ async def _finance_page(
         filters=queries.RefundFilter(status=RefundStatus.AGREED.value),
         page=queries.Page(number, WAITING_PAGE_SIZE),
     )
-    return render(
+    # Finance pays these: the page shows their full card numbers (agreed refunds only).
+    card_numbers = await bank_cards.full_numbers(
+        session=session, cipher=cipher, reader=me, orders=found.items
+    )
+    response = render(
         request,
         "finance.html",
         me,
         section="finance",
         page=responses.refund_page_out(found, me, page=number, page_size=WAITING_PAGE_SIZE),
+        card_numbers=card_numbers,
         report=report,
         page_link=lambda n: query_link(request, page=n),
     )
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @router.get("/finance", response_class=HTMLResponse, response_model=None)
-async def finance(request: Request, me: FinancePage, session: SessionDep) -> Response:
-    return await _finance_page(request, me, session)
+async def finance(
+    request: Request, me: FinancePage, session: SessionDep, cipher: CardCipherDep
+) -> Response:
+    return await _finance_page(request, me, session, cipher)
 
 
 @router.post("/finance/batch", response_model=None)
 async def finance_batch(
-    request: Request, me: FinancePage, session: SessionDep, client: TemporalDep
+    request: Request,
+    me: FinancePage,
+    session: SessionDep,
+    client: TemporalDep,
+    cipher: CardCipherDep,
 ) -> Response:
     upload = (await request.form()).get("file")
     if not isinstance(upload, UploadFile):
@@ -69,7 +84,7 @@ async def finance_batch(
         )
     except Problem as problem:
         return redirect("/finance", err=problem.detail)
-    return await _finance_page(request, me, session, report)
+    return await _finance_page(request, me, session, cipher, report)
 
 
 @router.post("/finance/refunds/{refund_id}/payout", response_model=None)

@@ -107,7 +107,7 @@ def _fill(refund: Refund, cmd: ApplyRefund) -> None:
     refund.account_name = account.account_name
     refund.bank = account.bank
     refund.branch = account.branch
-    refund.card_no = account.card_no
+    refund.card = account.card
     refund.region = account.region
     if cmd.proof is not None:
         refund.proof = cmd.proof

@@ -65,6 +65,7 @@ WHO: dict[tuple[str, str], str | frozenset[str]] = {
     ("GET", "/api/finance/payouts"): FINANCE,
     ("POST", "/api/finance/payouts/batch"): FINANCE,
     ("GET", "/api/finance/payouts/daily"): FINANCE,
+    ("GET", "/api/finance/payouts/due.csv"): FINANCE,
     ("POST", "/codec/decode"): STAFF,
     # The pages (a refusal is a redirect: to sign-in, or home with "当前账号无权访问该页面").
     ("GET", "/"): ANYONE,

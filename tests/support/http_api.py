@@ -44,6 +44,26 @@ async def session_token(
         return await start_sign_in(db, settings, actor, kind=API)
 
 
+async def signed_in_pages(api: Api, username: str) -> httpx.AsyncClient:
+    """A browser-like client of the pages, signed in as ``username`` through the login form
+    (its CSRF token), sending what a browser sends from the site's own pages."""
+    origin = str(api.http.base_url).rstrip("/")
+    client = httpx.AsyncClient(
+        transport=api.http._transport,
+        base_url=origin,
+        follow_redirects=True,
+        headers={"Origin": origin},
+    )
+    login = await client.get("/login")
+    page = await client.post(
+        "/login",
+        data={"username": username, "password": "demo", "csrf_token": form_token(login.text)},
+    )
+    assert page.status_code == 200, page.text
+    client.headers["X-CSRF-Token"] = form_token(page.text)
+    return client
+
+
 async def ok(response: Awaitable[httpx.Response], status: int = 200) -> dict[str, Any]:
     """The JSON of a response that must have ``status``."""
     answer = await response

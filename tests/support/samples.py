@@ -6,8 +6,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from domain.inputs import RefundAccountInput
-from domain.order import Actor, InvoiceProfileSnapshot, ProofRef
+from domain.commands import RefundAccount
+from domain.order import Actor, BankCardRef, InvoiceProfileSnapshot, ProofRef
 from domain.statuses import InvoiceType, RefundType, Role
 
 BUYER = Actor(username="leiliang", role=Role.BUYER, company="快乐贸易有限公司")
@@ -59,8 +59,14 @@ PROOF = ProofRef(
 )
 
 
-def refund_account(refund_type: RefundType) -> RefundAccountInput:
-    return RefundAccountInput(refund_type=refund_type, **REFUND_ACCOUNT)
+# The sample card as the API's card vault names it to the workflow (a made-up reference).
+CARD = BankCardRef(card_ref="c0ffee" * 5 + "01", card_no_masked="6222 **** **** 1234")
+
+
+def refund_account(refund_type: RefundType) -> RefundAccount:
+    """The refund account as a command carries it: the card by its vault reference."""
+    fields = {k: v for k, v in REFUND_ACCOUNT.items() if k != "card_no"}
+    return RefundAccount(refund_type=refund_type, card=CARD, **fields)
 
 
 def unique(prefix: str) -> str:

@@ -4,27 +4,8 @@ from __future__ import annotations
 
 import re
 
-import httpx
-
-from tests.support.http_api import Api, agreed_refund, form_token
+from tests.support.http_api import Api, agreed_refund, form_token, signed_in_pages
 from tests.support.samples import ENTERPRISE_REFUND_FORM, PROFILE, unique
-
-
-async def sign_in(api: Api, username: str) -> httpx.AsyncClient:
-    client = httpx.AsyncClient(
-        transport=api.http._transport,
-        base_url="http://api",
-        follow_redirects=True,
-        headers={"Origin": "http://api"},  # what a browser sends from the site's own pages
-    )
-    login = await client.get("/login")
-    page = await client.post(
-        "/login",
-        data={"username": username, "password": "demo", "csrf_token": form_token(login.text)},
-    )
-    assert page.status_code == 200, page.text
-    client.headers["X-CSRF-Token"] = form_token(page.text)
-    return client
 
 
 async def test_login_with_wrong_password_shows_the_error(api: Api) -> None:
@@ -41,20 +22,20 @@ async def test_pages_need_sign_in(api: Api) -> None:
 
 
 async def test_buyer_cannot_open_the_back_office(api: Api) -> None:
-    buyer = await sign_in(api, "leiliang")
+    buyer = await signed_in_pages(api, "leiliang")
     page = await buyer.get("/admin/orders")
     assert "当前账号无权访问该页面" in page.text
 
 
 async def test_catalog_shows_the_guides_cards(api: Api) -> None:
-    buyer = await sign_in(api, "leiliang")
+    buyer = await signed_in_pages(api, "leiliang")
     page = await buyer.get("/shop?line=E3")
     assert "E3-京东开放平台对接服务" in page.text and "RMB2000.00起" in page.text
     assert "E3-抖店开放平台对接服务" in page.text
 
 
 async def test_checkout_with_bad_fields_shows_them_and_places_nothing(api: Api) -> None:
-    buyer = await sign_in(api, "leiliang")
+    buyer = await signed_in_pages(api, "leiliang")
     await buyer.post("/my/profiles", data=PROFILE | {"back": "/shop"})
     shop = unique("坏店")
     page = await buyer.post(
@@ -73,8 +54,8 @@ async def test_checkout_with_bad_fields_shows_them_and_places_nothing(api: Api) 
 
 
 async def test_buyer_places_and_reviewer_returns_and_buyer_resubmits(api: Api) -> None:
-    buyer = await sign_in(api, "leiliang")
-    reviewer = await sign_in(api, "bmp")
+    buyer = await signed_in_pages(api, "leiliang")
+    reviewer = await signed_in_pages(api, "bmp")
     await buyer.post("/my/profiles", data=PROFILE | {"back": "/shop"})
     checkout = await buyer.get("/shop/JD0001/checkout?module=ERP")
     profile_id = re.search(r'name="invoice_profile_id" value="(\d+)"', checkout.text).group(1)  # type: ignore[union-attr]
@@ -113,7 +94,7 @@ async def test_buyer_places_and_reviewer_returns_and_buyer_resubmits(api: Api) -
 
 async def test_finance_pages_show_waiting_refunds_and_the_ledger(api: Api) -> None:
     refund_id = (await agreed_refund(api, ENTERPRISE_REFUND_FORM))["refund_id"]
-    finance = await sign_in(api, "finance")
+    finance = await signed_in_pages(api, "finance")
     waiting = await finance.get("/finance")
     assert refund_id in waiting.text and "确认打款 RMB 1000.00" in waiting.text
     reference = unique("WEB")
@@ -133,6 +114,6 @@ async def test_dev_mail_page_lists_what_the_catcher_holds(api: Api) -> None:
     message.set_content("打回原因：店铺名称有误")
     api.settings.mail_dir.mkdir(parents=True, exist_ok=True)
     (api.settings.mail_dir / "20261128-000000-test.eml").write_bytes(message.as_bytes())
-    buyer = await sign_in(api, "leiliang")
+    buyer = await signed_in_pages(api, "leiliang")
     page = await buyer.get("/dev/mail")
     assert "订单 BS-ZX202210181408314977 被打回" in page.text and "店铺名称有误" in page.text

@@ -75,6 +75,7 @@ async def test_jd_order_walks_the_guides_example_to_the_end(lifecycle: Lifecycle
     state = await lifecycle.act(handle, DecideRefund(actor=BUYER, decision=RefundDecision.REFUND))
     state = await lifecycle.act(handle, ApplyRefund(actor=BUYER, account=ACCOUNT, proof=PROOF))
     assert state.refund is not None and state.refund.amount_fen == 100_000
+    assert state.refund.card == ACCOUNT.card
     state = await lifecycle.act(handle, ReturnRefund(actor=REVIEWER, reason="开户支行填写有误"))
     assert state.refund is not None and state.refund.status is RefundStatus.CHANGES_REQUESTED
     state = await lifecycle.act(
@@ -132,7 +133,7 @@ async def test_jd_order_walks_the_guides_example_to_the_end(lifecycle: Lifecycle
 
     # Bank details are personal data: the raw history holds them only encrypted.
     raw = (await handle.fetch_history()).to_json()
-    assert ACCOUNT.card_no not in raw and "上海浦东支行" not in raw
+    assert ACCOUNT.card.card_ref not in raw and "上海浦东支行" not in raw
 
 
 async def test_agree_refund_before_settlement_is_refused(lifecycle: Lifecycle) -> None:
