@@ -1,9 +1,19 @@
-"""A bank card number is nowhere in clear (DOMAIN.md §6): a refund paid to a card no other
+"""Bank card numbers nowhere in clear.
+
+Threat: a card number leaks into workflow history (readable by anyone who reaches Temporal
+or its UI), logs, e-mails, database columns or the pages of buyers and reviewers.
+
+Control: claim check: the API keeps the card encrypted in the card vault and commands and
+runs carry only its reference and masked form; finance alone reads it in full (payout page,
+payout export); database errors never log bound values (`hide_parameters`).
+
+A bank card number is nowhere in clear (DOMAIN.md §6): a refund paid to a card no other
 test uses is driven through the real stack (dev server, worker and API as processes), then
 every place it could have leaked to is searched for it — the run's history (raw, decoded,
 and through /codec/decode), Temporal's own database file, the API and worker logs, every
 column of every table, the e-mails, and what buyers and reviewers are shown. Only finance's
-page and payout export show it."""
+page and payout export show it.
+"""
 
 from __future__ import annotations
 

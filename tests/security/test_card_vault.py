@@ -1,5 +1,15 @@
-"""The card vault: cards kept encrypted by the API, the run holding a reference, the full
-number read back only by finance (page and payout export)."""
+"""The card vault.
+
+Threat: a card row copied to another buyer, a key rotated away, a correction losing the
+card, or a buyer or reviewer reading the full number.
+
+Control: AES-GCM under an HKDF sub-key of the payload key, bound to the row's owner and
+reference, key id per row; finance/admin only for full numbers; a correction without a
+number keeps the card on file.
+
+The card vault: cards kept encrypted by the API, the run holding a reference, the full
+number read back only by finance (page and payout export).
+"""
 
 from __future__ import annotations
 

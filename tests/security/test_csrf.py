@@ -1,6 +1,16 @@
-"""Cross-site request forgery: cookie-authenticated changes only from the site's own pages
+"""Cross-site request forgery.
+
+Threat: another site (or another port or subdomain of this one) makes a signed-in browser
+change something: SameSite=Lax alone let a cross-origin POST through.
+
+Control: cookie-authenticated unsafe requests must come from the site's own origin (Origin,
+else Sec-Fetch-Site: same-origin), else 403 `cross_site`; every page form, the login form
+included, carries a token bound to the session; bearer calls are unaffected.
+
+Cross-site request forgery: cookie-authenticated changes only from the site's own pages
 (Origin / Sec-Fetch-Site), a form token on every page form and on the login form; bearer
-calls untouched. Over HTTP, and in Debian Chromium against a page on another origin."""
+calls untouched. Over HTTP, and in Debian Chromium against a page on another origin.
+"""
 
 from __future__ import annotations
 

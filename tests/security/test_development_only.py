@@ -1,5 +1,14 @@
-"""Development conveniences (demo accounts, the dev mail page, dev secrets) exist only when
-something asks for development; `make run` and the tests do, a deployment does not."""
+"""Development conveniences only on purpose.
+
+Threat: a deployment that forgets a setting runs with demo accounts (password `demo`), the
+dev mail page or dev secrets.
+
+Control: they exist only when `ENVIRONMENT=development` is set on purpose (`make run` and
+the tests set it); child processes get real secrets, never their masked form.
+
+Development conveniences (demo accounts, the dev mail page, dev secrets) exist only when
+something asks for development; `make run` and the tests do, a deployment does not.
+"""
 
 from __future__ import annotations
 

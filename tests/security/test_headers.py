@@ -1,4 +1,14 @@
-"""Security headers on every answer of the API and the web pages, driven through the app."""
+"""Security headers.
+
+Threat: clickjacking, MIME sniffing, inline script injection, referrer leaks, pages with
+personal data kept in shared caches, plain HTTP in production.
+
+Control: every answer carries a CSP without inline script and `frame-ancestors 'none'`,
+`X-Frame-Options: DENY`, `nosniff`, `Referrer-Policy`, `Cache-Control: no-store` outside
+/static, and HSTS in production.
+
+Security headers on every answer of the API and the web pages, driven through the app.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,14 @@
-"""Forged and lifted payloads sent straight to Temporal's frontend with the `temporal` CLI
+"""Forged and lifted Temporal payloads.
+
+Threat: anyone reaching Temporal's frontend sends an update as plain JSON naming an admin as
+its actor, or replays an encrypted payload taken from one order into another.
+
+Control: the worker accepts only payloads encrypted for the workflow id they are sent to
+(AES-GCM with the workflow id in the authenticated data); anything else is refused before
+the validator and the order stays as it was. Proved with the `temporal` CLI against the dev
+server.
+
+Forged and lifted payloads sent straight to Temporal's frontend with the `temporal` CLI
 (bypassing the API) are refused by the worker, and the order is left as it was.
 
 The real stack (dev server, worker, API) as in tests/test_e2e.py; the CLI is the one the

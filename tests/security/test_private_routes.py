@@ -1,5 +1,13 @@
-"""The contract, its docs and the metrics are for developers and staff: in production
-nobody else reaches them; in development they stay open (the fuzz and access tests)."""
+"""Developer and staff routes.
+
+Threat: the OpenAPI document, its docs and the metrics are public in production.
+
+Control: in production /docs, /redoc and /openapi.json answer 404 and /metrics only staff;
+development keeps them open.
+
+The contract, its docs and the metrics are for developers and staff: in production
+nobody else reaches them; in development they stay open (the fuzz and access tests).
+"""
 
 from __future__ import annotations
 

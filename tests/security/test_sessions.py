@@ -1,5 +1,15 @@
-"""Revocable sign-in: sign-out, password change, disabling and role change end tokens at once;
-web sessions slide while used and end when idle; the check costs one read, rarely a write."""
+"""Revocable sign-in.
+
+Threat: a stolen or shared token keeps working for 12 hours after sign-out; a deleted,
+disabled or demoted user keeps access.
+
+Control: server-side sessions checked on every request: sign-out ends that token at once, a
+password change every other, disabling or a role change every one; web sessions slide while
+used and end when idle.
+
+Revocable sign-in: sign-out, password change, disabling and role change end tokens at once;
+web sessions slide while used and end when idle; the check costs one read, rarely a write.
+"""
 
 from __future__ import annotations
 

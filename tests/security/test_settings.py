@@ -1,5 +1,15 @@
-"""Strict by default: production is what an unset ENVIRONMENT means, and it refuses to
-start with a weak JWT secret, without payload keys or with a shortened service term."""
+"""Strict by default.
+
+Threat: an unset ENVIRONMENT ran as development with the JWT secret committed in the
+repository; `JWT_SECRET=secret` was accepted in production.
+
+Control: an unset ENVIRONMENT is production, which refuses to start without a strong JWT
+secret (at least 32 random bytes) and payload keys, or with a shortened service term;
+secrets are SecretStr and never echoed.
+
+Strict by default: production is what an unset ENVIRONMENT means, and it refuses to
+start with a weak JWT secret, without payload keys or with a shortened service term.
+"""
 
 from __future__ import annotations
 

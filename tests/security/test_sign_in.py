@@ -1,5 +1,15 @@
-"""Sign-in throttling: per account and per client address, growing back-off, refused before
-any Argon2 work; Argon2 checks capped per process; failures counted by reason."""
+"""Sign-in throttling.
+
+Threat: passwords guessed at full speed, and sign-in used to exhaust CPU and memory (each
+check is a 64 MiB Argon2 hash).
+
+Control: failures counted per account and per client address in the database, growing back-
+off with 429 and Retry-After before any hashing; concurrent Argon2 checks capped per
+process; failures counted in metrics by reason, never by username.
+
+Sign-in throttling: per account and per client address, growing back-off, refused before
+any Argon2 work; Argon2 checks capped per process; failures counted by reason.
+"""
 
 from __future__ import annotations
 

@@ -1,7 +1,18 @@
-"""The production topology (docker-compose.yml, Dockerfile) keeps the trust boundary: only
+"""Production topology.
+
+Threat: Temporal, its UI, PostgreSQL or Mailpit published to the network; a development
+Temporal image; a crashed worker staying down; an app image carrying dev tools or missing
+code.
+
+Control: only the API is published; Temporal runs the server image with schemas set up by
+`temporal-sql-tool`; images pinned; health checks and restart policies on every long-running
+service; two workers; the app image built from the project's Dockerfile without dev extras.
+
+The production topology (docker-compose.yml, Dockerfile) keeps the trust boundary: only
 the API is published, Temporal runs as Temporal recommends for production, every image is
 pinned, every long-running service is watched and restarted, and the app image is not a
-development one. Checked as data: no Docker engine runs here."""
+development one. Checked as data: no Docker engine runs here.
+"""
 
 from __future__ import annotations
 
