@@ -91,6 +91,10 @@ def _module(name: str) -> Module:
     return module
 
 
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
 def render(results: list[Result]) -> str:
     modules: dict[str, Module] = {}
     for result in results:
@@ -109,9 +113,9 @@ def render(results: list[Result]) -> str:
         module = modules[name]
         lines += [f"## {module.title}", ""]
         if module.threat:
-            lines += [f"**Threat.** {module.threat}", ""]
+            lines += [f"**Threat.** {_sentence(module.threat)}", ""]
         if module.control:
-            lines += [f"**Control.** {module.control}", ""]
+            lines += [f"**Control.** {_sentence(module.control)}", ""]
         lines += [
             f"Tests (`{name.replace('.', '/')}.py`):",
             "",
