@@ -76,6 +76,11 @@ class Settings(BaseSettings):
     proof_max_bytes: int = Field(default=5 * 1024 * 1024, gt=0)
     # "id:base64key,…" AES-256 keys for the payload codec; the first encrypts new payloads.
     payload_keys: str = ""
+    # Refund proofs per buyer: uploads an hour, and bytes kept (accepted and pending) at once.
+    proof_uploads_per_hour: int = Field(default=20, gt=0)
+    proof_quota_bytes: int = Field(default=50 * 1024 * 1024, gt=0)
+    # A stored proof no refund names is deleted once it is this old.
+    proof_orphan_grace_seconds: int = Field(default=3600, gt=0)
 
     @field_validator("service_term")
     @classmethod

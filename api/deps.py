@@ -15,12 +15,14 @@ from api.auth import (
     ReviewerUser,
     StaffUser,
 )
-from api.state import get_session, get_settings, get_temporal
+from api.services.proof_limits import UploadRate
+from api.state import get_session, get_settings, get_temporal, get_upload_rate
 from settings import Settings
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
 TemporalDep = Annotated[Client, Depends(get_temporal)]
+UploadRateDep = Annotated[UploadRate, Depends(get_upload_rate)]
 
 # At most what orders.placement_key holds, so two different keys never collide.
 IDEMPOTENCY_KEY_MAX = 128
@@ -44,4 +46,5 @@ __all__ = [
     "SettingsDep",
     "StaffUser",
     "TemporalDep",
+    "UploadRateDep",
 ]

@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 
 from api.errors import RETRY_LATER, Problem
+from api.services.proof_limits import UploadRate
 from settings import Settings
 from workflows.client import connect
 
@@ -51,6 +52,7 @@ class AppState:
     settings: Settings
     sessions: async_sessionmaker[AsyncSession]
     temporal: TemporalConnection
+    uploads: UploadRate = field(default_factory=UploadRate)
 
 
 def app_state(request: Request) -> AppState:
@@ -65,6 +67,10 @@ def get_settings(request: Request) -> Settings:
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     async with app_state(request).sessions() as session:
         yield session
+
+
+def get_upload_rate(request: Request) -> UploadRate:
+    return app_state(request).uploads
 
 
 async def get_temporal(request: Request) -> Client:

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Depends
 
 from api import responses, schemas
-from api.deps import IdempotencyKey, SessionDep, SettingsDep, TemporalDep
+from api.deps import IdempotencyKey, SessionDep, SettingsDep, TemporalDep, UploadRateDep
 from api.schemas import RefundForm
 from api.services import invoices, orders, refunds
 from domain.commands import Command, InvoiceCommand
@@ -24,11 +24,13 @@ class CommandSender:
         session: SessionDep,
         client: TemporalDep,
         settings: SettingsDep,
+        uploads: UploadRateDep,
         idempotency_key: IdempotencyKey = None,
     ) -> None:
         self.session = session
         self.client = client
         self.settings = settings
+        self.uploads = uploads
         self.idempotency_key = idempotency_key
 
     async def to_order(self, order_no: str, command: Command) -> schemas.OrderOut:
@@ -64,6 +66,7 @@ class CommandSender:
             session=self.session,
             client=self.client,
             settings=self.settings,
+            uploads=self.uploads,
             actor=actor,
             order_no=order_no,
             form=form,

@@ -9,9 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 
 from api import command_builders
-from api.errors import invalid_field, not_found
+from api.errors import Problem, invalid_field, not_found
 from api.schemas import RefundForm
-from api.services import commands, orders, proofs
+from api.services import commands, orders, proof_limits, proofs
 from db import queries
 from domain.commands import Command
 from domain.order import Actor, OrderState, ProofRef
@@ -64,6 +64,7 @@ async def submit(
     session: AsyncSession,
     client: Client,
     settings: Settings,
+    uploads: proof_limits.UploadRate,
     actor: Actor,
     order_no: str,
     form: RefundForm,
@@ -71,26 +72,39 @@ async def submit(
     idempotency_key: str | None,
 ) -> OrderState:
     """File (ApplyRefund) or, as a ``correction``, correct (EditRefund) the refund
-    application of an order."""
+    application of an order. A new proof is held until the workflow answers: kept when the
+    refund is accepted, deleted when it is refused."""
     state = await orders.visible(session=session, actor=actor, order_no=order_no)
     # A correction may keep the proof already on file.
     kept = state.refund.proof if correction and state.refund else None
     proof: ProofRef | None = None
+    held: Path | None = None
     if proofs.is_given(form.proof):
         assert form.proof is not None
-        proof = await proofs.store(
-            form.proof, directory=settings.proof_dir, max_bytes=settings.proof_max_bytes
-        )
+        uploads.take(actor.username, settings.proof_uploads_per_hour)
+        checked = await proofs.read(form.proof, max_bytes=settings.proof_max_bytes)
+        await proof_limits.check_quota(session, settings, actor.username, checked.ref.size)
+        held = await proofs.hold(checked, directory=settings.proof_dir, buyer=actor.username)
+        proof = checked.ref
     elif form.refund_type is RefundType.INDIVIDUAL and kept is None:
         raise invalid_field("proof", PROOF_NEEDED)
     build = command_builders.edit_refund if correction else command_builders.apply_refund
-    return await commands.send(
-        session=session,
-        client=client,
-        state=state,
-        command=build(actor, form, proof),
-        idempotency_key=idempotency_key,
-    )
+    try:
+        accepted = await commands.send(
+            session=session,
+            client=client,
+            state=state,
+            command=build(actor, form, proof),
+            idempotency_key=idempotency_key,
+        )
+    except Problem as problem:
+        # A 5xx may hide a change that landed (a timeout): the sweep decides those later.
+        if held is not None and problem.status < 500:
+            proofs.discard(held)
+        raise
+    if held is not None:
+        proofs.keep(held, directory=settings.proof_dir)
+    return accepted
 
 
 async def proof_file(

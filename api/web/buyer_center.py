@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import command_builders as build
 from api import responses
-from api.deps import SessionDep, SettingsDep, TemporalDep
+from api.deps import SessionDep, SettingsDep, TemporalDep, UploadRateDep
 from api.errors import Problem
 from api.services import invoices, orders, refunds
 from api.web import forms, listings, sending
@@ -165,6 +165,7 @@ async def submit_refund(
     session: SessionDep,
     client: TemporalDep,
     settings: SettingsDep,
+    uploads: UploadRateDep,
 ) -> Response:
     raw = await request.form()
     form = forms.text_fields(raw)
@@ -174,6 +175,7 @@ async def submit_refund(
             session=session,
             client=client,
             settings=settings,
+            uploads=uploads,
             actor=me,
             order_no=order_no,
             form=forms.refund(form, raw.get("proof")),
