@@ -231,9 +231,7 @@ class ShopOrderWorkflow:
                     raise
                 # Never sendable: written down for people to see, and the next one goes out.
                 async with self._lock:
-                    notice_records.record_failed_notice(
-                        self._state, workflow.now(), notice, reason
-                    )
+                    notice_records.record_failed_notice(self._state, workflow.now(), notice, reason)
                     await self._save()
                     self._publish()
             self._outbox.pop(0)
