@@ -184,7 +184,11 @@ def local_path(target: str, default: str) -> str:
 def field_errors(error: Problem | ValidationError) -> dict[str, str]:
     """Per-field messages of a 422, keyed by the form field's name."""
     if isinstance(error, ValidationError):
-        return {str(e["loc"][0]) if e["loc"] else "form": str(e["msg"]) for e in error.errors()}
+        # Domain rules raise ValueError("店铺名称不能…"); pydantic prefixes "Value error, ".
+        return {
+            str(e["loc"][0]) if e["loc"] else "form": str(e["msg"]).removeprefix("Value error, ")
+            for e in error.errors()
+        }
     return {
         str(e.get("field", "")).split(".")[0].split("[")[0]: str(e.get("message", ""))
         for e in (error.errors or [])
