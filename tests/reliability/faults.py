@@ -56,7 +56,7 @@ def fault_settings(data_dir: Path, database_url: str, smtp_port: int, **override
         smtp_host="127.0.0.1",
         smtp_port=smtp_port,
         payload_keys=TEST_PAYLOAD_KEYS,
-        **overrides,
+        **({"proof_uploads_per_hour": 1_000_000, "proof_quota_bytes": 1 << 40} | overrides),
     )
 
 
