@@ -129,6 +129,11 @@ class Settings(BaseSettings):
     password_checks_at_once: int = Field(default=4, gt=0)
     password_check_wait_seconds: float = Field(default=2.0, ge=0)
     web_session_idle_minutes: int = Field(default=30, gt=0)
+    # Refund proofs per buyer: uploads an hour, and bytes kept (accepted and pending) at once.
+    proof_uploads_per_hour: int = Field(default=20, gt=0)
+    proof_quota_bytes: int = Field(default=50 * 1024 * 1024, gt=0)
+    # A stored proof no refund names is deleted once it is this old.
+    proof_orphan_grace_seconds: int = Field(default=3600, gt=0)
 
     @field_validator("service_term")
     @classmethod

@@ -2,28 +2,49 @@
 
 The outbox row, keyed by order number + occasion, is what stops a retried activity
 from sending the same e-mail twice.
+
+An e-mail that can never be sent — the server refuses its recipients or the message for
+good (5xx), or it cannot be built from the order's data — ends ``failed`` on its outbox row,
+is counted in the worker's metric ``shop_orders_notices_failed`` and raised as a
+non-retryable ``NoticeUndeliverable``, so the order's next e-mails do not queue behind it.
 """
 
 from __future__ import annotations
 
 import hashlib
 from datetime import UTC, datetime
+from email.errors import MessageError
 from email.message import EmailMessage
 from email.utils import formatdate
 from pathlib import Path
+from typing import NoReturn
 
 import aiosmtplib
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import (
+    Environment,
+    FileSystemLoader,
+    StrictUndefined,
+    UndefinedError,
+    select_autoescape,
+)
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
 from activities import contracts
 from db import models
 from db.upsert import insert_for
 from domain.notices import Notice, Template
+from domain.validation import as_one_line
 from settings import Settings
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
+
+# Building the same notice again fails the same way: no retry can fix these.
+BUILD_ERRORS = (ValueError, KeyError, TypeError, UndefinedError, MessageError)
+FAILED_NOTICES_METRIC = "shop_orders_notices_failed"
+# Enough of the server's answer to tell why; the rest is noise in the 操作记录.
+REASON_MAX_CHARS = 300
 
 SUBJECTS: dict[Template, str] = {
     Template.ORDER_RETURNED: "【百胜云市场】订单 {order_no} 被打回，请修改信息后重新提交",
@@ -53,10 +74,13 @@ class Mailer:
         )
 
     def render(self, notice: Notice, key: str) -> EmailMessage:
+        # Headers are built from order data, older than today's input rules: a line break
+        # there would add a header (or make the message impossible to build).
+        header_context = {name: as_one_line(value) for name, value in notice.context.items()}
         message = EmailMessage()
-        message["Subject"] = SUBJECTS[notice.template].format(**notice.context)
+        message["Subject"] = SUBJECTS[notice.template].format(**header_context)
         message["From"] = self._sender
-        message["To"] = ", ".join(notice.to)
+        message["To"] = ", ".join(as_one_line(address) for address in notice.to)
         message["Date"] = formatdate(localtime=False)
         message["Message-ID"] = message_id(key)
         message["X-Outbox-Key"] = key
@@ -80,7 +104,14 @@ class MailActivities:
 
     @activity.defn(name=contracts.SEND_EMAIL)
     async def send_email(self, request: contracts.EmailRequest) -> contracts.EmailResult:
-        message = self._mailer.render(request.notice, request.key)
+        message: EmailMessage | None = None
+        build_error = ""
+        try:
+            message = self._mailer.render(request.notice, request.key)
+            subject = str(message["Subject"])
+        except BUILD_ERRORS as err:
+            build_error = f"邮件无法生成（{type(err).__name__}: {err}）"
+            subject = f"{request.notice.template.label}（无法生成）"
         async with self._sessions() as session:
             await session.execute(
                 insert_for(session, models.OutboxMessage.__table__)  # type: ignore[arg-type]
@@ -89,7 +120,7 @@ class MailActivities:
                     order_no=request.order_no,
                     template=request.notice.template.value,
                     recipients=request.notice.to,
-                    subject=str(message["Subject"]),
+                    subject=subject[:300],
                     status="pending",
                     attempts=0,
                     created_at=datetime.now(UTC),
@@ -101,10 +132,17 @@ class MailActivities:
             assert row is not None
             if row.status == "sent":
                 return contracts.EmailResult(key=request.key, sent=False, already_sent=True)
+            if row.status == "failed":  # recorded by an attempt the worker lost after
+                raise undeliverable(row.last_error or "")
             row.attempts += 1
+            if message is None:
+                await self._give_up(session, row, request, build_error)
             try:
                 await self._deliver(message)
             except (aiosmtplib.SMTPException, OSError) as err:
+                refusal = permanent_refusal(err)
+                if refusal is not None:
+                    await self._give_up(session, row, request, refusal)
                 activity.logger.warning(
                     "SMTP delivery of %s failed, will retry: %s", request.key, err
                 )
@@ -120,6 +158,30 @@ class MailActivities:
             await session.commit()
         return contracts.EmailResult(key=request.key, sent=True, already_sent=False)
 
+    async def _give_up(
+        self,
+        session: AsyncSession,
+        row: models.OutboxMessage,
+        request: contracts.EmailRequest,
+        reason: str,
+    ) -> NoReturn:
+        """Mark the e-mail failed for good, count it, and raise so it is not retried."""
+        reason = as_one_line(reason)[:REASON_MAX_CHARS]
+        row.status = "failed"
+        row.last_error = reason
+        await session.commit()
+        template = request.notice.template.value
+        activity.logger.error(
+            "notice %s can never be sent: %s",
+            request.key,
+            reason,
+            extra={"notice_failed": template, "order_no": request.order_no},
+        )
+        activity.metric_meter().create_counter(
+            FAILED_NOTICES_METRIC, "e-mails that can never be sent, by template"
+        ).add(1, {"template": template})
+        raise undeliverable(reason)
+
     async def _deliver(self, message: EmailMessage) -> None:
         settings = self._settings
         await aiosmtplib.send(
@@ -131,3 +193,24 @@ class MailActivities:
             start_tls=settings.smtp_use_tls,
             timeout=20,
         )
+
+
+def permanent_refusal(error: Exception) -> str | None:
+    """Why the server will never take this e-mail (a 5xx answer to its recipients or its
+    content), or None when a later attempt may succeed: a 4xx, a connection lost, and a
+    5xx to our own sign-in or sender, which the operators fix for every e-mail at once."""
+    if isinstance(error, aiosmtplib.SMTPRecipientsRefused):
+        refused = error.recipients
+        if refused and all(r.code >= 500 for r in refused):
+            answers = "; ".join(f"{r.recipient}: {r.code} {r.message}" for r in refused)
+            return f"收件人被邮件服务器拒收（{answers}）"
+        return None
+    if isinstance(error, aiosmtplib.SMTPRecipientRefused) and error.code >= 500:
+        return f"收件人被邮件服务器拒收（{error.recipient}: {error.code} {error.message}）"
+    if isinstance(error, aiosmtplib.SMTPDataError) and error.code >= 500:
+        return f"邮件被邮件服务器拒收（{error.code} {error.message}）"
+    return None
+
+
+def undeliverable(reason: str) -> ApplicationError:
+    return ApplicationError(reason, type=contracts.NOTICE_UNDELIVERABLE, non_retryable=True)

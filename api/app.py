@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -29,6 +30,7 @@ from api.routes import (
     refunds,
 )
 from api.security_headers import SecurityHeaders
+from api.services.proof_sweep import sweep_periodically
 from api.state import AppState, TemporalConnection
 from api.web import pages as web
 from db.engine import make_engine, make_sessionmaker
@@ -82,9 +84,12 @@ def create_app(
             await connection.client()
         except Problem:
             log.warning("starting without Temporal; requests that need it answer 503 until then")
+        # Uploads a crash left held, and proofs no refund names any more, do not pile up.
+        sweeper = asyncio.create_task(sweep_periodically(factory, settings))
         try:
             yield
         finally:
+            sweeper.cancel()
             if engine is not None:
                 await engine.dispose()
 

@@ -16,13 +16,21 @@ from api.auth import (
     StaffUser,
 )
 from api.card_cipher import CardCipher
-from api.state import get_card_cipher, get_session, get_settings, get_temporal
+from api.services.proof_limits import UploadRate
+from api.state import (
+    get_card_cipher,
+    get_session,
+    get_settings,
+    get_temporal,
+    get_upload_rate,
+)
 from settings import Settings
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
 TemporalDep = Annotated[Client, Depends(get_temporal)]
 CardCipherDep = Annotated[CardCipher, Depends(get_card_cipher)]
+UploadRateDep = Annotated[UploadRate, Depends(get_upload_rate)]
 
 # At most what orders.placement_key holds, so two different keys never collide.
 IDEMPOTENCY_KEY_MAX = 128
@@ -47,4 +55,5 @@ __all__ = [
     "SettingsDep",
     "StaffUser",
     "TemporalDep",
+    "UploadRateDep",
 ]

@@ -31,7 +31,7 @@ class BodyTooLarge(HTTPException):
     through, and the problem handlers answer it as 413 problem+json."""
 
     def __init__(self, limit: int) -> None:
-        super().__init__(413, f"the request body is larger than the limit of {limit} bytes")
+        super().__init__(413, f"请求内容超过 {limit} 字节的上限，未作处理")
 
 
 class BodyLimit:

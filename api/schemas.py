@@ -13,7 +13,7 @@ from fastapi import UploadFile
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from domain.calendar import SHANGHAI, shanghai
-from domain.inputs import Printable, RefundAccountInput, StrictInput
+from domain.inputs import ONE_LINE, Code, RefundAccountInput, StrictInput
 from domain.statuses import RefundDecision
 
 T = TypeVar("T")
@@ -35,12 +35,9 @@ def _aware(moment: datetime) -> datetime:
 
 AwareTime = Annotated[datetime, AfterValidator(_aware)]
 Reason = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500), Printable
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500), ONE_LINE
 ]
-Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500), Printable]
-Code = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64), Printable
-]
+Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500), ONE_LINE]
 
 
 # --- answers --------------------------------------------------------------------------
@@ -285,7 +282,7 @@ class IssueInvoiceIn(StrictInput):
 
 class ShipInvoiceIn(StrictInput):
     courier: Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50), Printable
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50), ONE_LINE
     ]
     tracking_no: Code
 
@@ -293,7 +290,7 @@ class ShipInvoiceIn(StrictInput):
 class PayoutIn(StrictInput):
     amount_fen: int = Field(gt=0)
     bank_reference: Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), Printable
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), ONE_LINE
     ]
     paid_at: AwareTime | None = None
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -13,6 +13,7 @@ from temporalio.client import Client
 
 from api.card_cipher import CardCipher
 from api.errors import RETRY_LATER, Problem
+from api.services.proof_limits import UploadRate
 from settings import Settings
 from workflows.client import connect
 
@@ -53,6 +54,7 @@ class AppState:
     sessions: async_sessionmaker[AsyncSession]
     temporal: TemporalConnection
     card_cipher: CardCipher
+    uploads: UploadRate = field(default_factory=UploadRate)
 
 
 def app_state(request: Request) -> AppState:
@@ -71,6 +73,10 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 
 def get_card_cipher(request: Request) -> CardCipher:
     return app_state(request).card_cipher
+
+
+def get_upload_rate(request: Request) -> UploadRate:
+    return app_state(request).uploads
 
 
 async def get_temporal(request: Request) -> Client:

@@ -11,7 +11,7 @@ from typing import ClassVar
 
 from pydantic import BaseModel, Field
 
-from domain.inputs import InvoiceProfilePatch, RefundAccountFields
+from domain.inputs import InvoiceProfilePatch, OneLine, RefundAccountFields
 from domain.order import Actor, BankCardRef, InvoiceProfileSnapshot, ProofRef
 from domain.statuses import RefundDecision
 
@@ -48,12 +48,12 @@ class Command(BaseModel):
 class EditOrder(Command):
     """修改信息: the fields given replace the order's; the rest keep their value."""
 
-    contract_name: str | None = None
-    service_market_order_no: str | None = None
-    shop_name: str | None = None
-    seller_nick: str | None = None
-    baison_staff: str | None = None
-    reminder_name: str | None = None
+    contract_name: OneLine | None = None
+    service_market_order_no: OneLine | None = None
+    shop_name: OneLine | None = None
+    seller_nick: OneLine | None = None
+    baison_staff: OneLine | None = None
+    reminder_name: OneLine | None = None
     reminder_mobile: str | None = None
     reminder_email: str | None = None
     reminder_backup_email: str | None = None
@@ -91,44 +91,44 @@ class EditRefund(ApplyRefund):
 
 class Approve(Command):
     platform_amount_fen: int | None = None
-    note: str | None = Note
+    note: OneLine | None = Note
 
     action: ClassVar[Action] = Action.APPROVE
 
 
 class ReturnOrder(Command):
-    reason: str = Reason
+    reason: OneLine = Reason
 
     action: ClassVar[Action] = Action.RETURN
 
 
 class VoidOrder(Command):
-    reason: str = Reason
+    reason: OneLine = Reason
 
     action: ClassVar[Action] = Action.VOID
 
 
 class RecordSettlement(Command):
-    note: str | None = Note
+    note: OneLine | None = Note
 
     action: ClassVar[Action] = Action.RECORD_SETTLEMENT
 
 
 class AgreeRefund(Command):
-    note: str | None = Note
+    note: OneLine | None = Note
 
     action: ClassVar[Action] = Action.AGREE_REFUND
 
 
 class ReturnRefund(Command):
-    reason: str = Reason
+    reason: OneLine = Reason
 
     action: ClassVar[Action] = Action.RETURN_REFUND
 
 
 class Payout(Command):
     amount_fen: int
-    bank_reference: str = Field(min_length=1, max_length=100)
+    bank_reference: OneLine = Field(min_length=1, max_length=100)
     paid_at: datetime | None = None
 
     action: ClassVar[Action] = Action.PAYOUT
@@ -139,21 +139,21 @@ class InvoiceCommand(Command):
 
 
 class IssueInvoice(InvoiceCommand):
-    invoice_number: str = Field(min_length=1, max_length=64)
+    invoice_number: OneLine = Field(min_length=1, max_length=64)
     issued_at: datetime | None = None
 
     action: ClassVar[Action] = Action.ISSUE_INVOICE
 
 
 class ShipInvoice(InvoiceCommand):
-    courier: str = Field(min_length=1, max_length=50)
-    tracking_no: str = Field(min_length=1, max_length=64)
+    courier: OneLine = Field(min_length=1, max_length=50)
+    tracking_no: OneLine = Field(min_length=1, max_length=64)
 
     action: ClassVar[Action] = Action.SHIP_INVOICE
 
 
 class ReturnInvoice(InvoiceCommand):
-    reason: str = Reason
+    reason: OneLine = Reason
 
     action: ClassVar[Action] = Action.RETURN_INVOICE
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo
 
 from domain import validation
 from domain.statuses import InvoiceType, RefundType
@@ -21,11 +21,28 @@ def _check(rule):  # type: ignore[no-untyped-def]
 
 
 Printable = _check(validation.printable_error)
+
+
+def _one_line(value: str, info: ValidationInfo) -> str:
+    error = validation.one_line_error(value, info.field_name)
+    if error:
+        raise ValueError(error)
+    return value
+
+
+# Names, reasons, notes, codes: a line break or control character in one would end up in a
+# mail header, a CSV line or the page as something it is not.
+ONE_LINE = AfterValidator(_one_line)
+OneLine = Annotated[str, ONE_LINE]
+# Stripped first, then checked: a trailing newline from a form is dropped, not refused.
 Text = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), Printable
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), ONE_LINE
 ]
 LongText = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000), Printable
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000), ONE_LINE
+]
+Code = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64), ONE_LINE
 ]
 Mobile = Annotated[str, StringConstraints(strip_whitespace=True), _check(validation.mobile_error)]
 Email = Annotated[str, StringConstraints(strip_whitespace=True), _check(validation.email_error)]
@@ -70,9 +87,7 @@ class SupplementaryInfo(StrictInput):
     """补充信息 of an order."""
 
     contract_name: Text | None = None
-    service_market_order_no: Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64), Printable
-    ]
+    service_market_order_no: Code
     shop_name: Text
     seller_nick: Text
     baison_staff: Text
@@ -87,12 +102,7 @@ class SupplementaryPatch(StrictInput):
 
     invoice_profile_id: int | None = None
     contract_name: Text | None = None
-    service_market_order_no: (
-        Annotated[
-            str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64), Printable
-        ]
-        | None
-    ) = None
+    service_market_order_no: Code | None = None
     shop_name: Text | None = None
     seller_nick: Text | None = None
     baison_staff: Text | None = None

@@ -16,6 +16,7 @@ from domain.notices import Notice
 from domain.order import Actor, InvoiceApplication, OrderState
 from domain.statuses import ROLE_LABELS, InvoiceStatus, Role, SettlementMode
 from domain.steps import invoice, order, refund
+from domain.steps.notices import NOTICE_FAILED, NOTICE_FAILED_LABEL
 from domain.steps.step import Step, Target
 
 STEPS: dict[Action, Step[Any]] = {
@@ -29,6 +30,7 @@ assert set(STEPS) == set(Action) and len(STEPS) == len(order.STEPS + refund.STEP
 EVENT_LABELS = {action.value: step.label for action, step in STEPS.items()} | {
     "place": "店铺订购结算",
     "expire_refund": "退款逾期关闭",
+    NOTICE_FAILED: NOTICE_FAILED_LABEL,
 }
 
 # Nothing about an invoice changes once it is issued.

@@ -23,6 +23,24 @@ class Template(StrEnum):
     DEADLINE_REMINDER = "deadline_reminder"
     EXPIRY_REMINDER = "expiry_reminder"
 
+    @property
+    def label(self) -> str:
+        return TEMPLATE_LABELS[self]
+
+
+TEMPLATE_LABELS = {
+    Template.ORDER_RETURNED: "订单打回通知",
+    Template.ORDER_VOIDED: "订单作废通知",
+    Template.REFUND_RETURNED: "退款打回通知",
+    Template.REFUND_AGREED: "同意退款通知",
+    Template.REFUND_PAID: "退款完成通知",
+    Template.INVOICE_RETURNED: "开票打回通知",
+    Template.INVOICE_SHIPPED: "发票寄送通知",
+    Template.AUTO_INVOICE: "逾期自动开票通知",
+    Template.DEADLINE_REMINDER: "一年期限提醒",
+    Template.EXPIRY_REMINDER: "到期提醒",
+}
+
 
 class Notice(BaseModel):
     template: Template

@@ -64,3 +64,52 @@ def mask_card(card_no: str) -> str:
     if len(card_no) < 8:
         return "****"
     return f"{card_no[:4]} **** **** {card_no[-4:]}"
+
+
+# Line and paragraph separators, and the bidi controls that can make a name read as another.
+INVISIBLE_BREAKERS = frozenset("\u2028\u2029\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+# The Chinese name of each one-line field, for the sentence that refuses it.
+ONE_LINE_FIELDS = {
+    "contract_name": "客户签约名称",
+    "service_market_order_no": "服务市场订单号",
+    "shop_name": "店铺名称",
+    "seller_nick": "卖家 NICK",
+    "baison_staff": "百胜服务人员",
+    "reminder_name": "到期提醒接收人",
+    "product_code": "商品编号",
+    "module_codes": "附加服务",
+    "title": "发票抬头",
+    "recipient_name": "收件人",
+    "recipient_address": "收件地址",
+    "account_name": "开户名",
+    "bank": "开户银行",
+    "branch": "开户支行",
+    "region": "开户地区",
+    "reason": "原因",
+    "note": "备注",
+    "invoice_number": "发票号码",
+    "courier": "快递公司",
+    "tracking_no": "快递单号",
+    "bank_reference": "银行流水号",
+}
+
+
+def is_one_line(value: str) -> bool:
+    """No line break, tab or other control character (C0, DEL, C1), no separator or bidi
+    control: what a name, a reason or a mail header may hold."""
+    return not any(
+        ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F or c in INVISIBLE_BREAKERS for c in value
+    )
+
+
+def one_line_error(value: str, field: str | None = None) -> str | None:
+    if is_one_line(value):
+        return None
+    return f"{ONE_LINE_FIELDS.get(field or '', '内容')}不能包含换行或控制字符"
+
+
+def as_one_line(value: str) -> str:
+    """``value`` with every line break and control character made a space: for text from
+    older data that reaches a place where a break would do harm (a mail header)."""
+    return "".join(" " if not is_one_line(c) else c for c in value)

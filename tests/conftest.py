@@ -38,6 +38,8 @@ from workflows.search_attributes import ALL_KEYS
 # (demo accounts, the dev key file), and every Settings() or child process they make reads it.
 os.environ["ENVIRONMENT"] = "development"
 
+pytest_plugins = ["tests.support.time_skipping"]
+
 
 def _testcontainers_postgres() -> Iterator[str | None]:
     try:
@@ -122,6 +124,9 @@ def api_settings(smtp_sink: SmtpSink, tmp_path_factory: pytest.TempPathFactory) 
         # Every test signs in from 127.0.0.1, and the fuzz fails sign-ins there by the
         # hundred (same database): tests/security tests this limit from addresses of its own.
         sign_in_max_failures_per_address=100_000,
+        # One demo buyer files every refund of the run: their upload limits would throttle it.
+        proof_uploads_per_hour=10_000_000,
+        proof_quota_bytes=1 << 40,
     )
 
 

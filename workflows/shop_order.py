@@ -29,6 +29,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.notices import Notice
     from domain.order import OrderState
     from domain.steps import deadline
+    from domain.steps import notices as notice_records
     from workflows import search_attributes
 
 # Persistence must not give up: the database coming back is a matter of time.
@@ -212,18 +213,36 @@ class ShopOrderWorkflow:
     async def _send_outbox(self) -> None:
         while self._outbox:
             notice = self._outbox[0]
-            await workflow.execute_activity(
-                contracts.SEND_EMAIL,
-                contracts.EmailRequest(
-                    key=f"{self._state.order_no}:{notice.occasion}",
-                    order_no=self._state.order_no,
-                    notice=notice,
-                ),
-                result_type=contracts.EmailResult,
-                start_to_close_timeout=ACTIVITY_TIMEOUT,
-                retry_policy=MAIL_RETRY,
-            )
+            try:
+                await workflow.execute_activity(
+                    contracts.SEND_EMAIL,
+                    contracts.EmailRequest(
+                        key=f"{self._state.order_no}:{notice.occasion}",
+                        order_no=self._state.order_no,
+                        notice=notice,
+                    ),
+                    result_type=contracts.EmailResult,
+                    start_to_close_timeout=ACTIVITY_TIMEOUT,
+                    retry_policy=MAIL_RETRY,
+                )
+            except ActivityError as err:
+                reason = self._undeliverable_reason(err)
+                if reason is None:
+                    raise
+                # Never sendable: written down for people to see, and the next one goes out.
+                async with self._lock:
+                    notice_records.record_failed_notice(self._state, workflow.now(), notice, reason)
+                    await self._save()
+                    self._publish()
             self._outbox.pop(0)
+
+    @staticmethod
+    def _undeliverable_reason(error: ActivityError) -> str | None:
+        """Why the e-mail activity gave up for good (NoticeUndeliverable), or None."""
+        cause = error.cause
+        if isinstance(cause, ApplicationError) and cause.type == contracts.NOTICE_UNDELIVERABLE:
+            return cause.message
+        return None
 
     # --- moving onto the newest code -------------------------------------------------
 

@@ -7,7 +7,14 @@ from typing import Annotated
 from fastapi import Depends
 
 from api import responses, schemas
-from api.deps import CardCipherDep, IdempotencyKey, SessionDep, SettingsDep, TemporalDep
+from api.deps import (
+    CardCipherDep,
+    IdempotencyKey,
+    SessionDep,
+    SettingsDep,
+    TemporalDep,
+    UploadRateDep,
+)
 from api.schemas import RefundForm
 from api.services import invoices, orders, refunds
 from domain.commands import Command, InvoiceCommand
@@ -26,12 +33,14 @@ class CommandSender:
         client: TemporalDep,
         settings: SettingsDep,
         cipher: CardCipherDep,
+        uploads: UploadRateDep,
         idempotency_key: IdempotencyKey = None,
     ) -> None:
         self.session = session
         self.client = client
         self.settings = settings
         self.cipher = cipher
+        self.uploads = uploads
         self.idempotency_key = idempotency_key
 
     async def to_order(self, order_no: str, command: Command) -> schemas.OrderOut:
@@ -68,6 +77,7 @@ class CommandSender:
             client=self.client,
             settings=self.settings,
             cipher=self.cipher,
+            uploads=self.uploads,
             actor=actor,
             order_no=order_no,
             form=form,

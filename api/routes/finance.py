@@ -11,7 +11,6 @@ from pydantic import BaseModel
 from api import command_builders as build
 from api import responses, schemas
 from api.deps import CardCipherDep, FinanceUser, SessionDep, TemporalDep
-from api.errors import Problem
 from api.routes.command_sender import Sender
 from api.routes.common import FinanceRefundParams, PayoutParams
 from api.schemas import PayoutIn
@@ -95,7 +94,7 @@ class BatchReportOut(BaseModel):
     refused: list[BatchLineOut]
 
 
-BATCH_FILE_LIMIT = 2 * 1024 * 1024
+BATCH_FILE_LIMIT = payout_batch.MAX_FILE_BYTES
 
 
 @router.post("/payouts/batch", response_model=BatchReportOut)
@@ -105,9 +104,7 @@ async def confirm_payout_batch(
     client: TemporalDep,
     file: Annotated[UploadFile, File(description="CSV: 退款编号, 退款金额(元), 银行流水号")],
 ) -> BatchReportOut:
-    data = await file.read(BATCH_FILE_LIMIT + 1)
-    if len(data) > BATCH_FILE_LIMIT:
-        raise Problem(413, "the bank result file is larger than 2 MB")
+    data = await payout_batch.read_file(file)
     report = await payout_batch.confirm_batch(
         session=session, client=client, actor=actor, data=data
     )

@@ -14,7 +14,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
+from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.datastructures import UploadFile
 from temporalio.client import Client
 
 from api.errors import Problem
@@ -26,6 +28,8 @@ from domain.order import Actor
 from domain.statuses import RefundStatus
 
 MAX_LINES = 2000
+MAX_FILE_BYTES = 2 * 1024 * 1024
+TOO_LARGE = "银行回单文件超过 2 MB，请拆分后分批上传"
 # Accepted column names: ours (as the ledger export writes them) and plain English ones.
 REFUND_COLUMNS = ("退款编号", "refund_id")
 AMOUNT_YUAN_COLUMNS = ("退款金额(元)", "退款金额", "amount")
@@ -51,13 +55,31 @@ class BatchReport:
         getattr(self, result.outcome).append(result)
 
 
+async def read_file(upload: UploadFile) -> bytes:
+    """The whole file, or 413: a file over the limit is refused, never cut short."""
+    data = await upload.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        raise Problem(413, TOO_LARGE)
+    return data
+
+
 def _decode(data: bytes) -> str:
     for encoding in ("utf-8-sig", "gb18030"):  # Excel in China saves CSV as GBK
         try:
             return data.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise Problem(422, "the file is neither UTF-8 nor GBK text")
+    raise Problem(422, "银行回单文件不是 UTF-8 或 GBK 编码的文本，请另存为 CSV 后重新上传")
+
+
+def _rows(text: str) -> list[list[str]]:
+    reader = csv.reader(io.StringIO(text))
+    try:
+        return list(reader)
+    except csv.Error as error:  # a field past the csv module's limit, a NUL, a stray quote
+        raise Problem(
+            422, f"银行回单 CSV 格式有误（第 {reader.line_num} 行：{error}），请检查后重新上传"
+        ) from None
 
 
 def _column(header: list[str], names: Iterable[str]) -> int | None:
@@ -79,9 +101,9 @@ def _amount_fen(text: str, in_yuan: bool) -> int:
 async def confirm_batch(
     *, session: AsyncSession, client: Client, actor: Actor, data: bytes
 ) -> BatchReport:
-    rows = list(csv.reader(io.StringIO(_decode(data))))
+    rows = _rows(_decode(data))
     if not rows:
-        raise Problem(422, "the file is empty")
+        raise Problem(422, "银行回单文件是空的")
     header = rows[0]
     refund_col = _column(header, REFUND_COLUMNS)
     reference_col = _column(header, REFERENCE_COLUMNS)
@@ -91,11 +113,11 @@ async def confirm_batch(
     if refund_col is None or reference_col is None or amount_col is None:
         raise Problem(
             422,
-            "the header must name the refund (退款编号 or refund_id), the amount "
-            "(退款金额(元) or amount_fen) and the bank reference (银行流水号 or bank_reference)",
+            "银行回单的表头须包含退款编号（或 refund_id）、退款金额(元)（或 amount_fen）"
+            "和银行流水号（或 bank_reference）",
         )
     if len(rows) - 1 > MAX_LINES:
-        raise Problem(413, f"at most {MAX_LINES} lines per file")
+        raise Problem(413, f"银行回单每个文件最多 {MAX_LINES} 行，请拆分后分批上传")
     report = BatchReport()
     for number, row in enumerate(rows[1:], start=2):
         if not any(cell.strip() for cell in row):
@@ -134,10 +156,15 @@ async def _apply_line(
         amount = _amount_fen(cells[amount_col], in_yuan)
         if not refund_id or not reference:
             raise ValueError("refund id and bank reference are required")
+        # Checked before anything is asked: a reference with a line break is refused here.
+        command = Payout(actor=actor, amount_fen=amount, bank_reference=reference)
         state = await refunds.visible(session=session, actor=actor, refund_id=refund_id)
+    except ValidationError as invalid:
+        messages = "; ".join(e["msg"].removeprefix("Value error, ") for e in invalid.errors())
+        return LineResult(number, refund_id[:64], "refused", messages)
     except (ValueError, Problem) as error:
         detail = error.detail if isinstance(error, Problem) else str(error)
-        return LineResult(number, refund_id, "refused", detail)
+        return LineResult(number, refund_id[:64], "refused", detail)
     refund = state.refund
     if refund is not None and refund.status is RefundStatus.REFUNDED:
         if refund.bank_reference == reference and refund.amount_fen == amount:
@@ -155,7 +182,7 @@ async def _apply_line(
             session=session,
             client=client,
             refund_id=refund_id,
-            command=Payout(actor=actor, amount_fen=amount, bank_reference=reference),
+            command=command,
             # The same line uploaded again is the same update, applied once.
             idempotency_key=f"batch:{refund_id}:{reference}"[:128],
         )

@@ -2,6 +2,11 @@
 
 Only the ProofRef (name, type, size, sha256) travels in the command; the file stays in
 proof storage under its sha256, so the same upload twice is one file.
+
+An upload is first held under ``pending/<buyer>/`` and kept (moved to its final name) only
+once the workflow has accepted the refund that names it; a refused request deletes it. What
+a crash leaves behind, and proofs a correction replaced, are removed by
+``api.services.proof_sweep``, which the API runs periodically.
 """
 
 from __future__ import annotations
@@ -10,7 +15,9 @@ import asyncio
 import hashlib
 import os
 import re
+import secrets
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from fastapi import UploadFile
@@ -26,6 +33,18 @@ SIGNATURES = (
 )
 KEY = re.compile(r"^[0-9a-f]{64}\.(pdf|png|jpg)$")
 CHUNK_BYTES = 64 * 1024
+PENDING = "pending"
+# A held upload is named <random>_<key>: two requests holding the same content never share
+# (nor delete) one file.
+PENDING_NAME = re.compile(r"^[0-9a-f]{16}_(?P<key>[0-9a-f]{64}\.(pdf|png|jpg))$")
+
+
+@dataclass(frozen=True)
+class CheckedProof:
+    """An upload read and recognised, not yet on disk."""
+
+    data: bytes
+    ref: ProofRef
 
 
 def is_given(upload: UploadFile | None) -> bool:
@@ -47,7 +66,7 @@ async def _read_limited(upload: UploadFile, max_bytes: int) -> bytes:
     return bytes(data)
 
 
-async def store(upload: UploadFile, *, directory: Path, max_bytes: int) -> ProofRef:
+async def read(upload: UploadFile, *, max_bytes: int) -> CheckedProof:
     if upload.size is not None and upload.size > max_bytes:
         raise Problem(413, f"the proof document is larger than the limit of {max_bytes} bytes")
     data = await _read_limited(upload, max_bytes)
@@ -56,29 +75,65 @@ async def store(upload: UploadFile, *, directory: Path, max_bytes: int) -> Proof
         raise invalid_field("proof", "the proof document must be a PDF, JPEG or PNG file")
     content_type, extension = kind
     digest = hashlib.sha256(data).hexdigest()
-    key = f"{digest}.{extension}"
-    await asyncio.to_thread(_write_once, directory / key, data)
-    return ProofRef(
-        key=key,
+    ref = ProofRef(
+        key=f"{digest}.{extension}",
         filename=_display_name(upload.filename),
         content_type=content_type,
         size=len(data),
         sha256=digest,
     )
+    return CheckedProof(data=data, ref=ref)
 
 
-def _write_once(target: Path, data: bytes) -> None:
-    if target.exists():
+def pending_dir(directory: Path, buyer: str) -> Path:
+    # Named by a digest: a username never becomes a path.
+    return directory / PENDING / hashlib.sha256(buyer.encode()).hexdigest()[:32]
+
+
+async def hold(proof: CheckedProof, *, directory: Path, buyer: str) -> Path:
+    """Write the upload aside until the workflow answers; the path to keep or discard."""
+    target = pending_dir(directory, buyer) / f"{secrets.token_hex(8)}_{proof.ref.key}"
+    await asyncio.to_thread(_write, target, proof.data)
+    return target
+
+
+def keep(held: Path, *, directory: Path) -> None:
+    """The refund naming it was accepted: the proof takes its final, content-addressed name
+    (replacing an older copy, which refreshes its age for the sweep)."""
+    match = PENDING_NAME.match(held.name)
+    if match is None or not held.exists():
         return
+    os.replace(held, directory / match["key"])
+
+
+def discard(held: Path) -> None:
+    """The refund was refused: nothing will ever name this upload."""
+    held.unlink(missing_ok=True)
+
+
+def pending_bytes(directory: Path, buyer: str) -> int:
+    folder = pending_dir(directory, buyer)
+    if not folder.is_dir():
+        return 0
+    return sum(f.stat().st_size for f in folder.iterdir() if f.is_file())
+
+
+def _write(target: Path, data: bytes) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     # Written aside, then renamed: a crash never leaves half a file under the final name.
-    with tempfile.NamedTemporaryFile(dir=target.parent, delete=False) as part:
+    with tempfile.NamedTemporaryFile(dir=target.parent, delete=False, suffix=".part") as part:
         part.write(data)
     os.replace(part.name, target)
 
 
 def path_of(proof: ProofRef, *, directory: Path) -> Path:
-    path = directory / proof.key
-    if not KEY.match(proof.key) or not path.is_file():
+    if not KEY.match(proof.key):
         raise not_found("proof document")
-    return path
+    path = directory / proof.key
+    if path.is_file():
+        return path
+    # Accepted, but the API stopped before keeping it (the sweep will): still held.
+    held = next(directory.glob(f"{PENDING}/*/*_{proof.key}"), None)
+    if held is None:
+        raise not_found("proof document")
+    return held

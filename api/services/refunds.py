@@ -10,9 +10,9 @@ from temporalio.client import Client
 
 from api import command_builders
 from api.card_cipher import CardCipher
-from api.errors import invalid_field, not_found
+from api.errors import Problem, invalid_field, not_found
 from api.schemas import RefundForm
-from api.services import bank_cards, commands, orders, proofs
+from api.services import bank_cards, commands, orders, proof_limits, proofs
 from db import queries
 from domain.commands import Command
 from domain.order import Actor, BankCardRef, OrderState, ProofRef
@@ -67,6 +67,7 @@ async def submit(
     client: Client,
     settings: Settings,
     cipher: CardCipher,
+    uploads: proof_limits.UploadRate,
     actor: Actor,
     order_no: str,
     form: RefundForm,
@@ -75,29 +76,42 @@ async def submit(
 ) -> OrderState:
     """File (ApplyRefund) or, as a ``correction``, correct (EditRefund) the refund
     application of an order. The card number goes to the card vault; the command carries
-    its reference."""
+    its reference. A new proof is held until the workflow answers: kept when the refund is
+    accepted, deleted when it is refused."""
     state = await orders.visible(session=session, actor=actor, order_no=order_no)
     # A correction may keep the proof and the card already on file.
     kept = state.refund.proof if correction and state.refund else None
     proof: ProofRef | None = None
+    held: Path | None = None
     if proofs.is_given(form.proof):
         assert form.proof is not None
-        proof = await proofs.store(
-            form.proof, directory=settings.proof_dir, max_bytes=settings.proof_max_bytes
-        )
+        uploads.take(actor.username, settings.proof_uploads_per_hour)
+        checked = await proofs.read(form.proof, max_bytes=settings.proof_max_bytes)
+        await proof_limits.check_quota(session, settings, actor.username, checked.ref.size)
+        held = await proofs.hold(checked, directory=settings.proof_dir, buyer=actor.username)
+        proof = checked.ref
     elif form.refund_type is RefundType.INDIVIDUAL and kept is None:
         raise invalid_field("proof", PROOF_NEEDED)
     card = await _card(
         session=session, cipher=cipher, state=state, form=form, correction=correction
     )
     build = command_builders.edit_refund if correction else command_builders.apply_refund
-    return await commands.send(
-        session=session,
-        client=client,
-        state=state,
-        command=build(actor, form, card, proof),
-        idempotency_key=idempotency_key,
-    )
+    try:
+        accepted = await commands.send(
+            session=session,
+            client=client,
+            state=state,
+            command=build(actor, form, card, proof),
+            idempotency_key=idempotency_key,
+        )
+    except Problem as problem:
+        # A 5xx may hide a change that landed (a timeout): the sweep decides those later.
+        if held is not None and problem.status < 500:
+            proofs.discard(held)
+        raise
+    if held is not None:
+        proofs.keep(held, directory=settings.proof_dir)
+    return accepted
 
 
 async def _card(

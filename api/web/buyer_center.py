@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import command_builders as build
 from api import responses
-from api.deps import CardCipherDep, SessionDep, SettingsDep, TemporalDep
+from api.deps import CardCipherDep, SessionDep, SettingsDep, TemporalDep, UploadRateDep
 from api.errors import Problem
 from api.services import invoices, orders, refunds
 from api.web import forms, listings, sending
@@ -166,6 +166,7 @@ async def submit_refund(
     client: TemporalDep,
     settings: SettingsDep,
     cipher: CardCipherDep,
+    uploads: UploadRateDep,
 ) -> Response:
     raw = await request.form()
     form = forms.text_fields(raw)
@@ -176,6 +177,7 @@ async def submit_refund(
             client=client,
             settings=settings,
             cipher=cipher,
+            uploads=uploads,
             actor=me,
             order_no=order_no,
             form=forms.refund(form, raw.get("proof")),

@@ -14,7 +14,6 @@ from api import responses
 from api.card_cipher import CardCipher
 from api.deps import CardCipherDep, SessionDep, TemporalDep
 from api.errors import Problem
-from api.routes.finance import BATCH_FILE_LIMIT
 from api.services import bank_cards, payout_batch, refunds
 from api.web import forms, sending
 from api.web.plumbing import FinancePage, page_number, query_link, redirect, render
@@ -79,8 +78,9 @@ async def finance_batch(
     if not isinstance(upload, UploadFile):
         return redirect("/finance", err="请选择银行回单 CSV 文件")
     try:
+        data = await payout_batch.read_file(upload)
         report = await payout_batch.confirm_batch(
-            session=session, client=client, actor=me, data=await upload.read(BATCH_FILE_LIMIT)
+            session=session, client=client, actor=me, data=data
         )
     except Problem as problem:
         return redirect("/finance", err=problem.detail)

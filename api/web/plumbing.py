@@ -1,9 +1,16 @@
 """What every page shares: the signed-in person, the role guards, templates and their
 filters (every post form given its CSRF token), rendering, and post/redirect/get with the
-outcome as a flash."""
+outcome as a flash.
+
+The flash travels in a short-lived cookie the redirect sets and the next page clears, never
+in the link: a link anyone can write (``?err=请致电…``) must not make the site say anything.
+A cookie for this site can only come from this site's own answers."""
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 import re
 from collections.abc import Callable, Collection
 from datetime import datetime
@@ -133,17 +140,44 @@ FinancePage = Annotated[Actor, Depends(page_role(FINANCE_STAFF))]
 StaffPage = Annotated[Actor, Depends(page_role(STAFF))]
 
 
+FLASH_COOKIE = "flash"
+# Long enough for the browser to follow the redirect, short enough to never meet a later page.
+FLASH_MAX_AGE_SECONDS = 60
+FLASH_KINDS = {"ok": "ok", "err": "error"}
+# A refusal sentence is short; the cap keeps the cookie well under browsers' 4 KB.
+FLASH_MAX_CHARS = 500
+
+
+def encode_flashes(flashes: list[tuple[str, str]]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(flashes, ensure_ascii=False).encode()).decode()
+
+
+def decode_flashes(value: str) -> list[tuple[str, str]]:
+    """The flashes a redirect left, or none for anything this site did not write."""
+    try:
+        items = json.loads(base64.urlsafe_b64decode(value.encode()))
+    except (binascii.Error, ValueError):
+        return []
+    if not isinstance(items, list):
+        return []
+    return [
+        (item[0], item[1][:FLASH_MAX_CHARS])
+        for item in items
+        if isinstance(item, list)
+        and len(item) == 2
+        and item[0] in FLASH_KINDS.values()
+        and isinstance(item[1], str)
+    ]
+
+
 def render(
     request: Request, template: str, me: Actor | None, status_code: int = 200, **context: Any
 ) -> HTMLResponse:
-    flashes = []
-    if request.query_params.get("ok"):
-        flashes.append(("ok", request.query_params["ok"]))
-    if request.query_params.get("err"):
-        flashes.append(("error", request.query_params["err"]))
+    left = request.cookies.get(FLASH_COOKIE)
+    flashes = decode_flashes(left) if left else []
     flashes += context.pop("extra_flashes", [])
     settings = request.app.state.shop_orders.settings
-    return TEMPLATES.TemplateResponse(
+    response = TEMPLATES.TemplateResponse(
         request,
         template,
         {
@@ -155,15 +189,25 @@ def render(
         },
         status_code=status_code,
     )
+    if left is not None:  # shown once: a reload repeats nothing
+        response.delete_cookie(FLASH_COOKIE, path="/")
+    return response
 
 
 def redirect(path: str, **flash: str) -> RedirectResponse:
-    """Post/redirect/get, with the outcome in the query so a reload repeats nothing."""
-    path, hash_, fragment = path.partition("#")
-    query = urlencode({k: v for k, v in flash.items() if v})
-    separator = "&" if "?" in path else "?"
-    target = f"{path}{separator}{query}" if query else path
-    return RedirectResponse(target + hash_ + fragment, status_code=303)
+    """Post/redirect/get; the outcome (``ok=`` or ``err=`` text) rides in the flash cookie."""
+    response = RedirectResponse(path, status_code=303)
+    flashes = [(FLASH_KINDS[k], v[:FLASH_MAX_CHARS]) for k, v in flash.items() if v]
+    if flashes:
+        response.set_cookie(
+            FLASH_COOKIE,
+            encode_flashes(flashes),
+            max_age=FLASH_MAX_AGE_SECONDS,
+            path="/",
+            httponly=True,
+            samesite="lax",
+        )
+    return response
 
 
 def local_path(target: str, default: str) -> str:
@@ -174,7 +218,11 @@ def local_path(target: str, default: str) -> str:
 def field_errors(error: Problem | ValidationError) -> dict[str, str]:
     """Per-field messages of a 422, keyed by the form field's name."""
     if isinstance(error, ValidationError):
-        return {str(e["loc"][0]) if e["loc"] else "form": str(e["msg"]) for e in error.errors()}
+        # Domain rules raise ValueError("店铺名称不能…"); pydantic prefixes "Value error, ".
+        return {
+            str(e["loc"][0]) if e["loc"] else "form": str(e["msg"]).removeprefix("Value error, ")
+            for e in error.errors()
+        }
     return {
         str(e.get("field", "")).split(".")[0].split("[")[0]: str(e.get("message", ""))
         for e in (error.errors or [])

@@ -54,7 +54,7 @@ async def test_batch_payout_without_the_needed_columns_is_422(api: Api) -> None:
         files={"file": ("bank.csv", b"a,b\n1,2\n", "text/csv")},
         headers=await api.login("finance"),
     )
-    assert response.status_code == 422 and "header" in response.json()["detail"]
+    assert response.status_code == 422 and "表头" in response.json()["detail"]
 
 
 async def test_batch_payout_as_reviewer_is_403(api: Api) -> None:

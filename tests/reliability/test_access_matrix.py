@@ -14,6 +14,7 @@ from fastapi.routing import _IncludedRouter
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.routing import Mount
 
+from api.web.plumbing import FLASH_COOKIE, decode_flashes
 from tests.reliability.report import Section
 from tests.reliability.route_access import DUMMY, ROLES, WHO, allowed, credentials, page_headers
 from tests.support.http_api import Api, refund_applied
@@ -48,8 +49,14 @@ def _refused(method: str, path: str, role: str, response: httpx.Response) -> boo
         return False
     location = unquote(response.headers.get("location", ""))
     return response.status_code == 303 and (
-        location.startswith("/login?next=") or NO_RIGHT in location
+        location.startswith("/login?next=") or NO_RIGHT in _flash(response)
     )
+
+
+def _flash(response: httpx.Response) -> str:
+    """The text a page redirect leaves for the next page (the flash cookie)."""
+    cookie = response.cookies.get(FLASH_COOKIE)
+    return " ".join(text for _, text in decode_flashes(cookie)) if cookie else ""
 
 
 async def test_every_route_refuses_every_role_that_may_not_use_it(
@@ -167,7 +174,8 @@ def _requests(ids: dict[str, str], profile_of_caller: int) -> list[tuple[str, st
 
 
 def _normalised(response: httpx.Response, ids: dict[str, str]) -> tuple[int, str]:
-    text = unquote(response.headers.get("location", "")) + response.text
+    location = unquote(response.headers.get("location", ""))
+    text = f"{location} {_flash(response)} {response.text}"
     for name, value in ids.items():
         if value:  # the whole number only: a profile id "7" is not every 7
             text = re.sub(

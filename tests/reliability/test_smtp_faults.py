@@ -1,5 +1,6 @@
-"""The SMTP server refuses (4xx, 5xx) or is down: the e-mail is retried with growing pauses and
-delivered exactly once; the change that called for it is not held up."""
+"""The SMTP server refuses for now (4xx) or is down: the e-mail is retried with growing pauses
+and delivered exactly once; refused for good (5xx) it is marked failed and written in the
+order's 操作记录; the change that called for it is not held up."""
 
 from __future__ import annotations
 
@@ -52,9 +53,10 @@ async def test_smtp_refusing_or_down_mail_is_retried_and_delivered_once(
 ) -> None:
     """SMTP server refusing, then down
 
-    An e-mail the SMTP server refuses (temporarily or permanently) or cannot take because it
-    is down is retried with growing pauses and delivered exactly once when the server takes
-    it; the change that called for it answers at once.
+    An e-mail the SMTP server refuses temporarily or cannot take because it is down is
+    retried with growing pauses and delivered exactly once when the server takes it; one it
+    refuses for good (5xx) is marked failed, not retried, and recorded on the order; the
+    change that called for it answers at once.
     """
     smtp = FlakySmtp().start()
     settings = stack_settings(tmp_path, database_url, smtp.port, "reliability")
@@ -80,12 +82,11 @@ async def test_smtp_refusing_or_down_mail_is_retried_and_delivered_once(
                 answered: tuple[float, ...] = await asyncio.gather(
                     _review(busy, "return"), _review(rejecting, "return")
                 )
-                await wait_for_mail(
-                    session_maker,
-                    [busy.order_no, rejecting.order_no],
-                    {busy.order_no: 1, rejecting.order_no: 1},
-                    30,
-                )
+                await wait_for_mail(session_maker, [busy.order_no], {busy.order_no: 1}, 30)
+                for _ in range(100):
+                    if (await _outbox(session_maker, rejecting.order_no))[0].status == "failed":
+                        break
+                    await asyncio.sleep(0.3)
 
                 # 2. the server is gone (port closed) for two attempts, then back.
                 smtp.stop()
@@ -113,7 +114,6 @@ async def test_smtp_refusing_or_down_mail_is_retried_and_delivered_once(
 
                 expected = {
                     busy.order_no: Expected("returned", (), None, False, ("order_returned",)),
-                    rejecting.order_no: Expected("returned", (), None, False, ("order_returned",)),
                     down_a.order_no: Expected("returned", (), None, False, ("order_returned",)),
                     down_b.order_no: Expected(
                         "voided", (), None, False, ("order_voided",), run_ends=True
@@ -122,7 +122,13 @@ async def test_smtp_refusing_or_down_mail_is_retried_and_delivered_once(
                 checked = Checked()
                 for order_no, expectation in expected.items():
                     await verify(temporal, session_maker, smtp, order_no, expectation, checked)
-                sent = {no: (await _outbox(session_maker, no))[0] for no in expected}
+                sent = {
+                    no: (await _outbox(session_maker, no))[0]
+                    for no in (*expected, rejecting.order_no)
+                }
+                rejected_state = await temporal.get_workflow_handle(rejecting.order_no).query(
+                    "state"
+                )
 
             report.try_(
                 "the SMTP server answered the end of DATA with "
@@ -147,7 +153,7 @@ async def test_smtp_refusing_or_down_mail_is_retried_and_delivered_once(
             )
 
             assert sorted(smtp.refused.values()) == [1, 1]
-            assert sent[busy.order_no].attempts == 2 and sent[rejecting.order_no].attempts == 2
+            assert sent[busy.order_no].attempts == 2 and sent[rejecting.order_no].attempts == 1
             assert all(r.last_error for r in while_down)
             assert all(sent[no].attempts >= 3 for no in (down_a.order_no, down_b.order_no))
             report.hold(
@@ -158,19 +164,28 @@ async def test_smtp_refusing_or_down_mail_is_retried_and_delivered_once(
             assert len(delays) >= 2 and delays[0] >= 5 and delays[1] > delays[0]
             report.hold("the pauses between attempts grew (5 s, then doubling)")
             assert checked.problems == [] and checked.mail_duplicates == 0
+            failed = sent.pop(rejecting.order_no)
+            assert failed.status == "failed" and "554" in (failed.last_error or "")
+            assert [
+                e["detail"].split(":")[0]
+                for e in rejected_state["events"]
+                if e["action"] == "notice_failed"
+            ] == ["订单打回通知 发送失败"]
             assert all(r.status == "sent" and r.last_error is None for r in sent.values())
             report.hold(
-                "every e-mail was delivered exactly once (one accepted message per outbox key) "
-                "and its outbox row ends sent; the orders' state agrees with the database"
+                "every e-mail not refused for good was delivered exactly once (one accepted "
+                "message per outbox key) and its outbox row ends sent; the one refused with "
+                "554 ends failed after one attempt; the orders' state agrees with the database"
             )
             assert max(answered) < 10
             report.hold(
                 "the changes that called for the e-mails answered at once; mail waits on its own"
             )
             report.note(
-                "a permanent refusal (5xx) is retried like a temporary one, with pauses growing "
-                "to 10 minutes: the e-mail waits for the address or server to be fixed instead "
-                "of being dropped, and its outbox row's last_error says why"
+                "a permanent refusal (5xx to the recipients or the message) is not retried: the "
+                "e-mail is marked failed (outbox row, last_error), written in the order's "
+                "操作记录 as 通知发送失败 and counted, so the order's later e-mails do not wait "
+                "behind it"
             )
     finally:
         smtp.stop()

@@ -1,0 +1,1 @@
+"""Controls against input an attacker chooses: one-line text, notices, uploads, flashes, bank files."""

@@ -23,7 +23,7 @@ from api.sessions import API
 from domain.order import Actor
 from settings import Settings
 from tests.support import jd_walk
-from tests.support.samples import BUYER, PROFILE, REFUND_FORM, order_body
+from tests.support.samples import BUYER, PROFILE, REFUND_FORM, REVIEWER, order_body
 from tests.support.smtp import SmtpSink
 
 PROOF_LIMIT_BYTES = 256 * 1024
@@ -161,6 +161,18 @@ async def refund_chosen(api: Api, **overrides: Any) -> str:
     """A JD order whose buyer chose 退款, ready for a refund application; its number."""
     no = await placed_jd_order(api, **overrides)
     await jd_walk.refund_chosen(api.send, no)
+    return no
+
+
+async def refund_chosen_as(api: Api, buyer: dict[str, str]) -> str:
+    """A JD order of the buyer signed in with ``buyer`` (any demo buyer), approved,
+    receipt-confirmed and decided 退款; its number."""
+    no = str((await api.place(buyer))["order_no"])
+    reviewer = await api.login(REVIEWER.username)
+    await ok(api.http.post(f"/api/admin/orders/{no}/approve", json={}, headers=reviewer))
+    await ok(api.http.post(f"/api/orders/{no}/confirm-receipt", headers=buyer))
+    decision = {"decision": "refund"}
+    await ok(api.http.post(f"/api/orders/{no}/refund-decision", json=decision, headers=buyer))
     return no
 
 

@@ -59,7 +59,9 @@ def stack_settings(
         # Every test signs in from 127.0.0.1 (see api_settings in tests/conftest.py).
         sign_in_max_failures_per_address=100_000,
         worker_metrics_port=worker_metrics_port,
-        **overrides,
+        # The whole session files its refunds as two demo buyers: their upload limits would
+        # throttle it (tests/security tests the limits on their own).
+        **({"proof_uploads_per_hour": 1_000_000, "proof_quota_bytes": 1 << 40} | overrides),
     )
 
 

@@ -1,4 +1,6 @@
-"""The time-skipping server (one per test) and a worker with the real activities on it."""
+"""Fixtures of the time-skipping server (one per test) and a worker with the real activities
+on it: the workflow tests and the security tests of notices use them (a plugin of
+tests/conftest.py)."""
 
 from __future__ import annotations
 
