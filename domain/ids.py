@@ -39,6 +39,11 @@ def invoice_app_no(created_at: datetime, sequence: int) -> str:
     return f"KP_{shanghai(created_at):%Y%m}_{sequence:08d}"
 
 
+def invoice_sequence_of(invoice_app_no: str) -> int:
+    """The 8-digit sequence of an invoice application number (unique on its own)."""
+    return int(invoice_app_no.rsplit("_", 1)[1])
+
+
 def refund_id_for(order_number: str) -> str:
     """An order has at most one refund, so its id is derived: ``TK`` + the order's digits."""
     if not ORDER_NO_PATTERN.match(order_number):

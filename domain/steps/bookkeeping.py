@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from domain import ids
 from domain.order import (
     Actor,
     Event,
@@ -36,13 +37,16 @@ def new_invoice(
     at: datetime,
     automatic: bool = False,
 ) -> InvoiceApplication:
-    """An invoice application with the next number reserved at placement."""
+    """An invoice application numbered when it is made: the sequence was reserved at
+    placement (unique on its own), the month is this one's, so an application the deadline
+    makes a year later carries the deadline's month."""
     if not state.reserved_invoice_nos:
         raise RuntimeError(
             f"order {state.order_no} has no reserved invoice application number left"
         )
+    sequence = ids.invoice_sequence_of(state.reserved_invoice_nos.pop(0))
     invoice = InvoiceApplication(
-        invoice_app_no=state.reserved_invoice_nos.pop(0),
+        invoice_app_no=ids.invoice_app_no(at, sequence),
         amount_fen=amount_fen,
         status=status,
         created_at=at,

@@ -19,7 +19,8 @@ def middle_of(card_no: str) -> str:
 
 
 async def applied_refund(api: Api, card_no: str) -> tuple[str, str]:
-    """(order number, refund id) of a JD order whose buyer filed a refund paid to ``card_no``."""
+    """(order number, refund id) of a JD order whose buyer filed a refund paid to ``card_no``,
+    the platform's settlement recorded (so the refund can be reviewed)."""
     buyer = await api.login("leiliang")
     order_no = await refund_chosen(api)
     refund = await ok(
@@ -31,6 +32,8 @@ async def applied_refund(api: Api, card_no: str) -> tuple[str, str]:
         ),
         201,
     )
+    reviewer = await api.login("bmp")
+    await ok(api.http.post(f"/api/admin/orders/{order_no}/settlement", json={}, headers=reviewer))
     return order_no, str(refund["refund_id"])
 
 
@@ -38,7 +41,6 @@ async def agreed_refund(api: Api, card_no: str) -> tuple[str, str]:
     """(order number, refund id) of a refund to ``card_no`` agreed and waiting for payout."""
     order_no, refund_id = await applied_refund(api, card_no)
     reviewer = await api.login("bmp")
-    await ok(api.http.post(f"/api/admin/orders/{order_no}/settlement", json={}, headers=reviewer))
     agreed = await ok(
         api.http.post(f"/api/admin/refunds/{refund_id}/agree", json={}, headers=reviewer)
     )

@@ -110,7 +110,6 @@ async def corrected_refund(e2e: Api) -> Corrected:
     await ok(e2e.http.post(f"/api/admin/refunds/{refund_id}/return", json=reason, headers=reviewer))
     corrected = REFUND_FORM | {"card_no": to_pay}
     await ok(e2e.http.put(f"/api/orders/{order_no}/refund", data=corrected, headers=buyer))
-    await ok(e2e.http.post(f"/api/admin/orders/{order_no}/settlement", json={}, headers=reviewer))
     await ok(e2e.http.post(f"/api/admin/refunds/{refund_id}/agree", json={}, headers=reviewer))
     return order_no, refund_id, (first, to_pay)
 

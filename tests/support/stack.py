@@ -56,7 +56,9 @@ def stack_settings(
         smtp_host="127.0.0.1",
         smtp_port=smtp_port,
         payload_keys=TEST_PAYLOAD_KEYS,
-        # Every test signs in from 127.0.0.1 (see api_settings in tests/conftest.py).
+        # The demo accounts sign in from 127.0.0.1 all session, some failing on purpose
+        # (see api_settings in tests/conftest.py).
+        sign_in_max_failures=100_000,
         sign_in_max_failures_per_address=100_000,
         worker_metrics_port=worker_metrics_port,
         # The whole session files its refunds as two demo buyers: their upload limits would

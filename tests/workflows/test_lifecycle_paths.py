@@ -76,13 +76,16 @@ async def test_jd_order_walks_the_guides_example_to_the_end(lifecycle: Lifecycle
     state = await lifecycle.act(handle, ApplyRefund(actor=BUYER, account=ACCOUNT, proof=PROOF))
     assert state.refund is not None and state.refund.amount_fen == 100_000
     assert state.refund.card == ACCOUNT.card
+    # 待平台与百胜结算后，才能审核退款申请: returning it for changes is a review too.
+    early = await refused(lifecycle, handle, ReturnRefund(actor=REVIEWER, reason="开户支行填写有误"))
+    assert "待平台与百胜结算后" in early.message
+    state = await lifecycle.act(handle, RecordSettlement(actor=REVIEWER))
     state = await lifecycle.act(handle, ReturnRefund(actor=REVIEWER, reason="开户支行填写有误"))
     assert state.refund is not None and state.refund.status is RefundStatus.CHANGES_REQUESTED
     state = await lifecycle.act(
         handle,
         EditRefund(actor=BUYER, account=ACCOUNT.model_copy(update={"branch": "上海浦东支行"})),
     )
-    state = await lifecycle.act(handle, RecordSettlement(actor=REVIEWER))
     state = await lifecycle.act(handle, AgreeRefund(actor=REVIEWER))
     state = await lifecycle.act(
         handle, Payout(actor=FINANCE, amount_fen=100_000, bank_reference="ICBC20221020001")

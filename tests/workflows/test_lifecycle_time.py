@@ -81,6 +81,7 @@ async def test_deadline_expires_a_refund_left_for_changes(lifecycle: Lifecycle) 
     await lifecycle.act(
         handle, ApplyRefund(actor=BUYER, account=refund_account(RefundType.ENTERPRISE))
     )
+    await lifecycle.act(handle, RecordSettlement(actor=REVIEWER))
     await lifecycle.act(handle, ReturnRefund(actor=REVIEWER, reason="卡号有误"))
     await lifecycle.env.sleep(PAST_DEADLINE)
     after = await handle.query(ShopOrderWorkflow.state)
