@@ -77,7 +77,9 @@ async def test_jd_order_walks_the_guides_example_to_the_end(lifecycle: Lifecycle
     assert state.refund is not None and state.refund.amount_fen == 100_000
     assert state.refund.card == ACCOUNT.card
     # 待平台与百胜结算后，才能审核退款申请: returning it for changes is a review too.
-    early = await refused(lifecycle, handle, ReturnRefund(actor=REVIEWER, reason="开户支行填写有误"))
+    early = await refused(
+        lifecycle, handle, ReturnRefund(actor=REVIEWER, reason="开户支行填写有误")
+    )
     assert "待平台与百胜结算后" in early.message
     state = await lifecycle.act(handle, RecordSettlement(actor=REVIEWER))
     state = await lifecycle.act(handle, ReturnRefund(actor=REVIEWER, reason="开户支行填写有误"))
