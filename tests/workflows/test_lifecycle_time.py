@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from temporalio.api.enums.v1 import EventType
 
+from domain.calendar import shanghai
 from domain.commands import (
     AgreeRefund,
     ApplyRefund,
@@ -61,6 +62,20 @@ async def test_deadline_confirms_receipt_of_an_approved_order(lifecycle: Lifecyc
     assert [(i.amount_fen, i.status, i.automatic) for i in after.invoices] == [
         (200_000, InvoiceStatus.APPLIED, True)
     ]
+
+
+async def test_deadline_invoice_carries_the_deadlines_month_not_the_orders(
+    lifecycle: Lifecycle,
+) -> None:
+    handle, placed = await lifecycle.place(SettlementMode.INVOICE_ONLY)
+    await lifecycle.act(handle, Approve(actor=REVIEWER))
+    await lifecycle.env.sleep(PAST_DEADLINE)
+    [invoice] = (await handle.query(ShopOrderWorkflow.state)).invoices
+    made_in = f"{shanghai(invoice.created_at):%Y%m}"
+    assert (
+        made_in == f"{shanghai(placed.service_end_at):%Y%m}" != f"{shanghai(placed.placed_at):%Y%m}"
+    )
+    assert invoice.invoice_app_no == f"KP_{made_in}_{placed.reserved_invoice_nos[0][-8:]}"
 
 
 async def test_deadline_expires_a_refund_chosen_but_never_filed(lifecycle: Lifecycle) -> None:
