@@ -117,6 +117,8 @@ class Settings(BaseSettings):
     jwt_secret: SecretStr = SecretStr(DEV_JWT_SECRET)
     jwt_ttl_minutes: int = 12 * 60
     service_term: str = "P1Y"
+    # How long the buyer has to correct a refund the back office returns after the deadline.
+    refund_correction_period: str = "P30D"
     proof_max_bytes: int = Field(default=5 * 1024 * 1024, gt=0)
     # "id:base64key,…" AES-256 keys for the payload codec; the first encrypts new payloads.
     payload_keys: SecretStr = SecretStr("")
@@ -134,6 +136,14 @@ class Settings(BaseSettings):
     proof_quota_bytes: int = Field(default=50 * 1024 * 1024, gt=0)
     # A stored proof no refund names is deleted once it is this old.
     proof_orphan_grace_seconds: int = Field(default=3600, gt=0)
+
+    @field_validator("refund_correction_period")
+    @classmethod
+    def _correction_period_is_a_duration(cls, value: str) -> str:
+        years, _ = parse_service_term(value)
+        if years:
+            raise ValueError("REFUND_CORRECTION_PERIOD is days, weeks or time, e.g. P30D")
+        return value
 
     @field_validator("service_term")
     @classmethod
@@ -170,6 +180,10 @@ class Settings(BaseSettings):
     @property
     def term(self) -> tuple[int, timedelta]:
         return parse_service_term(self.service_term)
+
+    @property
+    def correction_period(self) -> timedelta:
+        return parse_service_term(self.refund_correction_period)[1]
 
     @property
     def temporal_ui_origins(self) -> list[str]:

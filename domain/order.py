@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from pydantic import BaseModel, Field
 
@@ -123,6 +123,8 @@ class Refund(BaseModel):
     paid_at: datetime | None = None
     bank_reference: str | None = None
     paid_by: str | None = None
+    # Returned for changes after the one-year deadline: the last moment to correct it.
+    correct_by: datetime | None = None
     log: list[RefundLogEntry] = Field(default_factory=list)
 
 
@@ -157,6 +159,8 @@ class OrderState(BaseModel):
     reminder_backup_email: str | None = None
     placed_at: datetime
     service_end_at: datetime
+    # REFUND_CORRECTION_PERIOD as it was when the order was placed.
+    refund_correction_period: timedelta = timedelta(days=30)
     placement_key: str | None = None
     # Keyed digest of the placing request, so the same key with another body is refused.
     placement_fingerprint: str | None = None

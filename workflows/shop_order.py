@@ -50,7 +50,7 @@ ACTIVITY_TIMEOUT = timedelta(seconds=30)
 # long database outage does not grow every waiting run's history.
 LOCAL_RETRY_THRESHOLD = timedelta(seconds=5)
 
-NEXT_MOMENT = "next reminder or the one-year deadline"
+NEXT_MOMENT = "next reminder, the one-year deadline or a correction period's end"
 # A whole lifecycle takes about 200 events; a run this long has seen something unusual
 # (a long outage, many corrections) and starts afresh on the newest code.
 HISTORY_EVENTS_BEFORE_MOVING = 2_000
@@ -165,20 +165,13 @@ class ShopOrderWorkflow:
     def _moved_since(self, version: int) -> bool:
         return self._state.version != version or bool(self._outbox) or self._upgrade_asked
 
-    def _next_moment(self) -> datetime | None:
-        """When the next reminder or the one-year deadline falls due, if any still does."""
-        moments = [at for _, at in deadline.due_reminders(self._state)]
-        if not self._state.deadline_passed:
-            moments.append(self._state.service_end_at)
-        return min(moments, default=None)
-
     async def _wait_for_change_or_next_moment(self) -> None:
         """Wake on any change, new mail to send, or the next moment's timer. The timer stays
         armed across changes that leave the next moment where it was (most do), so a
         transition adds no timer to the history."""
         if self._timer is not None and self._timer.done():
             self._timer, self._timer_at = None, None
-        moment = self._next_moment()
+        moment = deadline.next_moment(self._state)
         if moment != self._timer_at:
             if self._timer is not None:
                 self._timer.cancel()
@@ -193,18 +186,8 @@ class ShopOrderWorkflow:
         )
 
     async def _fire_due_timers(self) -> None:
-        now = workflow.now()
         state = self._state
-        notices: list[Notice] = []
-        for days, at in deadline.due_reminders(state):
-            if at > now:
-                break
-            if now < state.service_end_at:
-                notices += deadline.reminders(state, days)
-            else:  # came due while every process was down for long; too late to remind
-                state.reminders_sent.append(days)
-        if not state.deadline_passed and now >= state.service_end_at:
-            notices += deadline.apply_deadline(state, now)
+        notices = deadline.fire_due(state, workflow.now())
         if notices or state.version != self._saved_version:
             await self._save()
             self._outbox += notices

@@ -175,6 +175,7 @@ def new_order(
         reminder_backup_email=data.reminder_backup_email,
         placed_at=placed_at,
         service_end_at=service_end(placed_at, *settings.term),
+        refund_correction_period=settings.correction_period,
         placement_key=placement_key,
         events=[
             Event(

@@ -46,7 +46,7 @@ def apply_deadline(state: OrderState, at: datetime) -> list[Notice]:
         state.version += 1
         return []
 
-    before = {i.invoice_app_no: i.status for i in state.invoices}
+    before = _invoice_statuses(state)
     if state.status is OrderStatus.APPROVED and state.mode is not SettlementMode.REFUND_ONLY:
         confirm_receipt(state, SYSTEM_ACTOR, at, automatic=True)
     if state.mode is not SettlementMode.INVOICE_ONLY and state.refund_decision is None:
@@ -54,7 +54,38 @@ def apply_deadline(state: OrderState, at: datetime) -> list[Notice]:
     elif state.refund_decision is RefundDecision.REFUND:
         _expire_unfinished_refund(state, at)
     state.version += 1
+    return _auto_invoice_notices(state, before, "auto-invoice")
 
+
+def correction_due(state: OrderState) -> datetime | None:
+    """The last moment to correct a refund returned for changes after the deadline, while
+    it still waits on the buyer."""
+    refund = state.refund
+    if refund is None or refund.status is not RefundStatus.CHANGES_REQUESTED:
+        return None
+    return refund.correct_by
+
+
+def apply_correction_deadline(state: OrderState, at: datetime) -> list[Notice]:
+    """REFUND_CORRECTION_PERIOD is over and the refund still uncorrected: it is closed as
+    expired and its amount invoiced, so the run can end."""
+    due = correction_due(state)
+    if due is None or at < due:
+        return []
+    before = _invoice_statuses(state)
+    _expire_unfinished_refund(state, at)
+    state.version += 1
+    return _auto_invoice_notices(state, before, "auto-invoice-after-correction-period")
+
+
+def _invoice_statuses(state: OrderState) -> dict[str, InvoiceStatus]:
+    return {i.invoice_app_no: i.status for i in state.invoices}
+
+
+def _auto_invoice_notices(
+    state: OrderState, before: dict[str, InvoiceStatus], occasion: str
+) -> list[Notice]:
+    """The e-mail naming the invoices applied automatically since ``before``, if any."""
     auto = [
         i
         for i in state.invoices
@@ -64,7 +95,7 @@ def apply_deadline(state: OrderState, at: datetime) -> list[Notice]:
     if not auto:
         return []
     amounts = "、".join(f"{i.invoice_app_no} {format_fen(i.amount_fen)}" for i in auto)
-    return [buyer_notice(state, Template.AUTO_INVOICE, "auto-invoice", invoices=amounts)]
+    return [buyer_notice(state, Template.AUTO_INVOICE, occasion, invoices=amounts)]
 
 
 def _expire_unfinished_refund(state: OrderState, at: datetime) -> None:
@@ -105,6 +136,34 @@ def reminders(state: OrderState, days: int) -> list[Notice]:
     todo = lifecycle.buyer_todo(state)
     if todo:
         notices.append(deadline_reminder(state, days, todo))
+    return notices
+
+
+def next_moment(state: OrderState) -> datetime | None:
+    """When time next has something to do for this order: a reminder, the one-year
+    deadline, or the end of a correction period; None when nothing is left."""
+    moments = [at for _, at in due_reminders(state)]
+    if not state.deadline_passed:
+        moments.append(state.service_end_at)
+    correction = correction_due(state)
+    if correction is not None:
+        moments.append(correction)
+    return min(moments, default=None)
+
+
+def fire_due(state: OrderState, now: datetime) -> list[Notice]:
+    """Take every step whose time has come by ``now``; the e-mails they call for."""
+    notices: list[Notice] = []
+    for days, at in due_reminders(state):
+        if at > now:
+            break
+        if now < state.service_end_at:
+            notices += reminders(state, days)
+        else:  # came due while every process was down for long; too late to remind
+            state.reminders_sent.append(days)
+    if not state.deadline_passed and now >= state.service_end_at:
+        notices += apply_deadline(state, now)
+    notices += apply_correction_deadline(state, now)
     return notices
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from domain.calendar import format_local_date
 from domain.commands import (
     Action,
     AgreeRefund,
@@ -145,6 +146,7 @@ def _edit(state: OrderState, cmd: EditRefund, at: datetime) -> list[Notice]:
     _fill(refund, cmd)
     refund.status = RefundStatus.APPLIED
     refund.return_reason = None
+    refund.correct_by = None
     refund.applied_at = at
     log_refund(refund, at, cmd.actor, "申请退款!")
     record(state, at, cmd.actor, cmd.action, "修改退款信息后重新申请")
@@ -224,14 +226,19 @@ def _return(state: OrderState, cmd: ReturnRefund, at: datetime) -> list[Notice]:
     refund = current_refund(state)
     refund.status = RefundStatus.CHANGES_REQUESTED
     refund.return_reason = cmd.reason
+    # Past the one-year deadline the buyer gets REFUND_CORRECTION_PERIOD to correct it;
+    # uncorrected by then, the deadline's rules close it (domain/steps/deadline.py).
+    refund.correct_by = at + state.refund_correction_period if state.deadline_passed else None
     log_refund(refund, at, cmd.actor, f"退款修改 {cmd.reason}")
     record(state, at, cmd.actor, cmd.action, cmd.reason)
+    last_day = format_local_date(refund.correct_by) if refund.correct_by else ""
     notice = buyer_notice(
         state,
         Template.REFUND_RETURNED,
         f"refund-returned-v{state.version + 1}",
         reason=cmd.reason,
         refund_amount=format_fen(refund.amount_fen),
+        correct_by=last_day,
     )
     return [notice]
 

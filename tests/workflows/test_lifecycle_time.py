@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from datetime import timedelta
+from typing import Any
 
 from temporalio.api.enums.v1 import EventType
 
@@ -14,12 +16,14 @@ from domain.commands import (
     Approve,
     ConfirmReceipt,
     DecideRefund,
+    EditRefund,
     IssueInvoice,
     Payout,
     RecordSettlement,
     ReturnRefund,
     ShipInvoice,
 )
+from domain.order import OrderState
 from domain.statuses import (
     InvoiceStatus,
     OrderStatus,
@@ -229,3 +233,80 @@ async def test_changes_that_leave_the_next_moment_in_place_keep_its_timer(
         in (EventType.EVENT_TYPE_TIMER_STARTED, EventType.EVENT_TYPE_TIMER_CANCELED)
     )
     assert timers == {EventType.EVENT_TYPE_TIMER_STARTED: 1}
+
+
+async def _mail_body_mentioning(lifecycle: Lifecycle, order_no: str, text: str) -> str:
+    """The plain body of the order's e-mail that mentions ``text``, once it has arrived."""
+    for _ in range(200):
+        for message in lifecycle.smtp.for_order(order_no):
+            body = str(message.get_body(("plain",)).get_content())  # type: ignore[union-attr]
+            if text in body:
+                return body
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"no e-mail about {order_no} mentions {text!r}")
+
+
+async def _refund_returned_after_the_deadline(lifecycle: Lifecycle) -> tuple[Any, OrderState]:
+    """A JD refund filed in time, still 退款申请 at the deadline (waiting on Baison, so left
+    to finish), then returned for changes by the back office after it."""
+    handle, _ = await lifecycle.place(SettlementMode.INVOICE_AND_REFUND)
+    await lifecycle.act(handle, Approve(actor=REVIEWER))
+    await lifecycle.act(handle, ConfirmReceipt(actor=BUYER))
+    await lifecycle.act(handle, DecideRefund(actor=BUYER, decision=RefundDecision.REFUND))
+    await lifecycle.act(
+        handle, ApplyRefund(actor=BUYER, account=refund_account(RefundType.ENTERPRISE))
+    )
+    await lifecycle.env.sleep(PAST_DEADLINE)
+    await lifecycle.act(handle, RecordSettlement(actor=REVIEWER))
+    returned = await lifecycle.act(handle, ReturnRefund(actor=REVIEWER, reason="开户行有误"))
+    return handle, returned
+
+
+async def test_refund_returned_after_the_deadline_and_never_corrected_is_closed_and_invoiced(
+    lifecycle: Lifecycle,
+) -> None:
+    handle, returned = await _refund_returned_after_the_deadline(lifecycle)
+    assert returned.deadline_passed and returned.refund is not None
+    correct_by = returned.refund.correct_by
+    assert correct_by is not None
+    assert correct_by - returned.refund.log[-1].at == timedelta(days=30)
+    body = await _mail_body_mentioning(lifecycle, returned.order_no, "开户行有误")
+    assert f"请于 {shanghai(correct_by):%Y-%m-%d} 前完成修改" in body
+
+    await lifecycle.env.sleep(timedelta(days=31))
+    closed = await handle.query(ShopOrderWorkflow.state)
+    assert closed.refund is not None and closed.refund.status is RefundStatus.EXPIRED
+    assert [i.status for i in closed.invoices] == [InvoiceStatus.APPLIED, InvoiceStatus.APPLIED]
+    assert sum(i.amount_fen for i in closed.invoices) == closed.base_fen
+    for invoice in closed.invoices:
+        no = invoice.invoice_app_no
+        await lifecycle.act(
+            handle, IssueInvoice(actor=REVIEWER, invoice_app_no=no, invoice_number=f"N{no}")
+        )
+        await lifecycle.act(
+            handle,
+            ShipInvoice(actor=REVIEWER, invoice_app_no=no, courier="中通", tracking_no=f"ZT{no}"),
+        )
+    outcome = await handle.result()  # the run ends
+    assert outcome.final is not None and outcome.final.refund is not None
+    assert outcome.final.refund.status is RefundStatus.EXPIRED
+
+
+async def test_refund_returned_after_the_deadline_and_corrected_in_time_goes_on(
+    lifecycle: Lifecycle,
+) -> None:
+    handle, _ = await _refund_returned_after_the_deadline(lifecycle)
+    await lifecycle.env.sleep(timedelta(days=29))
+    corrected = await lifecycle.act(
+        handle, EditRefund(actor=BUYER, account=refund_account(RefundType.ENTERPRISE))
+    )
+    assert corrected.refund is not None and corrected.refund.correct_by is None
+    await lifecycle.env.sleep(timedelta(days=5))  # past when the period would have ended
+    waiting = await handle.query(ShopOrderWorkflow.state)
+    assert waiting.refund is not None and waiting.refund.status is RefundStatus.APPLIED
+    await lifecycle.act(handle, AgreeRefund(actor=REVIEWER))
+    paid = await lifecycle.act(
+        handle, Payout(actor=FINANCE, amount_fen=100_000, bank_reference="ICBC-LATE")
+    )
+    assert paid.refund is not None and paid.refund.status is RefundStatus.REFUNDED
+    assert [i.status for i in paid.invoices] == [InvoiceStatus.APPLIED, InvoiceStatus.CANCELLED]
