@@ -21,6 +21,7 @@ SEND_EMAIL = "send_email"
 # ApplicationError types an activity raises that retrying cannot fix.
 SERVICE_MARKET_ORDER_TAKEN = "ServiceMarketOrderTaken"
 PLACEMENT_KEY_TAKEN = "PlacementKeyTaken"
+INVOICE_NUMBER_TAKEN = "InvoiceNumberTaken"
 # An e-mail that can never be sent (refused for good, or impossible to build): the workflow
 # records it as failed and goes on with the next one.
 NOTICE_UNDELIVERABLE = "NoticeUndeliverable"

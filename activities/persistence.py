@@ -362,10 +362,31 @@ class PersistenceActivities:
         )
         if live is not None:
             raise ApplicationError(
-                f"service-market order {state.service_market_order_no} already backs a live order",
+                f"服务市场订单号 {state.service_market_order_no} 已有进行中的订单 {live}",
                 type=contracts.SERVICE_MARKET_ORDER_TAKEN,
                 non_retryable=True,
             )
+        numbers = {i.invoice_number: i.invoice_app_no for i in state.invoices if i.invoice_number}
+        if numbers:
+            taken = (
+                await session.execute(
+                    select(
+                        models.InvoiceApplication.invoice_number,
+                        models.InvoiceApplication.invoice_app_no,
+                    ).where(
+                        models.InvoiceApplication.invoice_number.in_(numbers),
+                        models.InvoiceApplication.order_no != state.order_no,
+                    )
+                )
+            ).first()
+            if taken is not None:
+                number, elsewhere = str(taken[0]), taken[1]
+                raise ApplicationError(
+                    f"发票号 {number} 已登记在开票申请 {elsewhere} 上，"
+                    f"不能再用于开票申请 {numbers[number]}",
+                    type=contracts.INVOICE_NUMBER_TAKEN,
+                    non_retryable=True,
+                )
         if state.placement_key:
             earlier = await session.scalar(
                 select(models.Order.order_no).where(

@@ -173,7 +173,8 @@ class InvoiceApplication(Base):
     buyer: Mapped[str] = mapped_column(String(64), index=True)
     status: Mapped[str] = mapped_column(String(16), index=True)
     amount_fen: Mapped[int] = mapped_column(BigInteger)
-    invoice_number: Mapped[str | None] = mapped_column(String(64), index=True)
+    # 发票号: unique among those recorded (a number on two applications is refused).
+    invoice_number: Mapped[str | None] = mapped_column(String(64), index=True, unique=True)
     created_at: Mapped[datetime]
     data: Mapped[dict[str, Any]]
 

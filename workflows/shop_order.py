@@ -39,6 +39,7 @@ PERSIST_RETRY = RetryPolicy(
     non_retryable_error_types=[
         contracts.SERVICE_MARKET_ORDER_TAKEN,
         contracts.PLACEMENT_KEY_TAKEN,
+        contracts.INVOICE_NUMBER_TAKEN,
     ],
 )
 MAIL_RETRY = RetryPolicy(

@@ -38,12 +38,25 @@ def _issue(state: OrderState, cmd: IssueInvoice, at: datetime) -> list[Notice]:
     return []
 
 
+def _number_not_on_another_application(state: OrderState, cmd: IssueInvoice) -> str | None:
+    """Within the order; the projection refuses a number another order's application has."""
+    for other in state.invoices:
+        if (
+            other.invoice_number == cmd.invoice_number
+            and other.invoice_app_no != cmd.invoice_app_no
+        ):
+            return f"发票号 {cmd.invoice_number} 已登记在开票申请 {other.invoice_app_no} 上"
+    return None
+
+
 ISSUE_INVOICE = Step(
     action=Action.ISSUE_INVOICE,
     label="开票",
     roles=REVIEWERS,
     command=IssueInvoice,
     invoice_from=InvoiceStatus.APPLIED,
+    check_input=_number_not_on_another_application,
+    input_field="invoice_number",
     effect=_issue,
     target=Target.INVOICE,
 )

@@ -331,3 +331,58 @@ async def test_void_replayed_with_the_same_key_after_the_run_ended_answers_the_f
     )
     assert again == first
     assert (again["status"], again["void_reason"]) == ("voided", "重复")
+
+
+async def test_issue_invoice_with_a_number_already_recorded_is_409_and_changes_nothing(
+    api: Api,
+) -> None:
+    reviewer = await api.login("bmp")
+    first, second = await completed_jd_order(api), await completed_jd_order(api)
+    number = unique("2398")
+    issued = await ok(
+        api.http.post(
+            f"/api/admin/invoices/{first['invoices'][0]['invoice_app_no']}/issue",
+            json={"invoice_number": number},
+            headers=reviewer,
+        )
+    )
+    assert issued["status"] == "issued"
+    app_no = second["invoices"][0]["invoice_app_no"]
+    again = await api.http.post(
+        f"/api/admin/invoices/{app_no}/issue", json={"invoice_number": number}, headers=reviewer
+    )
+    assert (again.status_code, again.json()["code"]) == (409, "invalid_transition")
+    assert again.json()["detail"] == (
+        f"发票号 {number} 已登记在开票申请 {first['invoices'][0]['invoice_app_no']} 上，"
+        f"不能再用于开票申请 {app_no}"
+    )
+    unchanged = await ok(api.http.get(f"/api/invoices/{app_no}", headers=reviewer))
+    assert (unchanged["status"], unchanged["invoice_number"]) == ("applied", None)
+
+
+async def test_issue_invoice_with_the_number_of_the_orders_other_application_is_422(
+    api: Api,
+) -> None:
+    reviewer = await api.login("bmp")
+    order = await completed_jd_order(api)
+    decided = await ok(
+        api.http.post(
+            f"/api/orders/{order['order_no']}/refund-decision",
+            json={"decision": "no_refund"},
+            headers=await api.login("leiliang"),
+        )
+    )
+    first, second = (i["invoice_app_no"] for i in decided["invoices"])
+    number = unique("2398")
+    await ok(
+        api.http.post(
+            f"/api/admin/invoices/{first}/issue", json={"invoice_number": number}, headers=reviewer
+        )
+    )
+    again = await api.http.post(
+        f"/api/admin/invoices/{second}/issue", json={"invoice_number": number}, headers=reviewer
+    )
+    assert again.status_code == 422
+    assert again.json()["errors"] == [
+        {"field": "invoice_number", "message": f"发票号 {number} 已登记在开票申请 {first} 上"}
+    ]

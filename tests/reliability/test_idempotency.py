@@ -109,7 +109,7 @@ async def test_replayed_key_changes_once_and_answers_the_first_answer(
             "POST",
             f"/api/admin/invoices/{invoice}/issue",
             "bmp",
-            {"json": {"invoice_number": "FP1"}},
+            {"json": {"invoice_number": f"FP{invoice[-8:]}"}},
         ),
         (
             "POST",

@@ -212,7 +212,7 @@ async def test_a_second_live_order_for_a_service_market_no_is_recorded_nowhere_a
     outcome = await handle.result()
     assert outcome.final is None
     assert outcome.rejected == (
-        f"service-market order {first.service_market_order_no} already backs a live order"
+        f"服务市场订单号 {first.service_market_order_no} 已有进行中的订单 {first.order_no}"
     )
 
 
@@ -228,5 +228,5 @@ async def test_an_edit_to_a_taken_service_market_no_is_refused_and_changes_nothi
         EditOrder(actor=BUYER, service_market_order_no=taken.service_market_order_no),
     )
     assert cause.type == "refused:invalid_transition"
-    assert "already backs a live order" in cause.message
+    assert "已有进行中的订单" in cause.message
     assert await handle.query(ShopOrderWorkflow.state) == returned
