@@ -15,26 +15,17 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from db.seed import migrate_and_seed
-from devstack.processes import (
-    Child,
-    Stack,
-    api_command,
-    api_healthy,
-    child_env,
-    free_port,
-    mail_catcher_command,
-    port_open,
-    temporal_dev_server_command,
-    temporal_ready,
-    wait_until,
-    worker_command,
-)
+from devstack.processes import Child, Stack, child_env, free_port
+from devstack.system import start_system
 from settings import Settings
 from tests.support.databases import create_database, drop_database
 from workflows.client import payload_keys
 
 CEILING_QUEUE = "bench-ceiling"
+
+
+def _quietly(_line: str) -> None:
+    """The bench's own output says what it measures, not what starts."""
 
 
 def ceiling_worker_command() -> list[str]:
@@ -118,15 +109,8 @@ def start(data_dir: Path, database_url: str) -> BenchStack:
     bench = BenchStack(settings, stack, database_name, server_url)
     api_url = f"http://127.0.0.1:{settings.api_port}"
     try:
-        stack.start("temporal", temporal_dev_server_command(settings, f"{api_url}/codec"))
-        wait_until(lambda: temporal_ready(settings), "Temporal dev server", 90, stack)
-        asyncio.run(migrate_and_seed(settings))
-        stack.start("mail", mail_catcher_command(settings))
-        wait_until(lambda: port_open(settings.smtp_port), "SMTP catcher", 30, stack)
-        stack.start("worker", worker_command())
-        stack.start("api", api_command(settings))
+        start_system(stack, settings, api_url, say=_quietly)
         stack.start("ceiling-worker", ceiling_worker_command())
-        wait_until(lambda: api_healthy(settings.api_port), "API", 90, stack)
     except BaseException:
         bench.stop()
         raise

@@ -6,50 +6,21 @@ catcher, the worker and the API, supervised in the foreground until Ctrl-C or SI
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
 import sys
 import time
 from types import FrameType
 
-from db.seed import DEMO_ACCOUNTS, migrate_and_seed
-from devstack.processes import (
-    Stack,
-    api_command,
-    api_healthy,
-    child_env,
-    mail_catcher_command,
-    port_open,
-    temporal_dev_server_command,
-    temporal_ready,
-    wait_until,
-    worker_command,
-)
+from db.seed import DEMO_ACCOUNTS
+from devstack.processes import Stack, child_env
+from devstack.system import start_system
 from settings import Settings, get_settings
 from workflows.client import payload_keys
 
 
 def _interrupt(signum: int, _frame: FrameType | None) -> None:
     raise KeyboardInterrupt  # SIGTERM stops the stack the way Ctrl-C does
-
-
-def start_all(stack: Stack, settings: Settings, api_url: str) -> None:
-    if not settings.temporal_address:
-        print(f"· Temporal dev server (state in {settings.data_dir / 'temporal.db'}) …", flush=True)
-        command = temporal_dev_server_command(settings, codec_endpoint=f"{api_url}/codec")
-        stack.start("temporal", command)
-        wait_until(lambda: temporal_ready(settings), "Temporal dev server", 90, stack)
-    print("· database migrations, catalog and demo accounts …", flush=True)
-    asyncio.run(migrate_and_seed(settings))
-    if not settings.smtp_host:
-        print(f"· local SMTP catcher on 127.0.0.1:{settings.smtp_port} …", flush=True)
-        stack.start("mail", mail_catcher_command(settings))
-        wait_until(lambda: port_open(settings.smtp_port), "SMTP catcher", 30, stack)
-    print("· worker and API …", flush=True)
-    stack.start("worker", worker_command())
-    stack.start("api", api_command(settings))
-    wait_until(lambda: api_healthy(settings.api_port), "API", 90, stack)
 
 
 def development_settings() -> Settings:
@@ -69,7 +40,7 @@ def main() -> int:
     signal.signal(signal.SIGTERM, _interrupt)
     api_url = f"http://127.0.0.1:{settings.api_port}"
     try:
-        start_all(stack, settings, api_url)
+        start_system(stack, settings, api_url)
         print_banner(settings, api_url)
         while not (dead := stack.dead()):
             time.sleep(0.5)

@@ -254,17 +254,21 @@ async def _start(client: Client, settings: Settings, state: OrderState) -> Workf
     )
 
 
+async def _ask_recorded(handle: WorkflowHandle[Any, Any]) -> OrderState:
+    """The order as its run recorded it: the ``recorded`` update, sent under its fixed id so
+    a repeat gets the first answer back."""
+    recorded: OrderState = await handle.execute_update(
+        ShopOrderWorkflow.recorded, id=RECORDED_UPDATE_ID, rpc_timeout=commands.UPDATE_RPC_TIMEOUT
+    )
+    return recorded
+
+
 async def _recorded(
     session: AsyncSession, client: Client, handle: WorkflowHandle[Any, Any], state: OrderState
 ) -> OrderState:
     """Wait until the new order is in the database, so the caller can read it at once."""
     try:
-        recorded: OrderState = await handle.execute_update(
-            ShopOrderWorkflow.recorded,
-            id=RECORDED_UPDATE_ID,
-            rpc_timeout=commands.UPDATE_RPC_TIMEOUT,
-        )
-        return recorded
+        return await _ask_recorded(handle)
     except WorkflowUpdateFailedError as error:
         if commands.refusal_code(error) != commands.DUPLICATE:
             raise Problem(500, f"order {state.order_no} could not be recorded") from error
@@ -302,12 +306,7 @@ async def _first_answer(client: Client, earlier: OrderState, fingerprint: str | 
         )
     handle = client.get_workflow_handle(earlier.order_no)
     try:
-        first: OrderState = await handle.execute_update(
-            ShopOrderWorkflow.recorded,
-            id=RECORDED_UPDATE_ID,
-            rpc_timeout=commands.UPDATE_RPC_TIMEOUT,
-        )
-        return first
+        return await _ask_recorded(handle)
     except RPCError as error:
         if error.status is not RPCStatusCode.NOT_FOUND:
             raise

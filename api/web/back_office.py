@@ -3,7 +3,7 @@ review refunds, issue, ship or return invoices."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -14,10 +14,12 @@ from api import command_builders as build
 from api import responses
 from api.deps import SessionDep, TemporalDep
 from api.errors import Problem
-from api.services import invoices, orders
+from api.services import invoices
 from api.web import forms, listings, sending
+from api.web.lookups import order_or_back
 from api.web.plumbing import (
     ACTION_NAMES,
+    PageRedirect,
     ReviewerPage,
     StaffPage,
     redirect,
@@ -63,6 +65,25 @@ INVOICE_DONE = {
 }
 
 
+def _command_or_back(
+    commands: Mapping[str, Callable[[Actor, SubmittedForm], Command]],
+    action: str,
+    me: Actor,
+    form: SubmittedForm,
+    back: str,
+    missing_input: str,
+) -> Command:
+    """What the button ``action`` sends, else a redirect to ``back`` saying what is wrong."""
+    if action not in commands:
+        raise PageRedirect(redirect(back, err="未知操作"))
+    try:
+        return commands[action](me, form)
+    except ValidationError:
+        raise PageRedirect(redirect(back, err=missing_input)) from None
+    except Problem as problem:
+        raise PageRedirect(redirect(back, err=problem.detail)) from problem
+
+
 # --- orders ------------------------------------------------------------------------------
 
 
@@ -75,10 +96,7 @@ async def admin_orders(request: Request, me: ReviewerPage, session: SessionDep) 
 async def admin_order(
     request: Request, order_no: str, me: ReviewerPage, session: SessionDep
 ) -> Response:
-    try:
-        state = await orders.visible(session=session, actor=me, order_no=order_no)
-    except Problem as problem:
-        return redirect("/admin/orders", err=problem.detail)
+    state = await order_or_back(session, me, order_no, back="/admin/orders")
     return render(
         request,
         "admin_order.html",
@@ -98,16 +116,10 @@ async def admin_order_action(
     session: SessionDep,
     client: TemporalDep,
 ) -> Response:
-    form = await forms.form_of(request)
     back = f"/admin/orders/{order_no}"
-    if action not in ORDER_COMMANDS:
-        return redirect(back, err="未知操作")
-    try:
-        command = ORDER_COMMANDS[action](me, form)
-    except ValidationError:
-        return redirect(back, err=ORDER_INPUT_MISSING.get(action, "请填写原因"))
-    except Problem as problem:
-        return redirect(back, err=problem.detail)
+    missing = ORDER_INPUT_MISSING.get(action, "请填写原因")
+    form = await forms.form_of(request)
+    command = _command_or_back(ORDER_COMMANDS, action, me, form, back, missing)
     return await sending.to_order(session, client, order_no, command, ORDER_DONE[action], back)
 
 
@@ -135,14 +147,10 @@ async def admin_refund_action(
     session: SessionDep,
     client: TemporalDep,
 ) -> Response:
-    form = await forms.form_of(request)
     back = f"/admin/refunds/{refund_id}"
-    if action not in REFUND_COMMANDS:
-        return redirect(back, err="未知操作")
-    try:
-        command = REFUND_COMMANDS[action](me, form)
-    except ValidationError:
-        return redirect(back, err="请填写退款修改原因")
+    missing = "请填写退款修改原因"
+    form = await forms.form_of(request)
+    command = _command_or_back(REFUND_COMMANDS, action, me, form, back, missing)
     return await sending.to_refund(session, client, refund_id, command, REFUND_DONE[action], back)
 
 

@@ -16,6 +16,7 @@ from api.deps import CardCipherDep, SessionDep, SettingsDep, TemporalDep, Upload
 from api.errors import Problem
 from api.services import invoices, orders, refunds
 from api.web import forms, listings, sending
+from api.web.lookups import order_or_back
 from api.web.plumbing import SUPPLEMENTARY_FIELDS, BuyerPage, field_errors, redirect, render
 from api.web.shop import saved_profiles
 from domain.order import Actor, OrderState
@@ -100,10 +101,7 @@ async def _edit_form(
 async def edit_page(
     request: Request, order_no: str, me: BuyerPage, session: SessionDep
 ) -> Response:
-    try:
-        state = await orders.visible(session=session, actor=me, order_no=order_no)
-    except Problem as problem:
-        return redirect("/my/orders", err=problem.detail)
+    state = await order_or_back(session, me, order_no, back="/my/orders")
     return await _edit_form(request, me, session, state, {}, {})
 
 
@@ -138,10 +136,7 @@ async def edit_order(
 async def refund_page(
     request: Request, order_no: str, me: BuyerPage, session: SessionDep
 ) -> Response:
-    try:
-        state = await orders.visible(session=session, actor=me, order_no=order_no)
-    except Problem as problem:
-        return redirect("/my/orders", err=problem.detail)
+    state = await order_or_back(session, me, order_no, back="/my/orders")
     o = responses.order_out(state, me)
     if not {"apply_refund", "edit_refund"} & set(o.allowed_actions):
         return redirect(f"/my/orders?expand={order_no}", err="该订单当前不能填写退款信息")

@@ -12,17 +12,8 @@ from typing import Any
 from fastapi import Request
 from starlette.datastructures import FormData, UploadFile
 
+from api import schemas
 from api.errors import Problem
-from api.schemas import (
-    ApproveIn,
-    IssueInvoiceIn,
-    NoteIn,
-    PayoutIn,
-    ReasonIn,
-    RefundDecisionIn,
-    RefundForm,
-    ShipInvoiceIn,
-)
 from api.web.plumbing import SUPPLEMENTARY_FIELDS
 from domain.inputs import (
     InvoiceProfileInput,
@@ -101,12 +92,12 @@ def supplementary_patch(form: dict[str, Any]) -> SupplementaryPatch:
     )
 
 
-def refund_decision(form: dict[str, Any]) -> RefundDecisionIn:
-    return RefundDecisionIn.model_validate({"decision": _text(form, "decision")})
+def refund_decision(form: dict[str, Any]) -> schemas.RefundDecisionIn:
+    return schemas.RefundDecisionIn.model_validate({"decision": _text(form, "decision")})
 
 
-def refund(form: dict[str, str], proof: object) -> RefundForm:
-    return RefundForm.model_validate(
+def refund(form: dict[str, str], proof: object) -> schemas.RefundForm:
+    return schemas.RefundForm.model_validate(
         clean(form, *REFUND_ACCOUNT_FIELDS)
         | {"proof": proof if isinstance(proof, UploadFile) else None}
     )
@@ -115,34 +106,34 @@ def refund(form: dict[str, str], proof: object) -> RefundForm:
 # --- the back office's and finance's ----------------------------------------------------------
 
 
-def approve(form: dict[str, Any]) -> ApproveIn:
+def approve(form: dict[str, Any]) -> schemas.ApproveIn:
     """The page asks for the platform's amount in yuan; the API takes fen."""
-    return ApproveIn.model_validate(
+    return schemas.ApproveIn.model_validate(
         {"platform_amount_fen": yuan_to_fen(str(form.get("platform_amount_yuan", "")))}
     )
 
 
-def reason(form: dict[str, Any]) -> ReasonIn:
-    return ReasonIn.model_validate({"reason": _text(form, "reason")})
+def reason(form: dict[str, Any]) -> schemas.ReasonIn:
+    return schemas.ReasonIn.model_validate({"reason": _text(form, "reason")})
 
 
-def no_note() -> NoteIn:
+def no_note() -> schemas.NoteIn:
     """The pages' settlement and agreement buttons carry no note."""
-    return NoteIn()
+    return schemas.NoteIn()
 
 
-def issue_invoice(form: dict[str, Any]) -> IssueInvoiceIn:
-    return IssueInvoiceIn.model_validate({"invoice_number": _text(form, "invoice_number")})
+def issue_invoice(form: dict[str, Any]) -> schemas.IssueInvoiceIn:
+    return schemas.IssueInvoiceIn.model_validate({"invoice_number": _text(form, "invoice_number")})
 
 
-def ship_invoice(form: dict[str, Any]) -> ShipInvoiceIn:
-    return ShipInvoiceIn.model_validate(
+def ship_invoice(form: dict[str, Any]) -> schemas.ShipInvoiceIn:
+    return schemas.ShipInvoiceIn.model_validate(
         {"courier": _text(form, "courier"), "tracking_no": _text(form, "tracking_no")}
     )
 
 
-def payout(form: dict[str, Any]) -> PayoutIn:
-    return PayoutIn.model_validate(
+def payout(form: dict[str, Any]) -> schemas.PayoutIn:
+    return schemas.PayoutIn.model_validate(
         {
             "amount_fen": _text(form, "amount_fen") or "0",
             "bank_reference": _text(form, "bank_reference"),
