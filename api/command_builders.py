@@ -45,8 +45,16 @@ def edit_order(
     actor: Actor, body: SupplementaryPatch, invoice_profile: InvoiceProfileSnapshot | None
 ) -> EditOrder:
     """Only the fields the buyer gave; ``invoice_profile`` is the snapshot of the chosen id."""
-    fields = body.model_dump(exclude_unset=True, exclude={"invoice_profile_id"})
-    return EditOrder(actor=actor, invoice_profile=invoice_profile, **fields)
+    fields = body.model_dump(
+        exclude_unset=True, exclude={"invoice_profile_id", "agreement_accepted"}
+    )
+    clear_backup = "reminder_backup_email" in fields and fields["reminder_backup_email"] is None
+    return EditOrder(
+        actor=actor,
+        invoice_profile=invoice_profile,
+        clear_reminder_backup_email=clear_backup,
+        **fields,
+    )
 
 
 def confirm_receipt(actor: Actor) -> ConfirmReceipt:

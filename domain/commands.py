@@ -58,6 +58,9 @@ class EditOrder(Command):
     reminder_email: str | None = None
     reminder_backup_email: str | None = None
     invoice_profile: InvoiceProfileSnapshot | None = None
+    # None above means "unchanged"; the backup address, the one optional field, is cleared
+    # on purpose with this.
+    clear_reminder_backup_email: bool = False
 
     action: ClassVar[Action] = Action.EDIT
 

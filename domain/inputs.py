@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
 
 from domain import validation
 from domain.statuses import InvoiceType, RefundType
@@ -97,10 +105,30 @@ class SupplementaryInfo(StrictInput):
     reminder_backup_email: Email | None = None
 
 
+# The guide's names of the 补充信息 fields (what a buyer reads in forms and refusals).
+SUPPLEMENTARY_LABELS = {
+    "contract_name": "客户签约名称",
+    "service_market_order_no": "服务市场订单号",
+    "shop_name": "店铺名称",
+    "seller_nick": "卖家 NICK",
+    "baison_staff": "百胜服务人员",
+    "reminder_name": "到期提醒接收人",
+    "reminder_mobile": "到期提醒接收人手机",
+    "reminder_email": "到期提醒接收人邮箱",
+    "reminder_backup_email": "到期提醒备用接收邮箱",
+}
+# 补充信息 an order cannot be without; only the backup e-mail may be cleared.
+REQUIRED_SUPPLEMENTARY = tuple(n for n in SUPPLEMENTARY_LABELS if n != "reminder_backup_email")
+AGREEMENT_REFUSED = "请阅读并同意店铺订购协议"
+
+
 class SupplementaryPatch(StrictInput):
-    """修改信息 of a returned order: fields left out keep their value."""
+    """修改信息 of a returned order: fields left out keep their value; a required field
+    cannot be cleared; ``reminder_backup_email: null`` clears the backup address. Any
+    subset of the placing body is taken, so ``agreement_accepted`` may come again."""
 
     invoice_profile_id: int | None = None
+    agreement_accepted: bool | None = None
     contract_name: Text | None = None
     service_market_order_no: Code | None = None
     shop_name: Text | None = None
@@ -110,6 +138,20 @@ class SupplementaryPatch(StrictInput):
     reminder_mobile: Mobile | None = None
     reminder_email: Email | None = None
     reminder_backup_email: Email | None = None
+
+    @field_validator(*REQUIRED_SUPPLEMENTARY)
+    @classmethod
+    def _required_stays_filled(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:  # given as null: a clearing, not "unchanged"
+            raise ValueError(f"请填写{SUPPLEMENTARY_LABELS[str(info.field_name)]}")
+        return value
+
+    @field_validator("agreement_accepted")
+    @classmethod
+    def _agreement_stays_accepted(cls, value: bool | None) -> bool | None:
+        if value is False:
+            raise ValueError(AGREEMENT_REFUSED)
+        return value
 
 
 class PlaceOrderInput(SupplementaryInfo):

@@ -85,9 +85,13 @@ def invoice_profile_patch(form: dict[str, Any]) -> InvoiceProfilePatch:
 
 
 def supplementary_patch(form: dict[str, Any]) -> SupplementaryPatch:
+    """The 修改信息 form shows every field filled in: one the buyer emptied is a clearing
+    (refused for a required field, the backup e-mail removed), not "unchanged"."""
     chosen_profile = form.get("invoice_profile_id")
+    emptied = {n: None for n in SUPPLEMENTARY_NAMES if n in form and not _text(form, n)}
     return SupplementaryPatch.model_validate(
         clean(form, *SUPPLEMENTARY_NAMES)
+        | emptied
         | ({"invoice_profile_id": int(chosen_profile)} if chosen_profile else {})
     )
 

@@ -34,6 +34,7 @@ from api.state import app_state
 from domain import lifecycle
 from domain.calendar import shanghai
 from domain.catalog import Platform
+from domain.inputs import SUPPLEMENTARY_LABELS
 from domain.money import format_fen
 from domain.order import Actor
 from domain.statuses import (
@@ -82,17 +83,21 @@ REFUND_STATUSES = [(s.value, label) for s, label in REFUND_STATUS_LABELS.items()
 TABS = [(t.value, label) for t, label in TAB_LABELS.items()]
 ACTION_NAMES = lifecycle.EVENT_LABELS
 
-# 补充信息 fields in the guide's order: (field, label, placeholder).
+# 补充信息 fields in the guide's order: (field, label, placeholder); labels from the domain.
+SUPPLEMENTARY_PLACEHOLDERS = {
+    "contract_name": "同发票抬头",
+    "service_market_order_no": "电商平台订单号（必填）",
+    "shop_name": "电商平台店铺名称（必填）",
+    "seller_nick": "电商平台登录账号（必填）",
+    "baison_staff": "填写百胜当地工程师全称（必填）",
+    "reminder_name": "填写接收人真实姓名（必填）",
+    "reminder_mobile": "填写接收人真实手机（必填）",
+    "reminder_email": "填写接收人真实邮箱（必填）",
+    "reminder_backup_email": "填写接收人邮箱（选填）",
+}
 SUPPLEMENTARY_FIELDS = [
-    ("contract_name", "客户签约名称", "同发票抬头"),
-    ("service_market_order_no", "服务市场订单号", "电商平台订单号（必填）"),
-    ("shop_name", "店铺名称", "电商平台店铺名称（必填）"),
-    ("seller_nick", "卖家 NICK", "电商平台登录账号（必填）"),
-    ("baison_staff", "百胜服务人员", "填写百胜当地工程师全称（必填）"),
-    ("reminder_name", "到期提醒接收人", "填写接收人真实姓名（必填）"),
-    ("reminder_mobile", "到期提醒接收人手机", "填写接收人真实手机（必填）"),
-    ("reminder_email", "到期提醒接收人邮箱", "填写接收人真实邮箱（必填）"),
-    ("reminder_backup_email", "到期提醒备用接收邮箱", "填写接收人邮箱（选填）"),
+    (name, SUPPLEMENTARY_LABELS[name], placeholder)
+    for name, placeholder in SUPPLEMENTARY_PLACEHOLDERS.items()
 ]
 
 

@@ -14,9 +14,14 @@ from domain.steps.step import Step, all_of, order_in
 
 
 def _edit(state: OrderState, cmd: EditOrder, at: datetime) -> list[Notice]:
-    changed = cmd.model_dump(exclude={"actor", "invoice_profile"}, exclude_none=True)
+    changed = cmd.model_dump(
+        exclude={"actor", "invoice_profile", "clear_reminder_backup_email"}, exclude_none=True
+    )
     for field, value in changed.items():
         setattr(state, field, value)
+    if cmd.clear_reminder_backup_email:
+        state.reminder_backup_email = None
+        changed["reminder_backup_email"] = None
     if cmd.invoice_profile is not None:
         state.invoice_profile = cmd.invoice_profile
         changed["invoice_profile"] = cmd.invoice_profile.title

@@ -78,6 +78,10 @@ async def test_buyer_places_and_reviewer_returns_and_buyer_resubmits(api: Api) -
     assert "打回原因：店铺名称有误" in detail.text and "修改信息" in detail.text
     refused = await buyer.post(f"/my/orders/{order_no}/confirm-receipt")
     assert "确认收货需要「已审核」" in refused.text
+    emptied = await buyer.post(
+        f"/my/orders/{order_no}/edit", data={"shop_name": "", "seller_nick": "nick"}
+    )
+    assert "请填写店铺名称" in emptied.text and "已修改信息" not in emptied.text
     resubmitted = await buyer.post(
         f"/my/orders/{order_no}/edit", data={"shop_name": "网页测试店二"}
     )
