@@ -12,10 +12,13 @@ from temporalio.common import (
 )
 
 from domain.order import OrderState
+from domain.statuses import InvoiceStatus
 
 ORDER_STATUS = SearchAttributeKey.for_keyword("OrderStatus")
 REFUND_STATUS = SearchAttributeKey.for_keyword("RefundStatus")
-INVOICE_STATUS = SearchAttributeKey.for_keyword("InvoiceStatus")
+# Every status the order's invoice applications are in, so "InvoiceStatus='applied'" finds
+# each order with an application to issue, whatever its other application is doing.
+INVOICE_STATUS = SearchAttributeKey.for_keyword_list("InvoiceStatus")
 PLATFORM = SearchAttributeKey.for_keyword("Platform")
 PRODUCT_LINE = SearchAttributeKey.for_keyword("ProductLine")
 SHOP_NAME = SearchAttributeKey.for_keyword("ShopName")
@@ -38,11 +41,13 @@ ALL_KEYS = (
 
 def _values(state: OrderState) -> list[tuple[SearchAttributeKey[Any], Any]]:
     """The attribute values that describe ``state`` now ("none" where nothing exists yet)."""
-    invoice = state.invoice_status_summary
+    invoice_statuses = [
+        s.value for s in InvoiceStatus if any(i.status is s for i in state.invoices)
+    ]
     return [
         (ORDER_STATUS, state.status.value),
         (REFUND_STATUS, state.refund.status.value if state.refund else "none"),
-        (INVOICE_STATUS, invoice.value if invoice else "none"),
+        (INVOICE_STATUS, invoice_statuses or ["none"]),
         (PLATFORM, state.product.platform.value),
         (PRODUCT_LINE, state.product.line),
         (SHOP_NAME, state.shop_name),

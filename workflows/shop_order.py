@@ -15,7 +15,6 @@ import asyncio
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from pydantic import BaseModel, Field
 from temporalio import workflow
 from temporalio.common import RawValue, RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
@@ -31,6 +30,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.steps import deadline
     from domain.steps import notices as notice_records
     from workflows import search_attributes
+    from workflows.messages import Carried, OrderOutcome, StartOrder, UpgradeAnswer
 
 # Persistence must not give up: the database coming back is a matter of time.
 PERSIST_RETRY = RetryPolicy(
@@ -58,32 +58,6 @@ HISTORY_EVENTS_BEFORE_MOVING = 2_000
 
 # A refusal from domain.lifecycle reaches the API as an ApplicationError of this type.
 REFUSED_PREFIX = "refused:"
-
-
-class Carried(BaseModel):
-    """What a run hands to the run that continues it, besides the order itself."""
-
-    # Idempotency-Key scope -> fingerprint of the request that changed the order with it.
-    keys: dict[str, str] = Field(default_factory=dict)
-    # E-mails decided but not yet sent.
-    outbox: list[Notice] = Field(default_factory=list)
-
-
-class StartOrder(BaseModel):
-    order: OrderState
-    # Set when a run continues an earlier one of the same order (already recorded).
-    carried: Carried | None = None
-
-
-class OrderOutcome(BaseModel):
-    order_no: str
-    rejected: str | None = None
-    final: OrderState | None = None
-
-
-class UpgradeAnswer(BaseModel):
-    order_no: str
-    history_length: int
 
 
 def _refusal_of(error: ActivityError | ApplicationError) -> ApplicationError | None:
@@ -286,7 +260,10 @@ class ShopOrderWorkflow:
             else "无"
         )
         deadline_text = "已过" if state.deadline_passed else format_local(state.service_end_at)
+        # The run's static summary is written once at the start; the details follow every
+        # change, the shop's name (editable after a return) included.
         workflow.set_current_details(
+            f"**店铺** {state.shop_name}（{state.product.name}）\n\n"
             f"**订单状态** {state.status.label}\n\n"
             f"**开票** \n{invoices or '无'}\n\n"
             f"**退款** {refund}\n\n"

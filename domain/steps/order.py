@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from domain.commands import Action, Approve, ConfirmReceipt, EditOrder, ReturnOrder, VoidOrder
+from domain.inputs import SUPPLEMENTARY_LABELS
 from domain.money import format_fen
 from domain.notices import Notice, Template, buyer_notice
 from domain.order import Actor, OrderState
@@ -14,20 +15,22 @@ from domain.steps.step import Step, all_of, order_in
 
 
 def _edit(state: OrderState, cmd: EditOrder, at: datetime) -> list[Notice]:
-    changed = cmd.model_dump(
+    given = cmd.model_dump(
         exclude={"actor", "invoice_profile", "clear_reminder_backup_email"}, exclude_none=True
     )
-    for field, value in changed.items():
+    # The 操作记录 names what really changed, by the guide's labels.
+    changed = [SUPPLEMENTARY_LABELS[f] for f, v in given.items() if getattr(state, f) != v]
+    for field, value in given.items():
         setattr(state, field, value)
-    if cmd.clear_reminder_backup_email:
+    if cmd.clear_reminder_backup_email and state.reminder_backup_email is not None:
         state.reminder_backup_email = None
-        changed["reminder_backup_email"] = None
-    if cmd.invoice_profile is not None:
+        changed.append(SUPPLEMENTARY_LABELS["reminder_backup_email"])
+    if cmd.invoice_profile is not None and cmd.invoice_profile != state.invoice_profile:
         state.invoice_profile = cmd.invoice_profile
-        changed["invoice_profile"] = cmd.invoice_profile.title
+        changed.append(f"发票信息（{cmd.invoice_profile.title}）")
     state.status = OrderStatus.SUBMITTED
     state.return_reason = None
-    detail = "修改信息后重新提交审核: " + ", ".join(sorted(changed))
+    detail = "修改信息后重新提交审核" + (f": {'、'.join(changed)}" if changed else "")
     record(state, at, cmd.actor, cmd.action, detail)
     return []
 

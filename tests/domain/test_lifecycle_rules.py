@@ -8,7 +8,7 @@ import pytest
 
 from domain import lifecycle
 from domain.catalog import Module, Platform
-from domain.commands import Approve, ConfirmReceipt, DecideRefund, Payout
+from domain.commands import Approve, ConfirmReceipt, DecideRefund, EditOrder, Payout, ReturnOrder
 from domain.order import Actor, InvoiceProfileSnapshot, OrderState, ProductSnapshot
 from domain.statuses import InvoiceType, OrderStatus, RefundDecision, Role, SettlementMode
 
@@ -126,3 +126,14 @@ def test_apply_increments_version_and_records_who_did_it() -> None:
     assert state.version == 1
     assert (state.events[-1].actor, state.events[-1].action) == ("bmp", "approve")
     assert state.refundable_fen == 75_000
+
+
+def test_edit_records_the_changed_fields_by_their_chinese_labels() -> None:
+    state = order()
+    lifecycle.apply(state, ReturnOrder(actor=REVIEWER, reason="店铺名称有误"), AT)
+    lifecycle.apply(
+        state,
+        EditOrder(actor=BUYER, shop_name="新店名", seller_nick=state.seller_nick),
+        AT,
+    )
+    assert state.events[-1].detail == "修改信息后重新提交审核: 店铺名称"

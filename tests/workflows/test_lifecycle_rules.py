@@ -31,6 +31,7 @@ from domain.statuses import (
 )
 from tests.support.samples import BUYER, FINANCE, OTHER_BUYER, REVIEWER, refund_account
 from tests.workflows.harness import Lifecycle, keep_history
+from workflows import search_attributes
 from workflows.shop_order import ShopOrderWorkflow, StartOrder
 
 ENTERPRISE = refund_account(RefundType.ENTERPRISE)
@@ -230,3 +231,18 @@ async def test_an_edit_to_a_taken_service_market_no_is_refused_and_changes_nothi
     assert cause.type == "refused:invalid_transition"
     assert "已有进行中的订单" in cause.message
     assert await handle.query(ShopOrderWorkflow.state) == returned
+
+
+async def test_invoice_status_search_attribute_lists_every_status_the_order_has(
+    lifecycle: Lifecycle,
+) -> None:
+    """Ops search "InvoiceStatus='applied'" for invoices to issue: a JD order whose second
+    application waits for the refund decision must still be found."""
+    handle, _ = await lifecycle.place(SettlementMode.INVOICE_AND_REFUND)
+    await lifecycle.act(handle, Approve(actor=REVIEWER))
+    await lifecycle.act(handle, ConfirmReceipt(actor=BUYER))
+    described = await handle.describe()
+    assert described.typed_search_attributes.get(search_attributes.INVOICE_STATUS) == [
+        "pending",
+        "applied",
+    ]
