@@ -34,7 +34,9 @@ def _invoice_step(state: OrderState, make: type[IssueInvoice] | type[ShipInvoice
     target = next(i for i in state.invoices if i.status.value in ("applied", "issued"))
     if make is IssueInvoice:
         return IssueInvoice(
-            actor=REVIEWER, invoice_app_no=target.invoice_app_no, invoice_number="23984879283472"
+            actor=REVIEWER,
+            invoice_app_no=target.invoice_app_no,
+            invoice_number="2398" + target.invoice_app_no[-8:],
         )
     return ShipInvoice(
         actor=REVIEWER,
