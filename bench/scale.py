@@ -22,7 +22,7 @@ from sqlalchemy import func, insert, select
 from temporalio.client import Client
 from temporalio.common import WorkflowIDReusePolicy
 
-from activities.persistence import order_columns
+from activities.projection import order_columns
 from bench import orders
 from bench.lifecycle import Session
 from bench.load import closed_loop
