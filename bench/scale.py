@@ -20,7 +20,6 @@ import httpx
 import psutil
 from sqlalchemy import func, insert, select
 from temporalio.client import Client
-from temporalio.common import WorkflowIDReusePolicy
 
 from activities.projection import order_columns
 from bench import orders
@@ -33,8 +32,8 @@ from db.engine import make_engine
 from domain import ids
 from domain.calendar import service_end, shanghai
 from settings import Settings
-from workflows.search_attributes import typed_for
-from workflows.shop_order import ShopOrderWorkflow, StartOrder
+from workflows.shop_order import ShopOrderWorkflow
+from workflows.starting import start_order
 
 BATCH = 2_000
 # Shares of the book: the two demo buyers and a few more (staff lists see them all).
@@ -262,15 +261,7 @@ async def open_workflows(
         nonlocal done
         state = orders.placed_now(index, tag, at)
         started = time.perf_counter()
-        handle = await client.start_workflow(
-            ShopOrderWorkflow.run,
-            StartOrder(order=state),
-            id=state.order_no,
-            task_queue=settings.temporal_task_queue,
-            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-            search_attributes=typed_for(state),
-            static_summary=f"{state.order_no} · {state.shop_name} · {state.product.name}",
-        )
+        handle = await start_order(client, settings.temporal_task_queue, state)
         await handle.execute_update(ShopOrderWorkflow.recorded, id="recorded")
         recorder.add("place", time.perf_counter() - started)
         done += 1

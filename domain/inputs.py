@@ -16,6 +16,7 @@ from pydantic import (
 
 from domain import validation
 from domain.statuses import InvoiceType, RefundType
+from domain.validation import SUPPLEMENTARY_LABELS
 
 
 def _check(rule):  # type: ignore[no-untyped-def]
@@ -105,18 +106,6 @@ class SupplementaryInfo(StrictInput):
     reminder_backup_email: Email | None = None
 
 
-# The guide's names of the 补充信息 fields (what a buyer reads in forms and refusals).
-SUPPLEMENTARY_LABELS = {
-    "contract_name": "客户签约名称",
-    "service_market_order_no": "服务市场订单号",
-    "shop_name": "店铺名称",
-    "seller_nick": "卖家 NICK",
-    "baison_staff": "百胜服务人员",
-    "reminder_name": "到期提醒接收人",
-    "reminder_mobile": "到期提醒接收人手机",
-    "reminder_email": "到期提醒接收人邮箱",
-    "reminder_backup_email": "到期提醒备用接收邮箱",
-}
 # 补充信息 an order cannot be without; only the backup e-mail may be cleared.
 REQUIRED_SUPPLEMENTARY = tuple(n for n in SUPPLEMENTARY_LABELS if n != "reminder_backup_email")
 AGREEMENT_REFUSED = "请阅读并同意店铺订购协议"

@@ -69,14 +69,21 @@ def mask_card(card_no: str) -> str:
 # Line and paragraph separators, and the bidi controls that can make a name read as another.
 INVISIBLE_BREAKERS = frozenset("\u2028\u2029\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
-# The Chinese name of each one-line field, for the sentence that refuses it.
-ONE_LINE_FIELDS = {
+# The guide's names of the 补充信息 fields (what a buyer reads in forms and refusals).
+SUPPLEMENTARY_LABELS = {
     "contract_name": "客户签约名称",
     "service_market_order_no": "服务市场订单号",
     "shop_name": "店铺名称",
     "seller_nick": "卖家 NICK",
     "baison_staff": "百胜服务人员",
     "reminder_name": "到期提醒接收人",
+    "reminder_mobile": "到期提醒接收人手机",
+    "reminder_email": "到期提醒接收人邮箱",
+    "reminder_backup_email": "到期提醒备用接收邮箱",
+}
+
+# The Chinese name of each one-line field, for the sentence that refuses it.
+ONE_LINE_FIELDS = SUPPLEMENTARY_LABELS | {
     "product_code": "商品编号",
     "module_codes": "附加服务",
     "title": "发票抬头",

@@ -13,7 +13,6 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
-from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -30,8 +29,8 @@ from domain.money import format_fen
 from domain.order import Actor, Event, InvoiceProfileSnapshot, OrderState, ProductSnapshot
 from domain.statuses import BUYERS, Tab
 from settings import Settings
-from workflows.search_attributes import typed_for
-from workflows.shop_order import OrderOutcome, ShopOrderWorkflow, StartOrder
+from workflows.shop_order import OrderOutcome, ShopOrderWorkflow
+from workflows.starting import start_order
 
 # Two orders placed in the same second draw from 10 000 suffixes; a clash draws again.
 ORDER_NO_ATTEMPTS = 5
@@ -230,28 +229,11 @@ async def place(
             update={"order_no": ids.order_no(state.placed_at, secrets.randbelow(10_000))}
         )
         try:
-            handle = await _start(client, settings, numbered)
+            handle = await start_order(client, settings.temporal_task_queue, numbered)
         except WorkflowAlreadyStartedError:
             continue
         return await _recorded(session, client, handle, numbered)
     raise Problem(503, "no free order number this second; retry")
-
-
-async def _start(client: Client, settings: Settings, state: OrderState) -> WorkflowHandle[Any, Any]:
-    return await client.start_workflow(
-        ShopOrderWorkflow.run,
-        StartOrder(order=state),
-        id=state.order_no,
-        task_queue=settings.temporal_task_queue,
-        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-        search_attributes=typed_for(state),
-        static_summary=f"{state.order_no} · {state.shop_name} · {state.product.name}",
-        static_details=(
-            f"**买家** {state.buyer_company}({state.buyer})\n\n"
-            f"**服务市场订单号** {state.service_market_order_no}\n\n"
-            f"**金额小计** {format_fen(state.subtotal_fen)}"
-        ),
-    )
 
 
 async def _ask_recorded(handle: WorkflowHandle[Any, Any]) -> OrderState:

@@ -34,7 +34,6 @@ from api.state import app_state
 from domain import lifecycle
 from domain.calendar import shanghai
 from domain.catalog import Platform
-from domain.inputs import SUPPLEMENTARY_LABELS
 from domain.money import format_fen
 from domain.order import Actor
 from domain.statuses import (
@@ -47,6 +46,7 @@ from domain.statuses import (
     TAB_LABELS,
     Role,
 )
+from domain.validation import SUPPLEMENTARY_LABELS
 
 POST_FORM_TAG = re.compile(r'<form\b[^>]*\bmethod="post"[^>]*>', re.IGNORECASE)
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from domain.commands import Action, Approve, ConfirmReceipt, EditOrder, ReturnOrder, VoidOrder
-from domain.inputs import SUPPLEMENTARY_LABELS
 from domain.money import format_fen
 from domain.notices import Notice, Template, buyer_notice
 from domain.order import Actor, OrderState
 from domain.statuses import BUYERS, REVIEWERS, InvoiceStatus, OrderStatus, SettlementMode
 from domain.steps.bookkeeping import new_invoice, record
 from domain.steps.step import Step, all_of, order_in
+from domain.validation import SUPPLEMENTARY_LABELS
 
 
 def _edit(state: OrderState, cmd: EditOrder, at: datetime) -> list[Notice]:
