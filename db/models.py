@@ -74,6 +74,8 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(16))
     company: Mapped[str] = mapped_column(String(200), default="")
+    contact_name: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    mobile: Mapped[str] = mapped_column(String(11), default="", server_default="")
     email: Mapped[str | None] = mapped_column(String(254))
     created_at: Mapped[datetime]
     disabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
@@ -265,6 +267,26 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
+
+
+class Message(Base):
+    """我的消息: one per notice e-mailed about a buyer's order, written with its outbox row."""
+
+    __tablename__ = "messages"
+    __table_args__ = (
+        # One message per e-mail however often the e-mail activity runs.
+        Index("uq_messages_buyer_outbox_key", "buyer", "outbox_key", unique=True),
+        Index("ix_messages_buyer_created_at", "buyer", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    buyer: Mapped[str] = mapped_column(String(64))
+    outbox_key: Mapped[str] = mapped_column(String(200))
+    order_no: Mapped[str | None] = mapped_column(String(32))
+    title: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    read_at: Mapped[datetime | None]
 
 
 class Counter(Base):
