@@ -17,7 +17,7 @@ from email.errors import MessageError
 from email.message import EmailMessage
 from email.utils import formatdate
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn, cast
 
 import aiosmtplib
 from jinja2 import (
@@ -27,11 +27,12 @@ from jinja2 import (
     UndefinedError,
     select_autoescape,
 )
+from sqlalchemy import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities import contracts
+from activities import contracts, inbox
 from db import models
 from db.upsert import insert_for
 from domain.notices import Notice, Template
@@ -45,6 +46,8 @@ BUILD_ERRORS = (ValueError, KeyError, TypeError, UndefinedError, MessageError)
 FAILED_NOTICES_METRIC = "shop_orders_notices_failed"
 # Enough of the server's answer to tell why; the rest is noise in the 操作记录.
 REASON_MAX_CHARS = 300
+# What the buyer's 我的消息 holds for a notice whose e-mail could not be built.
+UNBUILDABLE_MESSAGE_BODY = "该通知的内容无法生成，请联系客服了解详情。"
 
 SUBJECTS: dict[Template, str] = {
     Template.ORDER_RETURNED: "【百胜云市场】订单 {order_no} 被打回，请修改信息后重新提交",
@@ -91,6 +94,11 @@ class Mailer:
         return message
 
 
+def plain_text(message: EmailMessage) -> str:
+    part = message.get_body(preferencelist=("plain",))
+    return str(part.get_content()) if part is not None else ""
+
+
 def message_id(key: str) -> str:
     """Stable per outbox key, so a receiver can drop a copy sent twice after a crash."""
     return f"<{hashlib.sha256(key.encode()).hexdigest()[:32]}@shop-orders.baison>"
@@ -109,11 +117,14 @@ class MailActivities:
         try:
             message = self._mailer.render(request.notice, request.key)
             subject = str(message["Subject"])
+            text = plain_text(message)
         except BUILD_ERRORS as err:
             build_error = f"邮件无法生成（{type(err).__name__}: {err}）"
             subject = f"{request.notice.template.label}（无法生成）"
+            text = UNBUILDABLE_MESSAGE_BODY
         async with self._sessions() as session:
-            await session.execute(
+            now = datetime.now(UTC)
+            claim = await session.execute(
                 insert_for(session, models.OutboxMessage.__table__)  # type: ignore[arg-type]
                 .values(
                     key=request.key,
@@ -123,10 +134,21 @@ class MailActivities:
                     subject=subject[:300],
                     status="pending",
                     attempts=0,
-                    created_at=datetime.now(UTC),
+                    created_at=now,
                 )
                 .on_conflict_do_nothing(index_elements=["key"])
             )
+            # The first attempt claims the row; later ones find the message there already.
+            if cast(CursorResult[Any], claim).rowcount == 1:
+                await inbox.leave_message(
+                    session,
+                    outbox_key=request.key,
+                    order_no=request.order_no,
+                    template=request.notice.template,
+                    title=subject,
+                    body=text,
+                    now=now,
+                )
             await session.commit()
             row = await session.get(models.OutboxMessage, request.key)
             assert row is not None

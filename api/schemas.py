@@ -62,6 +62,23 @@ class MeOut(BaseModel):
     company: str
 
 
+class MessageOut(BaseModel):
+    id: int
+    at: datetime
+    title: str
+    body: str
+    order_no: str | None
+    read: bool
+
+
+class MessagePageOut(PageOut[MessageOut]):
+    unread_count: int
+
+
+class UnreadCountOut(BaseModel):
+    unread_count: int
+
+
 class HealthOut(BaseModel):
     status: str
     database: str

@@ -41,6 +41,24 @@ TEMPLATE_LABELS = {
     Template.EXPIRY_REMINDER: "到期提醒",
 }
 
+# Notices of the buyer's own order, each also left in the buyer's 我的消息. The expiry
+# reminders go to the order's reminder recipients but concern the buyer's order all the same.
+# A notice to staff (none yet) stays out of this set.
+BUYER_MESSAGE_TEMPLATES = frozenset(
+    {
+        Template.ORDER_RETURNED,
+        Template.ORDER_VOIDED,
+        Template.REFUND_RETURNED,
+        Template.REFUND_AGREED,
+        Template.REFUND_PAID,
+        Template.INVOICE_RETURNED,
+        Template.INVOICE_SHIPPED,
+        Template.AUTO_INVOICE,
+        Template.DEADLINE_REMINDER,
+        Template.EXPIRY_REMINDER,
+    }
+)
+
 
 class Notice(BaseModel):
     template: Template
