@@ -19,6 +19,7 @@ from api.errors import Problem
 from api.limits import BodyLimit, RefuseNul
 from api.password_check import PasswordChecks
 from api.routes import (
+    account,
     admin,
     catalog,
     codec,
@@ -45,6 +46,7 @@ log = logging.getLogger(__name__)
 ROUTERS = (
     health.router,
     auth.router,
+    account.router,
     catalog.router,
     messages.router,
     profiles.router,

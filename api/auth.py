@@ -225,11 +225,6 @@ async def sign_out(
     return response
 
 
-@router.get("/me", response_model=schemas.MeOut)
-async def me(actor: CurrentUser) -> schemas.MeOut:
-    return schemas.MeOut(username=actor.username, role=actor.role.value, company=actor.company)
-
-
 @router.post("/me/password", status_code=204, response_class=Response)
 async def change_password(
     body: schemas.PasswordChangeIn,
@@ -237,7 +232,15 @@ async def change_password(
     signed_in: CurrentSignIn,
     session: Annotated[AsyncSession, Depends(get_session)],
 ) -> Response:
-    """The caller's own sign-in keeps working; every other one of the account ends."""
+    await change_own_password(request, session, signed_in, body)
+    return Response(status_code=204)
+
+
+async def change_own_password(
+    request: Request, session: AsyncSession, signed_in: SignedIn, body: schemas.PasswordChangeIn
+) -> None:
+    """The caller's own sign-in keeps working; every other one of the account ends.
+    A wrong current password is a 422 on ``current_password``."""
     username = signed_in.actor.username
     user = await queries.user(session, username=username)
     caller = Caller(username=username, address=client_address(request))
@@ -247,4 +250,3 @@ async def change_password(
     await accounts.change_password(
         session, username, new_hash, keep_session=signed_in.session_id, now=datetime.now(UTC)
     )
-    return Response(status_code=204)

@@ -60,6 +60,10 @@ class MeOut(BaseModel):
     username: str
     role: str
     company: str
+    contact_name: str
+    mobile: str
+    email: str
+    unread_messages: int
 
 
 class MessageOut(BaseModel):

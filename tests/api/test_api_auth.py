@@ -54,7 +54,11 @@ async def test_sign_in_answers_a_bearer_token_and_role(api: Api) -> None:
 
 async def test_me_tells_who_is_signed_in(api: Api) -> None:
     me = await api.http.get("/api/me", headers=await api.login("leiliang"))
-    assert me.json() == {"username": "leiliang", "role": "buyer", "company": "快乐贸易有限公司"}
+    body = me.json()
+    who = {k: body[k] for k in ("username", "role", "company")}
+    assert who == {"username": "leiliang", "role": "buyer", "company": "快乐贸易有限公司"}
+    # The account's contact fields and unread count are tests/api/test_api_account.py's.
+    assert set(body) == {*who, "contact_name", "mobile", "email", "unread_messages"}
 
 
 async def test_me_without_token_is_401(api: Api) -> None:
