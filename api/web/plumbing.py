@@ -30,6 +30,7 @@ from pydantic import ValidationError
 from api.auth import TOKEN_COOKIE, signed_in
 from api.csrf import FORM_FIELD, page_token
 from api.errors import Problem
+from api.services import messages
 from api.state import app_state
 from domain import lifecycle
 from domain.calendar import shanghai
@@ -112,7 +113,14 @@ HOME = {
 
 async def page_user(request: Request) -> Actor | None:
     token = request.cookies.get(TOKEN_COOKIE)
-    caller = await signed_in(app_state(request), token) if token else None
+    state = app_state(request)
+    caller = await signed_in(state, token) if token else None
+    if caller is not None and caller.actor.role is Role.BUYER:
+        # For the header of whatever page this buyer opens (``render`` shows it).
+        async with state.sessions() as session:
+            request.state.unread_messages = await messages.unread_count(
+                session=session, buyer=caller.actor.username
+            )
     return caller.actor if caller else None
 
 
@@ -190,6 +198,7 @@ def render(
             "flashes": flashes,
             "dev": settings.environment == "development",
             "csrf_token": page_token(request),
+            "unread_messages": getattr(request.state, "unread_messages", 0),
             **context,
         },
         status_code=status_code,
