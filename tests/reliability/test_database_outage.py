@@ -281,7 +281,7 @@ async def test_every_route_answers_503_not_500_when_the_database_is_unreachable(
     app = create_app(api.settings, temporal=api.temporal, sessions=make_sessionmaker(nowhere))
     statuses: Counter[int] = Counter()
     wrong: list[str] = []
-    needs_no_database = {"/api/me", "/codec/decode", "/api/health"}
+    needs_no_database = {"/codec/decode", "/api/health"}
     async with (
         app.router.lifespan_context(app),
         httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as http,
