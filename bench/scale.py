@@ -86,6 +86,8 @@ def _rows(
         for invoice in state["invoices"]:
             invoice_seq += 1
             invoice["invoice_app_no"] = f"KP_{shanghai(placed):%Y%m}_{invoice_seq:08d}"
+            if invoice["invoice_number"]:  # a 发票号 is recorded on one application only
+                invoice["invoice_number"] = f"BULK{invoice_seq:016d}"
             invoices.append(
                 {
                     "invoice_app_no": invoice["invoice_app_no"],
