@@ -19,6 +19,7 @@ from api.errors import Problem
 from api.limits import BodyLimit, RefuseNul
 from api.password_check import PasswordChecks
 from api.routes import (
+    addresses,
     admin,
     catalog,
     codec,
@@ -46,6 +47,7 @@ ROUTERS = (
     auth.router,
     catalog.router,
     profiles.router,
+    addresses.router,
     orders.router,
     refunds.router,
     invoices.router,

@@ -14,13 +14,14 @@ from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from api.csrf import require_page_token
-from api.web import back_office, buyer_center, dev_tools, finance, shop, sign_in
+from api.web import address_book, back_office, buyer_center, dev_tools, finance, shop, sign_in
 from api.web.plumbing import PageRedirect
 
 ROUTERS = (
     sign_in.router,
     shop.router,
     buyer_center.router,
+    address_book.router,
     back_office.router,
     finance.router,
     dev_tools.router,
