@@ -30,6 +30,7 @@ def order_columns(state: OrderState) -> dict[str, Any]:
         "shop_name": state.shop_name,
         "service_market_order_no": state.service_market_order_no,
         "placement_key": state.placement_key,
+        "app_key": state.app_key,
         "refund_status": state.refund.status.value if state.refund else None,
         "invoice_status": (s.value if (s := state.invoice_status_summary) else None),
         "subtotal_fen": state.subtotal_fen,

@@ -20,6 +20,7 @@ from api.limits import BodyLimit, RefuseNul
 from api.password_check import PasswordChecks
 from api.routes import (
     account,
+    addresses,
     admin,
     catalog,
     codec,
@@ -50,6 +51,7 @@ ROUTERS = (
     catalog.router,
     messages.router,
     profiles.router,
+    addresses.router,
     orders.router,
     refunds.router,
     invoices.router,

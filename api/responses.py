@@ -21,6 +21,7 @@ from domain.money import BASIS_POINTS
 from domain.order import (
     PAYMENT_METHOD,
     Actor,
+    ConsigneeSnapshot,
     InvoiceApplication,
     InvoiceProfileSnapshot,
     OrderState,
@@ -66,6 +67,23 @@ def product_out(product: Product) -> schemas.ProductOut:
         agreement=product.agreement,
         notice=product.notice,
     )
+
+
+def address_out(address: models.Address) -> schemas.AddressOut:
+    return schemas.AddressOut(
+        id=address.id,
+        name=address.name,
+        mobile=address.mobile,
+        phone=address.phone,
+        postcode=address.postcode,
+        address=address.address,
+        is_default=address.is_default,
+        created_at=address.created_at,
+    )
+
+
+def consignee_out(consignee: ConsigneeSnapshot | None) -> schemas.ConsigneeOut | None:
+    return schemas.ConsigneeOut(**consignee.model_dump()) if consignee else None
 
 
 def profile_out(profile: models.InvoiceProfile) -> schemas.ProfileOut:
@@ -208,6 +226,9 @@ def order_out(state: OrderState, actor: Actor) -> schemas.OrderOut:
         reminder_mobile=state.reminder_mobile,
         reminder_email=state.reminder_email,
         reminder_backup_email=state.reminder_backup_email,
+        app_key=state.app_key,
+        consignee=consignee_out(state.consignee),
+        remark=state.remark,
         placed_at=state.placed_at,
         service_end_at=state.service_end_at,
         approved_at=state.approved_at,

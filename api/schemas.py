@@ -123,6 +123,30 @@ class ProfileOut(BaseModel):
     recipient_address: str
 
 
+class ConsigneeOut(BaseModel):
+    """收货人信息 of an order: a snapshot (``address_id`` names the address it came from)."""
+
+    address_id: int | None
+    name: str
+    mobile: str
+    phone: str | None
+    postcode: str
+    address: str
+
+
+class AddressOut(BaseModel):
+    """A saved 收货地址."""
+
+    id: int
+    name: str
+    mobile: str
+    phone: str | None
+    postcode: str
+    address: str
+    is_default: bool
+    created_at: LocalTime
+
+
 class ProductRef(BaseModel):
     code: str
     name: str
@@ -238,6 +262,9 @@ class OrderOut(BaseModel):
     reminder_mobile: str
     reminder_email: str
     reminder_backup_email: str | None
+    app_key: str | None
+    consignee: ConsigneeOut | None
+    remark: str | None
     placed_at: LocalTime
     service_end_at: LocalTime
     approved_at: LocalTime | None

@@ -1,6 +1,6 @@
-"""The projection's tables. Only activities (and the seeding command) write them, except two
-the API writes: the sign-in tables, and the card vault (``bank_cards``), where the API keeps
-each card before any command names it."""
+"""The projection's tables. Only activities (and the seeding command) write them, except those
+the API writes: the sign-in tables, the buyer's saved data (invoice profiles, addresses), and
+the card vault (``bank_cards``), where the API keeps each card before any command names it."""
 
 from __future__ import annotations
 
@@ -110,6 +110,22 @@ class InvoiceProfile(Base):
     updated_at: Mapped[datetime]
 
 
+class Address(Base):
+    """收货地址: a buyer's saved consignees (the API writes them); one is the default."""
+
+    __tablename__ = "addresses"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    buyer: Mapped[str] = mapped_column(String(64), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    mobile: Mapped[str] = mapped_column(String(11))
+    phone: Mapped[str | None] = mapped_column(String(20))
+    postcode: Mapped[str] = mapped_column(String(6))
+    address: Mapped[str] = mapped_column(String(1000))
+    is_default: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    created_at: Mapped[datetime]
+
+
 class Order(Base):
     """One row per shop order: filter columns plus the whole state the workflow last wrote."""
 
@@ -124,6 +140,8 @@ class Order(Base):
     shop_name: Mapped[str] = mapped_column(String(200), index=True)
     service_market_order_no: Mapped[str] = mapped_column(String(64), index=True)
     placement_key: Mapped[str | None] = mapped_column(String(128))
+    # Unique; orders placed before AppKeys existed have none.
+    app_key: Mapped[str | None] = mapped_column(String(32), index=True, unique=True)
     refund_status: Mapped[str | None] = mapped_column(String(24), index=True)
     invoice_status: Mapped[str | None] = mapped_column(String(16), index=True)
     subtotal_fen: Mapped[int] = mapped_column(BigInteger)

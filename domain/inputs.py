@@ -60,6 +60,15 @@ TaxpayerId = Annotated[
     StringConstraints(strip_whitespace=True, to_upper=True),
     _check(validation.taxpayer_id_error),
 ]
+Postcode = Annotated[
+    str, StringConstraints(strip_whitespace=True), _check(validation.postcode_error)
+]
+Landline = Annotated[
+    str, StringConstraints(strip_whitespace=True), _check(validation.landline_error)
+]
+Remark = Annotated[
+    str, StringConstraints(strip_whitespace=True), _check(validation.remark_error), ONE_LINE
+]
 BankCard = Annotated[
     str, StringConstraints(strip_whitespace=True), _check(validation.bank_card_error)
 ]
@@ -90,6 +99,22 @@ class InvoiceProfilePatch(StrictInput):
     recipient_name: Text | None = None
     recipient_mobile: Mobile | None = None
     recipient_address: LongText | None = None
+
+
+class ConsigneeInput(StrictInput):
+    """收货人信息 as typed at the checkout, and the fields of a saved 收货地址."""
+
+    name: Text
+    mobile: Mobile
+    phone: Landline | None = None
+    postcode: Postcode
+    address: LongText
+
+
+class AddressInput(ConsigneeInput):
+    """收货地址: a consignee the buyer keeps; ``is_default`` makes it the preselected one."""
+
+    is_default: bool = False
 
 
 class SupplementaryInfo(StrictInput):
@@ -143,11 +168,25 @@ class SupplementaryPatch(StrictInput):
         return value
 
 
+CONSIGNEE_TWICE = "收货人信息请选择收货地址或填写，不能同时提供"
+
+
 class PlaceOrderInput(SupplementaryInfo):
     product_code: Text
     module_codes: list[Text] = Field(min_length=1, max_length=50)
     invoice_profile_id: int
     agreement_accepted: bool
+    # 收货人信息 (optional): typed here, or one of the buyer's saved addresses.
+    consignee: ConsigneeInput | None = None
+    address_id: int | None = None
+    remark: Remark | None = None
+
+    @field_validator("address_id")
+    @classmethod
+    def _one_consignee(cls, value: int | None, info: ValidationInfo) -> int | None:
+        if value is not None and info.data.get("consignee") is not None:
+            raise ValueError(CONSIGNEE_TWICE)
+        return value
 
 
 class RefundAccountFields(StrictInput):

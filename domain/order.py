@@ -64,6 +64,18 @@ class InvoiceProfileSnapshot(BaseModel):
     recipient_address: str
 
 
+class ConsigneeSnapshot(BaseModel):
+    """收货人信息 as the order was placed with it; ``address_id`` names the saved 收货地址
+    it was taken from, if any."""
+
+    address_id: int | None = None
+    name: str
+    mobile: str
+    phone: str | None = None
+    postcode: str
+    address: str
+
+
 class ProofRef(BaseModel):
     """An uploaded refund proof: the file lives in proof storage, history holds only this."""
 
@@ -157,6 +169,10 @@ class OrderState(BaseModel):
     reminder_mobile: str
     reminder_email: str
     reminder_backup_email: str | None = None
+    # The integration service's key, made at placement; orders placed before it have none.
+    app_key: str | None = None
+    consignee: ConsigneeSnapshot | None = None
+    remark: str | None = None
     placed_at: datetime
     service_end_at: datetime
     # REFUND_CORRECTION_PERIOD as it was when the order was placed.

@@ -8,6 +8,10 @@ MOBILE = re.compile(r"^1[3-9]\d{9}$")
 EMAIL = re.compile(r"^[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}$")
 BANK_CARD = re.compile(r"^\d{12,19}$")
 TAXPAYER_ID = re.compile(r"^[0-9A-Z]+$")
+POSTCODE = re.compile(r"^\d{6}$")
+# 固定电话: digits with optional hyphens (area code, number, extension), e.g. 021-12345678.
+LANDLINE = re.compile(r"^\d[\d-]{5,18}\d$")
+REMARK_MAX = 200
 
 # GB 32100-2015: the unified social credit code alphabet (no I, O, S, V, Z) and weights.
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -51,6 +55,18 @@ def mobile_error(value: str) -> str | None:
     return None if MOBILE.match(value) else "请输入正确的11位手机号"
 
 
+def postcode_error(value: str) -> str | None:
+    return None if POSTCODE.match(value) else "邮政编码应为6位数字"
+
+
+def landline_error(value: str) -> str | None:
+    return None if LANDLINE.match(value) else "请输入正确的固定电话，如 021-12345678"
+
+
+def remark_error(value: str) -> str | None:
+    return None if len(value) <= REMARK_MAX else f"备注最多{REMARK_MAX}个字"
+
+
 def email_error(value: str) -> str | None:
     return None if EMAIL.match(value) and len(value) <= 254 else "请输入正确的邮箱地址"
 
@@ -82,6 +98,15 @@ SUPPLEMENTARY_LABELS = {
     "reminder_backup_email": "到期提醒备用接收邮箱",
 }
 
+# The guide's names of the 收货人信息 fields (收货地址 and the order's consignee).
+CONSIGNEE_LABELS = {
+    "name": "姓名",
+    "mobile": "手机",
+    "phone": "固定电话",
+    "postcode": "邮政编码",
+    "address": "地址",
+}
+
 # The Chinese name of each one-line field, for the sentence that refuses it.
 ONE_LINE_FIELDS = SUPPLEMENTARY_LABELS | {
     "product_code": "商品编号",
@@ -99,6 +124,9 @@ ONE_LINE_FIELDS = SUPPLEMENTARY_LABELS | {
     "courier": "快递公司",
     "tracking_no": "快递单号",
     "bank_reference": "银行流水号",
+    "name": "收货人",
+    "address": "收货地址",
+    "remark": "备注",
 }
 
 

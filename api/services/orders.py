@@ -18,7 +18,8 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from api import command_builders
 from api.errors import Problem, invalid_field, invalid_fields, not_found
-from api.services import commands, profiles
+from api.services import addresses, commands, profiles
+from db import addresses as address_queries
 from db import queries
 from domain import idempotency, ids
 from domain.calendar import service_end
@@ -26,7 +27,14 @@ from domain.catalog import Module, Product
 from domain.commands import Command
 from domain.inputs import PlaceOrderInput, SupplementaryPatch
 from domain.money import format_fen
-from domain.order import Actor, Event, InvoiceProfileSnapshot, OrderState, ProductSnapshot
+from domain.order import (
+    Actor,
+    ConsigneeSnapshot,
+    Event,
+    InvoiceProfileSnapshot,
+    OrderState,
+    ProductSnapshot,
+)
 from domain.statuses import BUYERS, Tab
 from settings import Settings
 from workflows.shop_order import OrderOutcome, ShopOrderWorkflow
@@ -102,10 +110,39 @@ async def _refuse_taken_service_market_no(
     )
 
 
+def new_app_key() -> str:
+    """The AppKey of the integration service the shop subscribes: 32 upper-case hex."""
+    return secrets.token_hex(16).upper()
+
+
+@dataclasses.dataclass(frozen=True)
+class PlacementParts:
+    product: Product
+    modules: list[Module]
+    profile: InvoiceProfileSnapshot
+    consignee: ConsigneeSnapshot | None
+
+
+async def _consignee(
+    session: AsyncSession, *, actor: Actor, data: PlaceOrderInput, errors: list[tuple[str, str]]
+) -> ConsigneeSnapshot | None:
+    """收货人信息 as typed, or a snapshot of the buyer's own saved address."""
+    if data.consignee is not None:
+        return addresses.typed_snapshot(data.consignee)
+    if data.address_id is None:
+        return None
+    saved = await address_queries.address(session, buyer=actor.username, address_id=data.address_id)
+    if saved is None:
+        errors.append(("address_id", "收货地址不存在，请重新选择"))
+        return None
+    return addresses.snapshot(saved)
+
+
 async def _placement_parts(
     session: AsyncSession, *, actor: Actor, data: PlaceOrderInput
-) -> tuple[Product, list[Module], InvoiceProfileSnapshot]:
-    """The product, chosen modules and invoice profile; every bad field at once, or 422."""
+) -> PlacementParts:
+    """The product, chosen modules, invoice profile and consignee; every bad field at once,
+    or 422."""
     errors: list[tuple[str, str]] = []
     product = await queries.product(session, code=data.product_code)
     modules: list[Module] = []
@@ -123,27 +160,27 @@ async def _placement_parts(
         errors.append(
             ("invoice_profile_id", f"no invoice profile {data.invoice_profile_id} of yours")
         )
+    consignee = await _consignee(session, actor=actor, data=data, errors=errors)
     if not data.agreement_accepted:
         agreement = product.agreement if product else "the product's agreement"
         errors.append(("agreement_accepted", f"请阅读并同意{agreement}"))
     if errors or product is None or profile is None:
         raise invalid_fields(errors)
-    return product, modules, profiles.snapshot(profile)
+    return PlacementParts(product, modules, profiles.snapshot(profile), consignee)
 
 
 def new_order(
     *,
     actor: Actor,
     buyer_email: str | None,
-    product: Product,
-    modules: list[Module],
-    profile: InvoiceProfileSnapshot,
+    parts: PlacementParts,
     data: PlaceOrderInput,
     placed_at: datetime,
     settings: Settings,
     placement_key: str | None,
 ) -> OrderState:
     """The order as placed (店铺订购结算), numbered later when its workflow starts."""
+    product, modules, profile = parts.product, parts.modules, parts.profile
     standard_fen = sum(module.price_fen for module in modules)
     return OrderState(
         order_no="",
@@ -172,6 +209,9 @@ def new_order(
         reminder_mobile=data.reminder_mobile,
         reminder_email=data.reminder_email,
         reminder_backup_email=data.reminder_backup_email,
+        app_key=new_app_key(),
+        consignee=parts.consignee,
+        remark=data.remark or None,
         placed_at=placed_at,
         service_end_at=service_end(placed_at, *settings.term),
         refund_correction_period=settings.correction_period,
@@ -209,15 +249,13 @@ async def place(
         )
         if earlier is not None:
             return await _first_answer(client, earlier, fingerprint)
-    product, modules, profile = await _placement_parts(session, actor=actor, data=data)
+    parts = await _placement_parts(session, actor=actor, data=data)
     await _refuse_taken_service_market_no(session, actor=actor, number=data.service_market_order_no)
     user = await queries.user(session, username=actor.username)
     state = new_order(
         actor=actor,
         buyer_email=user.email if user else None,
-        product=product,
-        modules=modules,
-        profile=profile,
+        parts=parts,
         data=data,
         placed_at=datetime.now(UTC).replace(microsecond=0),
         settings=settings,

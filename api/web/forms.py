@@ -16,6 +16,7 @@ from api import schemas
 from api.errors import Problem
 from api.web.plumbing import SUPPLEMENTARY_FIELDS
 from domain.inputs import (
+    AddressInput,
     InvoiceProfileInput,
     InvoiceProfilePatch,
     PlaceOrderInput,
@@ -31,6 +32,12 @@ PROFILE_FIELDS = (
     "recipient_address",
 )
 SUPPLEMENTARY_NAMES = tuple(name for name, _, _ in SUPPLEMENTARY_FIELDS)
+CONSIGNEE_FIELDS = ("name", "mobile", "phone", "postcode", "address")
+# The checkout's typed consignee fields: ``consignee_name`` … beside the order's own fields.
+CONSIGNEE_PREFIX = "consignee_"
+# The checkout's choice of 收货人信息: a saved address's id, or one of these.
+TYPED_CONSIGNEE = "typed"
+NO_CONSIGNEE = ""
 REFUND_ACCOUNT_FIELDS = ("refund_type", "account_name", "bank", "branch", "card_no", "region")
 
 
@@ -64,15 +71,33 @@ def yuan_to_fen(text: str) -> int | None:
 # --- the buyer's ----------------------------------------------------------------------------
 
 
+def _consignee_choice(form: dict[str, str]) -> dict[str, Any]:
+    """``address_id`` for a saved address picked, ``consignee`` for one typed, or nothing."""
+    choice = _text(form, "address_choice")
+    if choice == TYPED_CONSIGNEE:
+        typed = clean(form, *(CONSIGNEE_PREFIX + n for n in CONSIGNEE_FIELDS))
+        return {"consignee": {k.removeprefix(CONSIGNEE_PREFIX): v for k, v in typed.items()}}
+    if choice.isdigit():
+        return {"address_id": int(choice)}
+    return {}
+
+
 def place_order(code: str, form: dict[str, str], module_codes: list[str]) -> PlaceOrderInput:
     return PlaceOrderInput.model_validate(
-        clean(form, *SUPPLEMENTARY_NAMES)
+        clean(form, *SUPPLEMENTARY_NAMES, "remark")
+        | _consignee_choice(form)
         | {
             "product_code": code,
             "module_codes": module_codes,
             "invoice_profile_id": form.get("invoice_profile_id") or 0,
             "agreement_accepted": form.get("agreement_accepted") == "true",
         }
+    )
+
+
+def address(form: dict[str, Any]) -> AddressInput:
+    return AddressInput.model_validate(
+        clean(form, *CONSIGNEE_FIELDS) | {"is_default": form.get("is_default") == "true"}
     )
 
 

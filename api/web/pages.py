@@ -14,7 +14,16 @@ from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from api.csrf import require_page_token
-from api.web import back_office, buyer_center, dev_tools, finance, shop, sign_in, user_center
+from api.web import (
+    address_book,
+    back_office,
+    buyer_center,
+    dev_tools,
+    finance,
+    shop,
+    sign_in,
+    user_center,
+)
 from api.web.plumbing import PageRedirect
 
 ROUTERS = (
@@ -22,6 +31,7 @@ ROUTERS = (
     shop.router,
     buyer_center.router,
     user_center.router,
+    address_book.router,
     back_office.router,
     finance.router,
     dev_tools.router,

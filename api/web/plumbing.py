@@ -229,12 +229,22 @@ def local_path(target: str, default: str) -> str:
     return target if target.startswith("/") and not target.startswith("//") else default
 
 
+def _form_field(location: tuple[str | int, ...]) -> str:
+    """The form field a validation error's location names: the checkout's typed consignee
+    is ``consignee.mobile`` in the model and ``consignee_mobile`` in the form."""
+    if not location:
+        return "form"
+    if location[0] == "consignee" and len(location) > 1:
+        return f"consignee_{location[1]}"
+    return str(location[0])
+
+
 def field_errors(error: Problem | ValidationError) -> dict[str, str]:
     """Per-field messages of a 422, keyed by the form field's name."""
     if isinstance(error, ValidationError):
         # Domain rules raise ValueError("店铺名称不能…"); pydantic prefixes "Value error, ".
         return {
-            str(e["loc"][0]) if e["loc"] else "form": str(e["msg"]).removeprefix("Value error, ")
+            _form_field(e["loc"]): str(e["msg"]).removeprefix("Value error, ")
             for e in error.errors()
         }
     return {

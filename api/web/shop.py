@@ -15,6 +15,7 @@ from api.deps import SessionDep, SettingsDep, TemporalDep
 from api.errors import Problem
 from api.services import orders, profiles
 from api.web import forms
+from api.web.address_book import consignee_errors, saved_addresses
 from api.web.plumbing import (
     SUPPLEMENTARY_FIELDS,
     BuyerPage,
@@ -26,6 +27,7 @@ from api.web.plumbing import (
 from db import queries
 from domain.catalog import PRODUCT_LINES
 from domain.order import Actor
+from domain.validation import CONSIGNEE_LABELS
 
 router = APIRouter(include_in_schema=False)
 
@@ -88,6 +90,9 @@ async def _checkout(
     status_code: int = 200,
 ) -> Response:
     saved = await saved_profiles(session, me)
+    address_book = await saved_addresses(session, me)
+    # The default address is preselected (listed first); the buyer may type one or none.
+    default_choice = str(address_book[0].id) if address_book else forms.NO_CONSIGNEE
     modules = [m for m in product.modules if m.code in module_codes]
     chosen_profile = int((form or {}).get("invoice_profile_id") or 0) or (
         saved[-1].id if saved else None
@@ -105,6 +110,10 @@ async def _checkout(
         profiles=saved,
         chosen_profile=chosen_profile,
         supplementary_fields=SUPPLEMENTARY_FIELDS,
+        addresses=address_book,
+        address_choice=(form or {}).get("address_choice", default_choice),
+        typed_consignee=forms.TYPED_CONSIGNEE,
+        consignee_labels=CONSIGNEE_LABELS,
         form=form or {},
         errors=errors or {},
         back=back,
@@ -149,9 +158,8 @@ async def checkout(
             idempotency_key=form.get("form_key") or None,
         )
     except ValidationError as error:
-        return await _checkout(
-            request, me, session, product, module_codes, form, field_errors(error), 422
-        )
+        errors = consignee_errors(error, forms.CONSIGNEE_PREFIX)
+        return await _checkout(request, me, session, product, module_codes, form, errors, 422)
     except Problem as problem:
         errors = field_errors(problem) or {"form": problem.detail}
         if "agreement_accepted" in errors:

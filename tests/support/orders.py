@@ -3,13 +3,14 @@ starting runs directly)."""
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 
 from db.seed import default_catalog
 from domain.calendar import service_end
 from domain.catalog import Product
 from domain.money import format_fen
-from domain.order import Actor, Event, OrderState, ProductSnapshot
+from domain.order import Actor, ConsigneeSnapshot, Event, OrderState, ProductSnapshot
 from tests.support.samples import BUYER, ORDER_CONTACTS, PROFILE_SNAPSHOT
 
 
@@ -28,6 +29,15 @@ def product_snapshot(product: Product) -> ProductSnapshot:
         refund_share_bp=product.refund_share_bp,
         agreement=product.agreement,
     )
+
+
+CONSIGNEE = ConsigneeSnapshot(
+    name="张三",
+    mobile="13800138000",
+    phone="021-12345678",
+    postcode="200120",
+    address="上海市浦东新区峨山路91弄120号",
+)
 
 
 def new_order(
@@ -49,6 +59,10 @@ def new_order(
         service_market_order_no=f"SM{tag}",
         shop_name=f"压测店{tag[-6:]}",
         **ORDER_CONTACTS,
+        # Unique per order number, as the bench bulk-loads them; the API draws it at random.
+        app_key=hashlib.sha256(order_no.encode()).hexdigest()[:32].upper(),
+        consignee=CONSIGNEE,
+        remark="请尽快开通",
         placed_at=placed_at,
         service_end_at=service_end(placed_at),
         events=[

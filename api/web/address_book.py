@@ -1,0 +1,118 @@
+"""收货地址 in the buyer center: the address book's list, add, edit, delete and default."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api import responses, schemas
+from api.deps import SessionDep
+from api.errors import Problem
+from api.services import addresses
+from api.web import forms
+from api.web.plumbing import BuyerPage, field_errors, redirect, render
+from db import addresses as address_queries
+from domain.order import Actor
+from domain.validation import CONSIGNEE_LABELS
+
+router = APIRouter(include_in_schema=False)
+
+PAGE = "/my/addresses"
+
+
+async def saved_addresses(session: AsyncSession, me: Actor) -> list[schemas.AddressOut]:
+    """The buyer's addresses, the default first."""
+    found = await address_queries.addresses(session, buyer=me.username)
+    return [responses.address_out(a) for a in found]
+
+
+def consignee_errors(error: ValidationError, prefix: str = "") -> dict[str, str]:
+    """The field errors of a consignee's form, a field left empty named in Chinese."""
+    errors = field_errors(error)
+    for name, label in CONSIGNEE_LABELS.items():
+        if errors.get(prefix + name) == "Field required":
+            errors[prefix + name] = f"请填写{label}"
+    return errors
+
+
+async def _page(
+    request: Request,
+    me: Actor,
+    session: AsyncSession,
+    *,
+    editing: int | str | None = None,
+    form: dict[str, Any] | None = None,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    return render(
+        request,
+        "my_addresses.html",
+        me,
+        status_code,
+        section="my",
+        addresses=await saved_addresses(session, me),
+        consignee_labels=CONSIGNEE_LABELS,
+        editing=editing,
+        form=form or {},
+        errors=errors or {},
+    )
+
+
+@router.get(PAGE, response_class=HTMLResponse, response_model=None)
+async def address_book(request: Request, me: BuyerPage, session: SessionDep) -> Response:
+    return await _page(request, me, session)
+
+
+@router.post(PAGE, response_model=None)
+async def create_address(request: Request, me: BuyerPage, session: SessionDep) -> Response:
+    form = await forms.form_of(request)
+    try:
+        await addresses.create(session=session, buyer=me.username, data=forms.address(form))
+    except ValidationError as error:
+        errors = consignee_errors(error)
+        return await _page(
+            request, me, session, editing="new", form=form, errors=errors, status_code=422
+        )
+    return redirect(PAGE, ok="收货地址已保存")
+
+
+@router.post(PAGE + "/{address_id}", response_model=None)
+async def update_address(
+    request: Request, address_id: int, me: BuyerPage, session: SessionDep
+) -> Response:
+    form = await forms.form_of(request)
+    try:
+        await addresses.replace(
+            session=session, buyer=me.username, address_id=address_id, data=forms.address(form)
+        )
+    except ValidationError as error:
+        errors = consignee_errors(error)
+        return await _page(
+            request, me, session, editing=address_id, form=form, errors=errors, status_code=422
+        )
+    except Problem:
+        return redirect(PAGE, err="收货地址不存在")
+    return redirect(PAGE, ok="收货地址已更新")
+
+
+@router.post(PAGE + "/{address_id}/default", response_model=None)
+async def make_default(address_id: int, me: BuyerPage, session: SessionDep) -> Response:
+    try:
+        await addresses.make_default(session=session, buyer=me.username, address_id=address_id)
+    except Problem:
+        return redirect(PAGE, err="收货地址不存在")
+    return redirect(PAGE, ok="已设为默认地址")
+
+
+@router.post(PAGE + "/{address_id}/delete", response_model=None)
+async def delete_address(address_id: int, me: BuyerPage, session: SessionDep) -> Response:
+    try:
+        await addresses.delete(session=session, buyer=me.username, address_id=address_id)
+    except Problem:
+        return redirect(PAGE, err="收货地址不存在")
+    return redirect(PAGE, ok="收货地址已删除")
