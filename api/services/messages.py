@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.errors import not_found
 from db import models
-from db.queries import Found, Page
+from db.queries import MAX_ROW_ID, Found, Page
 
 _message = models.Message
 
@@ -42,7 +42,9 @@ async def page(
 
 
 async def mark_read(*, session: AsyncSession, buyer: str, message_id: int) -> models.Message:
-    """The message, read; 404 when it is not the buyer's."""
+    """The message, read; 404 when it is not the buyer's (or no row could have its id)."""
+    if not 0 < message_id <= MAX_ROW_ID:
+        raise not_found(f"message {message_id}")
     message = await session.scalar(select(_message).where(_of(buyer), _message.id == message_id))
     if message is None:
         raise not_found(f"message {message_id}")

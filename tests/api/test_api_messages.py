@@ -178,3 +178,10 @@ async def test_messages_for_staff_is_403(api: Api, method: str, path: str) -> No
 async def test_me_of_staff_has_no_unread_messages(api: Api) -> None:
     me = await ok(api.http.get("/api/me", headers=await api.login("bmp")))
     assert (me["role"], me["unread_messages"]) == ("reviewer", 0)
+
+
+async def test_read_message_with_an_id_no_row_can_have_is_404(api: Api) -> None:
+    """PostgreSQL refuses integers past its column's range: such an id is simply absent."""
+    buyer = await api.login("leiliang")
+    response = await api.http.post("/api/messages/2147483648/read", headers=buyer)
+    assert (response.status_code, response.json()["code"]) == (404, "not_found")
