@@ -79,6 +79,8 @@ def _rows(
             buyer_company=company,
             shop_name=shop,
             service_market_order_no=f"BULK{index:09d}",
+            # Unique, as every order's AppKey is (32 upper-case hex characters).
+            app_key=f"{index:032X}",
             placed_at=placed.isoformat(),
             service_end_at=end.isoformat(),
         )
@@ -122,6 +124,7 @@ def _rows(
             buyer=username,
             shop_name=shop,
             service_market_order_no=state["service_market_order_no"],
+            app_key=state["app_key"],
             placement_key=None,
             placed_at=placed,
             service_end_at=end,
