@@ -1,5 +1,13 @@
-"""The bank's result file: too large is 413 (never cut short), malformed is 422 with a
-Chinese sentence (never 500), through the API and the finance page alike."""
+"""Bank CSV uploads.
+
+Threat: an oversized or malformed bank CSV answered 500 or was cut silently at 2 MB.
+
+Control: oversized → 413, malformed → 422 with a Chinese sentence, never 500, on the API and
+the finance page.
+
+The bank's result file: too large is 413 (never cut short), malformed is 422 with a
+Chinese sentence (never 500), through the API and the finance page alike.
+"""
 
 from __future__ import annotations
 

@@ -1,6 +1,14 @@
-"""Page flashes cannot carry text chosen by a link: ``?ok=``/``?err=`` show nothing; the
+"""Flash messages.
+
+Threat: a link makes the site say anything (`?ok=`/`?err=` rendered any text).
+
+Control: flash messages carry codes or signed values only; unknown or tampered ones show
+nothing.
+
+Page flashes cannot carry text chosen by a link: ``?ok=``/``?err=`` show nothing; the
 outcome of an action (a workflow's refusal sentence too) reaches the next page once, through
-a short-lived cookie only this site's answers set."""
+a short-lived cookie only this site's answers set.
+"""
 
 from __future__ import annotations
 

@@ -1,6 +1,15 @@
-"""A notice that can never be sent (a permanent SMTP refusal, a message that cannot be built)
+"""Notices never jam.
+
+Threat: one notice that can never be sent (a permanent SMTP refusal, a header that cannot be
+built) blocks every later notice of the order forever.
+
+Control: a permanent failure marks that notice failed, records it in the order's 操作记录,
+counts it, and the next notice goes out.
+
+A notice that can never be sent (a permanent SMTP refusal, a message that cannot be built)
 is marked failed, shown in the order's 操作记录 and counted; the order's next notices still go
-out. Headers built from older order data cannot carry a line break."""
+out. Headers built from older order data cannot carry a line break.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,14 @@
-"""One-line text (names, shop, nick, reasons, courier, bank fields…) refuses line breaks and
-control characters, field by field, through the API, the pages and the commands themselves."""
+"""One-line text.
+
+Threat: a line break in a shop name or reason reaches an e-mail header, where it raised on
+every retry and jammed the order's notices (or injected headers).
+
+Control: one-line fields refuse line breaks and control characters at the API and the pages,
+field by field, in Chinese.
+
+One-line text (names, shop, nick, reasons, courier, bank fields…) refuses line breaks and
+control characters, field by field, through the API, the pages and the commands themselves.
+"""
 
 from __future__ import annotations
 

@@ -1,6 +1,15 @@
-"""Uploads cannot fill the disk: a proof is kept only when the refund naming it is accepted,
+"""Uploads.
+
+Threat: proof uploads fill the disk: files were stored before the workflow accepted the
+refund and never removed.
+
+Control: a proof is kept only when the refund naming it is accepted; unreferenced files are
+swept; per-buyer quota and rate.
+
+Uploads cannot fill the disk: a proof is kept only when the refund naming it is accepted,
 files no refund names are swept after the grace period, and each buyer has a rate and a
-quota."""
+quota.
+"""
 
 from __future__ import annotations
 
