@@ -152,3 +152,27 @@ async def test_jd_order_through_the_pages(e2e: Api, browser: Browser, tmp_path: 
     await expect(page.locator("table")).to_contain_text("RMB 1000.00")
     await buyer.shot("11-refund-applied")
     assert "6222021234567891234" not in await page.content()
+
+
+PHONE = {"width": 375, "height": 812}
+
+
+async def test_pages_fit_a_phone_375px_wide(e2e: Api, browser: Browser) -> None:
+    """A phone draws the pages at its own width (viewport meta) and nothing but a wide
+    table's own scroller is wider than the screen."""
+    await e2e.place(await e2e.login("leiliang"), shop_name=unique("手机店"))
+    for name, paths in (
+        ("leiliang", ["/shop?line=E3", "/shop/JD0001", "/my/orders", "/my/refunds", "/my/invoices"]),
+        ("bmp", ["/admin/orders", "/admin/refunds", "/admin/invoices"]),
+    ):  # fmt: skip
+        context = await browser.new_context(viewport=PHONE, locale="zh-CN", is_mobile=True)
+        someone = Person(
+            await context.new_page(), f"http://127.0.0.1:{e2e.settings.api_port}", name
+        )
+        await someone.sign_in()
+        for path in paths:
+            await someone.page.goto(f"{someone.base_url}{path}")
+            width = await someone.page.evaluate("document.documentElement.scrollWidth")
+            assert width <= PHONE["width"], f"{path} is {width}px wide on a 375px phone"
+        await someone.shot(f"phone-{name}")
+        await context.close()
