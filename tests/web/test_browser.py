@@ -22,7 +22,13 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
 if shutil.which(CHROMIUM) is None:  # `make test` installs it; a bare pytest may not have it
     pytest.skip("Debian chromium is not installed (make browser)", allow_module_level=True)
 
-from playwright.async_api import Browser, Page, async_playwright, expect  # noqa: E402
+from playwright.async_api import (  # noqa: E402
+    Browser,
+    Page,
+    ViewportSize,
+    async_playwright,
+    expect,
+)
 
 
 @pytest.fixture
@@ -154,7 +160,7 @@ async def test_jd_order_through_the_pages(e2e: Api, browser: Browser, tmp_path: 
     assert "6222021234567891234" not in await page.content()
 
 
-PHONE = {"width": 375, "height": 812}
+PHONE: ViewportSize = {"width": 375, "height": 812}
 
 
 async def test_pages_fit_a_phone_375px_wide(e2e: Api, browser: Browser) -> None:
