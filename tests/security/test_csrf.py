@@ -277,7 +277,7 @@ def attacker_site() -> Iterator[dict[str, str]]:
             self.wfile.write(body)
 
         def log_message(self, *_: object) -> None:
-            pass
+            """Quiet: the requests that matter are the browser's, checked by the test."""
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

@@ -41,11 +41,10 @@ from domain.notices import Notice, Template
 from domain.order import OrderState
 from domain.statuses import SettlementMode
 from settings import Settings
-from tests.support.keys import TEST_PAYLOAD_KEYS
 from tests.support.samples import REVIEWER
 from tests.support.smtp import SmtpSink
+from tests.support.time_skipping import running_lifecycle
 from tests.workflows.harness import Lifecycle
-from worker import SANDBOXED, build_worker
 from workflows.shop_order import ShopOrderWorkflow
 
 REFUSED_ADDRESS = "gone@refused.example"
@@ -82,19 +81,11 @@ async def refusing_lifecycle(
     sink.port = free_port()
     controller = Controller(sink, hostname="127.0.0.1", port=sink.port)
     controller.start()
-    settings = Settings(
-        smtp_host="127.0.0.1",
-        smtp_port=sink.port,
-        data_dir=tmp_path,
-        payload_keys=TEST_PAYLOAD_KEYS,
-    )
-    task_queue = f"notices-{uuid.uuid4().hex[:8]}"
-    worker = build_worker(
-        time_skipping_env.client, settings, session_maker, task_queue, workflow_runner=SANDBOXED
-    )
     try:
-        async with worker:
-            yield Lifecycle(time_skipping_env, task_queue, session_maker, sink)
+        async with running_lifecycle(
+            time_skipping_env, session_maker, sink, tmp_path, "notices"
+        ) as running:
+            yield running
     finally:
         controller.stop()
 

@@ -4,6 +4,7 @@ tests/conftest.py)."""
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -33,6 +34,31 @@ async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
     await env.shutdown()
 
 
+@contextlib.asynccontextmanager
+async def running_lifecycle(
+    env: WorkflowEnvironment,
+    session_maker: async_sessionmaker[AsyncSession],
+    sink: SmtpSink,
+    data_dir: Path,
+    queue_prefix: str,
+) -> AsyncIterator[Lifecycle]:
+    """A sandboxed worker with the real activities on a task queue of its own, e-mailing to
+    ``sink``, on ``env`` (the time-skipping server, or the dev server where a test needs one)."""
+    settings = Settings(
+        environment="development",
+        smtp_host="127.0.0.1",
+        smtp_port=sink.port,
+        data_dir=data_dir,
+        payload_keys=TEST_PAYLOAD_KEYS,
+    )
+    task_queue = f"{queue_prefix}-{uuid.uuid4().hex[:8]}"
+    worker = build_worker(
+        env.client, settings, session_maker, task_queue, workflow_runner=SANDBOXED
+    )
+    async with worker:
+        yield Lifecycle(env, task_queue, session_maker, sink)
+
+
 @pytest.fixture
 async def lifecycle(
     time_skipping_env: WorkflowEnvironment,
@@ -40,16 +66,7 @@ async def lifecycle(
     smtp_sink: SmtpSink,
     tmp_path: Path,
 ) -> AsyncIterator[Lifecycle]:
-    settings = Settings(
-        environment="development",
-        smtp_host="127.0.0.1",
-        smtp_port=smtp_sink.port,
-        data_dir=tmp_path,
-        payload_keys=TEST_PAYLOAD_KEYS,
-    )
-    task_queue = f"lifecycle-{uuid.uuid4().hex[:8]}"
-    worker = build_worker(
-        time_skipping_env.client, settings, session_maker, task_queue, workflow_runner=SANDBOXED
-    )
-    async with worker:
-        yield Lifecycle(time_skipping_env, task_queue, session_maker, smtp_sink)
+    async with running_lifecycle(
+        time_skipping_env, session_maker, smtp_sink, tmp_path, "lifecycle"
+    ) as running:
+        yield running

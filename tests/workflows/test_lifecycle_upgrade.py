@@ -57,8 +57,8 @@ from settings import Settings
 from tests.support.keys import TEST_PAYLOAD_KEYS
 from tests.support.samples import BUYER, FINANCE, REVIEWER, refund_account
 from tests.support.smtp import SmtpSink
+from tests.support.time_skipping import running_lifecycle
 from tests.workflows.harness import Lifecycle
-from worker import SANDBOXED, build_worker
 from workflows import search_attributes, shop_order
 from workflows.shop_order import ShopOrderWorkflow
 
@@ -267,19 +267,10 @@ async def dev_lifecycle(
     tmp_path: Path,
 ) -> AsyncIterator[Lifecycle]:
     """The lifecycle harness on the dev server: the time-skipping one cannot list runs."""
-    settings = Settings(
-        environment="development",
-        smtp_host="127.0.0.1",
-        smtp_port=smtp_sink.port,
-        data_dir=tmp_path,
-        payload_keys=TEST_PAYLOAD_KEYS,
-    )
-    task_queue = f"upgrade-{uuid.uuid4().hex[:8]}"
-    worker = build_worker(
-        dev_server.client, settings, session_maker, task_queue, workflow_runner=SANDBOXED
-    )
-    async with worker:
-        yield Lifecycle(dev_server, task_queue, session_maker, smtp_sink)
+    async with running_lifecycle(
+        dev_server, session_maker, smtp_sink, tmp_path, "upgrade"
+    ) as running:
+        yield running
 
 
 async def test_upgrade_runs_moves_every_open_order(dev_lifecycle: Lifecycle) -> None:
