@@ -121,3 +121,11 @@ async def test_dev_mail_page_lists_what_the_catcher_holds(api: Api) -> None:
     buyer = await signed_in_pages(api, "leiliang")
     page = await buyer.get("/dev/mail")
     assert "订单 BS-ZX202210181408314977 被打回" in page.text and "店铺名称有误" in page.text
+
+
+async def test_back_office_invoice_page_is_the_staff_queue_not_the_buyers_list(api: Api) -> None:
+    reviewer = await signed_in_pages(api, "bmp")
+    page = await reviewer.get("/admin/invoices")
+    assert page.status_code == 200
+    assert "<h1>开票管理" in page.text and "张开票申请" in page.text
+    assert "张发票信息" not in page.text
