@@ -24,8 +24,8 @@ from devstack.processes import free_port
 from domain.order import Actor
 from domain.statuses import Role
 from settings import Settings
+from tests.security.app_under_test import settings_for
 from tests.support.http_api import session_token
-from tests.support.keys import TEST_PAYLOAD_KEYS
 
 BUYER = Actor(username="leiliang", role=Role.BUYER, company="快乐贸易有限公司")
 REVIEWER = Actor(username="bmp", role=Role.REVIEWER, company="百胜软件")
@@ -36,18 +36,14 @@ def strong_secret() -> str:
 
 
 def app_settings(environment: str, data_dir: Path, **overrides: Any) -> Settings:
-    """Settings a deployment of ``environment`` would start with."""
+    """Settings a deployment of ``environment`` would start with (a strong secret of its
+    own, no Temporal reachable), on the base every app under test shares."""
     values: dict[str, Any] = {
         "environment": environment,
         "jwt_secret": strong_secret(),
-        "payload_keys": TEST_PAYLOAD_KEYS,
-        "data_dir": data_dir,
         "temporal_address": f"127.0.0.1:{free_port()}",
-        # Locks live in the shared database: one on 127.0.0.1 earned here (the fuzz has
-        # failed there by the hundred) would refuse every later test's sign-ins.
-        "sign_in_max_failures_per_address": 100_000,
     }
-    return Settings(**(values | overrides))
+    return settings_for(data_dir, **(values | overrides))
 
 
 async def signed_in(
