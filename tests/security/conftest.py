@@ -129,9 +129,15 @@ def render(results: list[Result]) -> str:
     return "\n".join(lines)
 
 
+def _every_module_ran(results: list[Result]) -> bool:
+    """A run of one module (or a -k selection) must not overwrite the whole package's doc."""
+    ran = {r.module.rpartition(".")[2] for r in results}
+    return ran == {path.stem for path in HERE.glob("test_*.py")}
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     results = list(session.config.stash[RESULTS_KEY].values())
-    complete = session.config.stash[COMPLETE_KEY] and results
+    complete = session.config.stash[COMPLETE_KEY] and _every_module_ran(results)
     if complete and all(r.outcome != "not run" for r in results):
         DOC.parent.mkdir(exist_ok=True)
         DOC.write_text(render(results), encoding="utf-8")
