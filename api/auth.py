@@ -27,7 +27,7 @@ from db import accounts, queries
 from db.models import User
 from db.passwords import hash_password
 from domain.order import Actor
-from domain.statuses import BUYERS, FINANCE_STAFF, REVIEWERS, STAFF, Role
+from domain.statuses import BUYERS, FINANCE_STAFF, REVIEWERS, ROLE_LABELS, STAFF, Role
 from settings import Settings
 
 ALGORITHM = "HS256"
@@ -146,7 +146,7 @@ async def sign_in_with_password(
     user = await queries.user(db, username=username)
     caller = Caller(username=username, address=client_address(request))
     if not await password_matches(request, db, user, caller, password):
-        raise Problem(401, "wrong username or password", headers=BEARER)
+        raise Problem(401, "用户名或密码错误", headers=BEARER)
     assert user is not None
     if user.disabled:
         count_sign_in_failure(request, "disabled")
@@ -155,7 +155,7 @@ async def sign_in_with_password(
 
 
 def not_signed_in() -> Problem:
-    return Problem(401, "not signed in, or the sign-in has expired", headers=BEARER)
+    return Problem(401, "未登录或登录已过期，请重新登录", headers=BEARER)
 
 
 async def current_sign_in(
@@ -186,8 +186,8 @@ def require_roles(*roles: Role) -> Callable[[Actor], Actor]:
 
     def check(actor: CurrentUser) -> Actor:
         if actor.role not in allowed:
-            names = ", ".join(sorted(r.value for r in allowed))
-            raise Problem(403, f"the {actor.role.value} role may not use this route ({names} only)")
+            names = "、".join(ROLE_LABELS[r] for r in sorted(allowed))
+            raise Problem(403, f"{ROLE_LABELS[actor.role]}无权使用此功能（仅限{names}）")
         return actor
 
     return check

@@ -19,6 +19,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from temporalio.client import RPCTimeoutOrCancelledError
 from temporalio.service import RPCError, RPCStatusCode
 
+from api.field_messages import chinese_message, field_path
+
 log = logging.getLogger(__name__)
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -38,6 +40,14 @@ DEFAULT_CODES = {
     503: "unavailable",
 }
 
+# What a person reads when Starlette itself refuses (an unknown path, a wrong method).
+FRAMEWORK_DETAILS = {
+    400: "请求格式不正确",
+    404: "页面或资源不存在",
+    405: "不支持此请求方法",
+    413: "请求内容过大",
+}
+
 # Temporal answers that mean "the service is not there right now", not "you asked wrong".
 UNAVAILABLE_RPC = frozenset(
     {
@@ -47,7 +57,7 @@ UNAVAILABLE_RPC = frozenset(
         RPCStatusCode.ABORTED,
     }
 )
-RETRY_LATER = "nothing was changed; retry later"
+RETRY_LATER = "未做任何更改，请稍后重试"
 
 
 class Problem(Exception):  # noqa: N818 - named after RFC 9457 "problem details"
@@ -84,15 +94,18 @@ class Problem(Exception):  # noqa: N818 - named after RFC 9457 "problem details"
         )
 
 
-def not_found(what: str) -> Problem:
-    """The one answer for "missing" and "not yours", so neither can be told apart."""
-    return Problem(404, f"{what} not found")
+def not_found(what: str, key: object = None) -> Problem:
+    """The one answer for "missing" and "not yours", so neither can be told apart;
+    ``what`` names the thing in Chinese ("订单"), ``key`` which one."""
+    named = what if key is None else f"{what} {key} "
+    return Problem(404, f"{named}不存在或无权查看")
 
 
 def invalid_fields(errors: Iterable[tuple[str, str]]) -> Problem:
     """422 naming each invalid field; ``errors`` holds (field, message) pairs."""
     listed = [{"field": field, "message": message} for field, message in errors]
-    detail = "; ".join(f"{e['field']}: {e['message']}" for e in listed) or "invalid input"
+    # The detail is read by people (pages show it): the sentences, each naming its field.
+    detail = "；".join(dict.fromkeys(e["message"] for e in listed)) or "输入有误"
     return Problem(422, detail, errors=listed)
 
 
@@ -100,30 +113,8 @@ def invalid_field(field: str, message: str) -> Problem:
     return invalid_fields([(field, message)])
 
 
-SOURCES = frozenset({"body", "query", "path", "header", "cookie", "form"})
-
-
-def field_path(location: Sequence[str | int]) -> str:
-    """``("body", "module_codes", 0)`` → ``module_codes[0]``: the field as the caller sent it."""
-    names = list(location[1:]) if location and location[0] in SOURCES else list(location)
-    if not names or isinstance(names[0], int):
-        return "body"  # the body as a whole; malformed JSON reports a character position
-    path = str(names[0])
-    for part in names[1:]:
-        path += f"[{part}]" if isinstance(part, int) else f".{part}"
-    return path
-
-
-def _readable(message: str) -> str:
-    # Domain rules raise ValueError("请输入正确的11位手机号"); pydantic prefixes "Value error, ".
-    return message.removeprefix("Value error, ")
-
-
 def from_validation_errors(errors: Iterable[Mapping[str, Any]]) -> Problem:
-    return invalid_fields(
-        (field_path(tuple(e.get("loc", ()))), _readable(str(e.get("msg", "invalid"))))
-        for e in errors
-    )
+    return invalid_fields((field_path(tuple(e.get("loc", ()))), chinese_message(e)) for e in errors)
 
 
 def rpc_is_unavailable(error: RPCError) -> bool:
@@ -142,7 +133,7 @@ def _dependency_failed(error: Exception, *, down: bool, name: str, odd: str) -> 
     """503 while the dependency is down (nothing changed; retry later), else a logged 500."""
     if down:
         log.warning("%s is unavailable: %s", name, error)
-        return Problem(503, f"{name} is unavailable; {RETRY_LATER}").response()
+        return Problem(503, f"{name}暂时不可用；{RETRY_LATER}").response()
     log.error(odd, exc_info=error)
     return Problem(500, odd).response()
 
@@ -160,15 +151,18 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return Problem(exc.status_code, str(exc.detail), headers=exc.headers).response()
+        detail = str(exc.detail)
+        if detail == HTTPStatus(exc.status_code).phrase:  # Starlette's own English words
+            detail = FRAMEWORK_DETAILS.get(exc.status_code, "请求无法处理")
+        return Problem(exc.status_code, detail, headers=exc.headers).response()
 
     @app.exception_handler(RPCError)
     async def temporal_error(_: Request, exc: RPCError) -> JSONResponse:
         return _dependency_failed(
             exc,
             down=rpc_is_unavailable(exc),
-            name="Temporal",
-            odd="unexpected answer from Temporal",
+            name="工作流服务（Temporal）",
+            odd="工作流服务（Temporal）返回了意外的结果",
         )
 
     @app.exception_handler(RPCTimeoutOrCancelledError)
@@ -176,8 +170,7 @@ def install(app: FastAPI) -> None:
         log.warning("Temporal call timed out: %s", exc)
         return Problem(
             503,
-            "the order did not answer in time; retry with the same Idempotency-Key "
-            "to get the outcome without applying the change twice",
+            "订单未能及时响应；请用同一个 Idempotency-Key 重试，可得到这次操作的结果而不会重复执行",
         ).response()
 
     @app.exception_handler(DBAPIError)
@@ -185,17 +178,17 @@ def install(app: FastAPI) -> None:
         return _dependency_failed(
             exc,
             down=_is_connection_failure(exc),
-            name="the database",
-            odd="unexpected database error",
+            name="数据库",
+            odd="数据库发生意外错误",
         )
 
     @app.exception_handler(ConnectionError)
     async def connection_error(_: Request, exc: ConnectionError) -> JSONResponse:
         # asyncpg raises the socket's own error when it cannot reach the server.
         log.warning("dependency unreachable: %s", exc)
-        return Problem(503, f"a dependency is unreachable; {RETRY_LATER}").response()
+        return Problem(503, f"依赖的服务暂时无法连接；{RETRY_LATER}").response()
 
     @app.exception_handler(Exception)
     async def unexpected(_: Request, exc: Exception) -> JSONResponse:
         log.error("unhandled error", exc_info=exc)
-        return Problem(500, "unexpected error").response()
+        return Problem(500, "系统内部错误，请稍后重试").response()

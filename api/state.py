@@ -44,7 +44,9 @@ class TemporalConnection:
                 except (RuntimeError, OSError, TimeoutError) as error:
                     # Client.connect reports an unreachable server as RuntimeError.
                     log.warning("cannot reach Temporal: %s", error)
-                    raise Problem(503, f"Temporal is unavailable; {RETRY_LATER}") from error
+                    raise Problem(
+                        503, f"工作流服务（Temporal）暂时不可用；{RETRY_LATER}"
+                    ) from error
             return self._client
 
 

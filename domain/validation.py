@@ -130,6 +130,39 @@ ONE_LINE_FIELDS = SUPPLEMENTARY_LABELS | {
 }
 
 
+# The Chinese name of every field a person can get wrong, for the sentence that refuses it.
+FIELD_LABELS = ONE_LINE_FIELDS | {
+    "invoice_type": "发票类型",
+    "taxpayer_id": "纳税人识别号",
+    "recipient_mobile": "收件人手机",
+    "refund_type": "退款类型",
+    "card_no": "银行卡号",
+    "proof": "退款凭证",
+    "invoice_profile_id": "发票信息",
+    "agreement_accepted": "店铺订购协议",
+    "decision": "是否退款",
+    "consignee": "收货人信息",
+    "address_id": "收货地址",
+    "is_default": "默认地址",
+    "mobile": "手机",
+    "phone": "固定电话",
+    "postcode": "邮政编码",
+    "amount_fen": "金额",
+    "platform_amount_fen": "平台订购金额",
+    "paid_at": "打款时间",
+    "issued_at": "开票日期",
+    "username": "用户名",
+    "password": "密码",
+    "current_password": "当前密码",
+    "new_password": "新密码",
+    "company": "公司名称",
+    "contact_name": "联系人",
+    "email": "邮箱",
+    "page": "页码",
+    "page_size": "每页条数",
+}
+
+
 def is_one_line(value: str) -> bool:
     """No line break, tab or other control character (C0, DEL, C1), no separator or bidi
     control: what a name, a reason or a mail header may hold."""

@@ -35,7 +35,7 @@ async def me(*, session: AsyncSession, actor: Actor) -> schemas.MeOut:
 async def update(*, session: AsyncSession, actor: Actor, data: AccountInput) -> schemas.MeOut:
     user = await queries.user(session, username=actor.username)
     if user is None:
-        raise not_found("account")
+        raise not_found("账户")
     for field, value in data.changes().items():
         setattr(user, field, value)
     await session.commit()

@@ -66,7 +66,7 @@ async def create(*, session: AsyncSession, buyer: str, data: AddressInput) -> mo
 async def owned(session: AsyncSession, *, buyer: str, address_id: int) -> models.Address:
     address = await address_queries.address(session, buyer=buyer, address_id=address_id)
     if address is None:
-        raise not_found(f"address {address_id}")
+        raise not_found("收货地址", address_id)
     return address
 
 

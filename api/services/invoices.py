@@ -22,7 +22,7 @@ async def visible(
     )
     invoice = state.invoice(invoice_app_no) if state is not None else None
     if state is None or invoice is None:
-        raise not_found(f"invoice application {invoice_app_no}")
+        raise not_found("开票申请", invoice_app_no)
     return state, invoice
 
 
@@ -65,5 +65,5 @@ async def act(
     )
     invoice = state.invoice(command.invoice_app_no)
     if invoice is None:  # an application is never removed from its order
-        raise not_found(f"invoice application {command.invoice_app_no}")
+        raise not_found("开票申请", command.invoice_app_no)
     return state, invoice

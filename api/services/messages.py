@@ -44,10 +44,10 @@ async def page(
 async def mark_read(*, session: AsyncSession, buyer: str, message_id: int) -> models.Message:
     """The message, read; 404 when it is not the buyer's (or no row could have its id)."""
     if not 0 < message_id <= MAX_ROW_ID:
-        raise not_found(f"message {message_id}")
+        raise not_found("消息", message_id)
     message = await session.scalar(select(_message).where(_of(buyer), _message.id == message_id))
     if message is None:
-        raise not_found(f"message {message_id}")
+        raise not_found("消息", message_id)
     if message.read_at is None:
         message.read_at = datetime.now(UTC)
         await session.commit()

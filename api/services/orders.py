@@ -55,7 +55,7 @@ def buyer_scope(actor: Actor) -> str | None:
 async def visible(*, session: AsyncSession, actor: Actor, order_no: str) -> OrderState:
     state = await queries.order(session, order_no=order_no, buyer=buyer_scope(actor))
     if state is None:
-        raise not_found(f"order {order_no}")
+        raise not_found("订单", order_no)
     return state
 
 
@@ -101,11 +101,10 @@ async def _refuse_taken_service_market_no(
         return
     order_no, owner = taken
     # Another buyer's order number is theirs to know, not the caller's.
-    whose = f" ({order_no})" if owner == actor.username else ""
+    whose = f"（{order_no}）" if owner == actor.username else ""
     raise Problem(
         409,
-        f"service-market order number {number} already backs a live order{whose}; "
-        "one service-market order backs one cloud-market order",
+        f"服务市场订单号 {number} 已有有效订单{whose}；一个服务市场订单只能订购一次",
         code=commands.DUPLICATE,
     )
 
@@ -271,7 +270,7 @@ async def place(
         except WorkflowAlreadyStartedError:
             continue
         return await _recorded(session, client, handle, numbered)
-    raise Problem(503, "no free order number this second; retry")
+    raise Problem(503, "暂时无法分配订单号，请稍后重试")
 
 
 async def _ask_recorded(handle: WorkflowHandle[Any, Any]) -> OrderState:
@@ -291,14 +290,14 @@ async def _recorded(
         return await _ask_recorded(handle)
     except WorkflowUpdateFailedError as error:
         if commands.refusal_code(error) != commands.DUPLICATE:
-            raise Problem(500, f"order {state.order_no} could not be recorded") from error
+            raise Problem(500, f"订单 {state.order_no} 未能保存，请稍后重试") from error
     except RPCError as error:
         # The run can refuse the order and end before this update reaches it.
         if error.status is not RPCStatusCode.NOT_FOUND:
             raise
         outcome = await handle.result()
         if not isinstance(outcome, OrderOutcome) or outcome.rejected is None:
-            raise Problem(500, f"order {state.order_no} could not be recorded") from error
+            raise Problem(500, f"订单 {state.order_no} 未能保存，请稍后重试") from error
     # Another request won a race: the same Idempotency-Key (answer its order), or the
     # same service-market order number (refuse this one).
     if state.placement_key:
@@ -309,8 +308,8 @@ async def _recorded(
             return await _first_answer(client, earlier, state.placement_fingerprint)
     raise Problem(
         409,
-        f"service-market order number {state.service_market_order_no} already backs a "
-        "live order; one service-market order backs one cloud-market order",
+        f"服务市场订单号 {state.service_market_order_no} 已有有效订单；"
+        "一个服务市场订单只能订购一次",
         code=commands.DUPLICATE,
     )
 

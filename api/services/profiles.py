@@ -46,7 +46,7 @@ async def create(
 async def _owned(session: AsyncSession, *, owner: str, profile_id: int) -> models.InvoiceProfile:
     profile = await queries.profile(session, owner=owner, profile_id=profile_id)
     if profile is None:
-        raise not_found(f"invoice profile {profile_id}")
+        raise not_found("发票信息", profile_id)
     return profile
 
 

@@ -57,18 +57,22 @@ def _display_name(name: str | None) -> str:
     return re.sub(r"[\x00-\x1f\x7f]", "", base)[:200] or "proof"
 
 
+def too_large(max_bytes: int) -> str:
+    return f"退款证明文件不能超过 {max_bytes / 1024 / 1024:g} MB"
+
+
 async def _read_limited(upload: UploadFile, max_bytes: int) -> bytes:
     data = bytearray()
     while chunk := await upload.read(CHUNK_BYTES):
         data.extend(chunk)
         if len(data) > max_bytes:
-            raise Problem(413, f"the proof document is larger than the limit of {max_bytes} bytes")
+            raise Problem(413, too_large(max_bytes))
     return bytes(data)
 
 
 async def read(upload: UploadFile, *, max_bytes: int) -> CheckedProof:
     if upload.size is not None and upload.size > max_bytes:
-        raise Problem(413, f"the proof document is larger than the limit of {max_bytes} bytes")
+        raise Problem(413, too_large(max_bytes))
     data = await _read_limited(upload, max_bytes)
     kind = next(((mime, ext) for magic, mime, ext in SIGNATURES if data.startswith(magic)), None)
     if kind is None:
@@ -128,12 +132,12 @@ def _write(target: Path, data: bytes) -> None:
 
 def path_of(proof: ProofRef, *, directory: Path) -> Path:
     if not KEY.match(proof.key):
-        raise not_found("proof document")
+        raise not_found("退款证明")
     path = directory / proof.key
     if path.is_file():
         return path
     # Accepted, but the API stopped before keeping it (the sweep will): still held.
     held = next(directory.glob(f"{PENDING}/*/*_{proof.key}"), None)
     if held is None:
-        raise not_found("proof document")
+        raise not_found("退款证明")
     return held

@@ -32,7 +32,7 @@ async def visible(*, session: AsyncSession, actor: Actor, refund_id: str) -> Ord
         session, refund_id=refund_id, buyer=orders.buyer_scope(actor)
     )
     if state is None or state.refund is None:
-        raise not_found(f"refund {refund_id}")
+        raise not_found("退款申请", refund_id)
     return state
 
 
@@ -141,5 +141,5 @@ async def proof_file(
     state = await visible(session=session, actor=actor, refund_id=refund_id)
     proof = state.refund.proof if state.refund else None
     if proof is None:
-        raise not_found(f"proof document of refund {refund_id}")
+        raise not_found("退款证明")
     return proofs.path_of(proof, directory=settings.proof_dir), proof

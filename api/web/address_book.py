@@ -30,15 +30,6 @@ async def saved_addresses(session: AsyncSession, me: Actor) -> list[schemas.Addr
     return [responses.address_out(a) for a in found]
 
 
-def consignee_errors(error: ValidationError, prefix: str = "") -> dict[str, str]:
-    """The field errors of a consignee's form, a field left empty named in Chinese."""
-    errors = field_errors(error)
-    for name, label in CONSIGNEE_LABELS.items():
-        if errors.get(prefix + name) == "Field required":
-            errors[prefix + name] = f"请填写{label}"
-    return errors
-
-
 async def _page(
     request: Request,
     me: Actor,
@@ -74,7 +65,7 @@ async def create_address(request: Request, me: BuyerPage, session: SessionDep) -
     try:
         await addresses.create(session=session, buyer=me.username, data=forms.address(form))
     except ValidationError as error:
-        errors = consignee_errors(error)
+        errors = field_errors(error)
         return await _page(
             request, me, session, editing="new", form=form, errors=errors, status_code=422
         )
@@ -91,7 +82,7 @@ async def update_address(
             session=session, buyer=me.username, address_id=address_id, data=forms.address(form)
         )
     except ValidationError as error:
-        errors = consignee_errors(error)
+        errors = field_errors(error)
         return await _page(
             request, me, session, editing=address_id, form=form, errors=errors, status_code=422
         )

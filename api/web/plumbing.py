@@ -30,6 +30,7 @@ from pydantic import ValidationError
 from api.auth import TOKEN_COOKIE, signed_in
 from api.csrf import FORM_FIELD, page_token
 from api.errors import Problem
+from api.field_messages import chinese_message
 from api.services import messages
 from api.state import app_state
 from domain import lifecycle
@@ -242,11 +243,7 @@ def _form_field(location: tuple[str | int, ...]) -> str:
 def field_errors(error: Problem | ValidationError) -> dict[str, str]:
     """Per-field messages of a 422, keyed by the form field's name."""
     if isinstance(error, ValidationError):
-        # Domain rules raise ValueError("店铺名称不能…"); pydantic prefixes "Value error, ".
-        return {
-            _form_field(e["loc"]): str(e["msg"]).removeprefix("Value error, ")
-            for e in error.errors()
-        }
+        return {_form_field(e["loc"]): chinese_message(e) for e in error.errors()}
     return {
         str(e.get("field", "")).split(".")[0].split("[")[0]: str(e.get("message", ""))
         for e in (error.errors or [])

@@ -15,7 +15,7 @@ from api.deps import SessionDep, SettingsDep, TemporalDep
 from api.errors import Problem
 from api.services import orders, profiles
 from api.web import forms
-from api.web.address_book import consignee_errors, saved_addresses
+from api.web.address_book import saved_addresses
 from api.web.plumbing import (
     SUPPLEMENTARY_FIELDS,
     BuyerPage,
@@ -158,7 +158,7 @@ async def checkout(
             idempotency_key=form.get("form_key") or None,
         )
     except ValidationError as error:
-        errors = consignee_errors(error, forms.CONSIGNEE_PREFIX)
+        errors = field_errors(error)
         return await _checkout(request, me, session, product, module_codes, form, errors, 422)
     except Problem as problem:
         errors = field_errors(problem) or {"form": problem.detail}
@@ -181,7 +181,7 @@ def _back(form: dict[str, Any]) -> str:
 
 
 def _profile_refused(error: ValidationError) -> str:
-    return "发票信息有误：" + "；".join(f"{k} {v}" for k, v in field_errors(error).items())
+    return "发票信息有误：" + "；".join(field_errors(error).values())
 
 
 @router.post("/my/profiles", response_model=None)

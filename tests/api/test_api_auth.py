@@ -28,7 +28,7 @@ async def test_sign_in_wrong_password_is_401(api: Api) -> None:
     assert (body["status"], body["code"], body["detail"]) == (
         401,
         "not_authenticated",
-        "wrong username or password",
+        "用户名或密码错误",
     )
 
 
@@ -36,7 +36,7 @@ async def test_sign_in_unknown_user_is_the_same_401(api: Api) -> None:
     response = await api.http.post(
         "/api/auth/token", data={"username": "ghost", "password": "demo"}
     )
-    assert (response.status_code, response.json()["detail"]) == (401, "wrong username or password")
+    assert (response.status_code, response.json()["detail"]) == (401, "用户名或密码错误")
 
 
 async def test_sign_in_answers_a_bearer_token_and_role(api: Api) -> None:

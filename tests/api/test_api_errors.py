@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -75,7 +76,7 @@ async def test_health_with_database_down_is_503_naming_it(api: Api, tmp_path: Pa
             )
             listed = await http.get("/api/orders", headers=await api.login("leiliang"))
             assert (listed.status_code, listed.json()["code"]) == (503, "unavailable")
-            assert "retry" in listed.json()["detail"]
+            assert "请稍后重试" in listed.json()["detail"]
     finally:
         await engine.dispose()
 
@@ -99,7 +100,7 @@ async def test_malformed_json_is_a_422_problem(api: Api) -> None:
         headers=await api.login("leiliang") | {"Content-Type": "application/json"},
     )
     assert response.status_code == 422
-    assert response.json()["errors"] == [{"field": "body", "message": "JSON decode error"}]
+    assert response.json()["errors"] == [{"field": "body", "message": "请求内容不是有效的 JSON"}]
 
 
 async def test_openapi_documents_every_route_of_the_contract(api: Api) -> None:
@@ -120,9 +121,78 @@ async def test_openapi_documents_every_route_of_the_contract(api: Api) -> None:
 
 
 def test_field_path_names_nested_fields_and_list_items() -> None:
-    from api.errors import field_path
+    from api.field_messages import field_path
 
     assert field_path(("body", "module_codes", 0)) == "module_codes[0]"
     assert field_path(("query", "tab")) == "tab"
     assert field_path(("body", "patch", "title")) == "patch.title"
     assert field_path(("body",)) == "body"
+
+
+# A word of Latin letters in a sentence meant for people; codes such as "JSON" are named here.
+ENGLISH_WORD = re.compile(r"[A-Za-z]{2,}")
+ALLOWED_WORDS = {
+    "JSON",
+    "MB",
+    "Idempotency",
+    "Key",
+    "Temporal",
+    "NICK",
+}  # NICK: the guide's 卖家 NICK
+
+
+def english_words(text: str) -> set[str]:
+    return set(ENGLISH_WORD.findall(text)) - ALLOWED_WORDS
+
+
+async def test_an_empty_order_is_refused_field_by_field_in_chinese(api: Api) -> None:
+    response = await api.http.post("/api/orders", json={}, headers=await api.login("leiliang"))
+    assert response.status_code == 422
+    errors = {e["field"]: e["message"] for e in response.json()["errors"]}
+    assert errors["shop_name"] == "请填写店铺名称"
+    assert errors["product_code"] == "请填写商品编号"
+    for message in [*errors.values(), response.json()["detail"]]:
+        assert english_words(message) == set(), message
+
+
+async def test_wrong_types_and_unknown_fields_are_refused_in_chinese(api: Api) -> None:
+    body = order_body(1) | {"invoice_profile_id": "first", "status": "completed"}
+    response = await api.http.post("/api/orders", json=body, headers=await api.login("leiliang"))
+    assert response.status_code == 422
+    errors = {e["field"]: e["message"] for e in response.json()["errors"]}
+    assert errors == {"invoice_profile_id": "发票信息应为整数", "status": "不接受此字段"}
+
+
+async def test_missing_things_and_unknown_paths_answer_in_chinese(api: Api) -> None:
+    buyer = await api.login("leiliang")
+    missing = await api.http.get("/api/orders/BS-ZX000", headers=buyer)
+    assert (missing.status_code, missing.json()["detail"]) == (
+        404,
+        "订单 BS-ZX000 不存在或无权查看",
+    )
+    unknown = await api.http.get("/api/nothing-here")
+    assert unknown.json()["detail"] == "页面或资源不存在"
+    staff_only = await api.http.get("/api/admin/orders", headers=buyer)
+    assert staff_only.status_code == 403
+    assert english_words(staff_only.json()["detail"]) == set()
+
+
+def test_each_kind_of_field_error_reads_as_a_chinese_sentence() -> None:
+    from api.field_messages import chinese_message
+
+    def said(kind: str, loc: tuple[str | int, ...], **ctx: object) -> str:
+        return chinese_message({"type": kind, "loc": loc, "msg": "English", "ctx": ctx})
+
+    assert said("missing", ("body", "consignee", "mobile")) == "请填写手机"
+    assert said("string_too_long", ("body", "shop_name"), max_length=200) == (
+        "店铺名称不能超过200个字"
+    )
+    assert said("greater_than_equal", ("query", "page"), ge=1) == "页码不能小于1"
+    assert said("enum", ("body", "refund_type")) == "退款类型的取值不在可选范围内"
+    assert said("something_new", ("body", "mystery")) == "该项格式不正确"
+    assert (
+        chinese_message(
+            {"type": "value_error", "loc": ("mobile",), "msg": "Value error, 手机号有误"}
+        )
+        == "手机号有误"
+    )

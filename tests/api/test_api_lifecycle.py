@@ -177,7 +177,7 @@ async def test_apply_refund_bad_card_and_missing_field_are_422_per_field(api: Ap
     )
     assert response.status_code == 422
     assert {e["field"]: e["message"] for e in response.json()["errors"]} == {
-        "bank": "Field required",
+        "bank": "请填写开户银行",
         "card_no": "银行卡号应为12至19位数字",
     }
     assert (await ok(api.http.get(f"/api/orders/{no}", headers=buyer)))["refund"] is None

@@ -210,7 +210,7 @@ async def test_get_order_of_another_buyer_is_404_like_a_missing_one(api: Api) ->
     theirs = await api.http.get(f"/api/orders/{order['order_no']}", headers=other)
     missing = await api.http.get("/api/orders/BS-ZX202210181408310000", headers=other)
     assert (theirs.status_code, missing.status_code) == (404, 404)
-    assert theirs.json()["detail"] == f"order {order['order_no']} not found"
+    assert theirs.json()["detail"] == f"订单 {order['order_no']} 不存在或无权查看"
     assert theirs.json().keys() == missing.json().keys()
     confirm = await api.http.post(f"/api/orders/{order['order_no']}/confirm-receipt", headers=other)
     assert confirm.status_code == 404

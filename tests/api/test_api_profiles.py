@@ -87,7 +87,7 @@ async def test_replace_profile_of_another_buyer_is_404(api: Api) -> None:
         "/api/invoice-profiles/999999", json=PROFILE, headers=await api.login("zhangsan")
     )
     assert (response.status_code, missing.status_code) == (404, 404)
-    assert response.json()["detail"] == f"invoice profile {profile_id} not found"
+    assert response.json()["detail"] == f"发票信息 {profile_id} 不存在或无权查看"
 
 
 async def test_delete_profile_is_204_then_404(api: Api) -> None:
