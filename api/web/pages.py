@@ -19,6 +19,7 @@ from api.web import (
     back_office,
     buyer_center,
     dev_tools,
+    error_pages,
     finance,
     shop,
     sign_in,
@@ -43,6 +44,7 @@ def install(app: FastAPI) -> None:
     async def _redirect(_: Request, exc: PageRedirect) -> RedirectResponse:
         return exc.response
 
+    error_pages.install(app)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     for router in ROUTERS:
         app.include_router(router, dependencies=[Depends(require_page_token)])

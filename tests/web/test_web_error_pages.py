@@ -1,0 +1,41 @@
+"""A browser that meets an error gets a page in the site's layout, in Chinese; a program
+calling the same address gets problem+json."""
+
+from __future__ import annotations
+
+from tests.support.http_api import Api, signed_in_pages
+
+BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
+
+
+async def test_an_unknown_page_is_a_404_page_in_the_sites_layout(api: Api) -> None:
+    buyer = await signed_in_pages(api, "leiliang")
+    page = await buyer.get("/no/such/page", headers=BROWSER)
+    assert page.status_code == 404
+    assert page.headers["content-type"].startswith("text/html")
+    assert "页面不存在" in page.text and "页面或资源不存在" in page.text
+    # The site's header with the signed-in buyer, and a way back.
+    assert "买家中心" in page.text and 'href="/my/orders"' in page.text
+
+
+async def test_an_unknown_page_for_someone_signed_out_offers_the_sign_in(api: Api) -> None:
+    page = await api.http.get("/nothing-here", headers=BROWSER)
+    assert page.status_code == 404 and 'href="/login"' in page.text
+
+
+async def test_the_api_answers_problem_json_even_to_a_browser(api: Api) -> None:
+    answer = await api.http.get("/api/nothing-here", headers=BROWSER)
+    assert answer.status_code == 404
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert answer.json()["detail"] == "页面或资源不存在"
+
+
+async def test_a_program_asking_a_page_address_gets_problem_json(api: Api) -> None:
+    answer = await api.http.get("/nothing-here", headers={"Accept": "application/json"})
+    assert answer.headers["content-type"] == "application/problem+json"
+
+
+async def test_a_wrong_method_on_a_page_is_a_405_page(api: Api) -> None:
+    buyer = await signed_in_pages(api, "leiliang")
+    page = await buyer.put("/shop", headers=BROWSER)
+    assert page.status_code == 405 and "操作方式不正确" in page.text
