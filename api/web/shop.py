@@ -3,6 +3,7 @@ profiles the buyer saves from the checkout page."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -73,6 +74,35 @@ async def product_page(request: Request, code: str, me: BuyerPage, session: Sess
         chosen=chosen,
         chosen_total=total,
     )
+
+
+@router.get("/shop/{code}/agreement", response_class=HTMLResponse, response_model=None)
+async def agreement_page(
+    request: Request, code: str, me: BuyerPage, session: SessionDep, settings: SettingsDep
+) -> Response:
+    """The agreement the checkout asks the buyer to accept, readable before accepting it:
+    its terms are this product's own (settlement mode, refundable share, service term)."""
+    product = await _product(session, code)
+    if product is None:
+        return redirect("/shop", err=f"没有商品 {code}")
+    return render(
+        request,
+        "agreement.html",
+        me,
+        section="shop",
+        product=product,
+        refund_percent=round(product.refund_share * 100),
+        service_term=_term_label(*settings.term),
+        correction_days=settings.correction_period.days,
+    )
+
+
+def _term_label(years: int, rest: timedelta) -> str:
+    """SERVICE_TERM as the agreement states it: 一年 for P1Y; a demo's short term in days."""
+    if years and not rest:
+        return "一年" if years == 1 else f"{years}年"
+    days = years * 365 + rest.days
+    return f"{days}天" if days else f"{int(rest.total_seconds() // 60)}分钟"
 
 
 async def saved_profiles(session: AsyncSession, me: Actor) -> list[schemas.ProfileOut]:

@@ -129,3 +129,14 @@ async def test_back_office_invoice_page_is_the_staff_queue_not_the_buyers_list(a
     assert page.status_code == 200
     assert "<h1>开票管理" in page.text and "张开票申请" in page.text
     assert "张发票信息" not in page.text
+
+
+async def test_the_agreement_named_at_checkout_opens_with_the_products_terms(api: Api) -> None:
+    buyer = await signed_in_pages(api, "leiliang")
+    checkout = await buyer.get("/shop/JD0001/checkout?module=ERP")
+    assert 'href="/shop/JD0001/agreement"' in checkout.text
+    jd = await buyer.get("/shop/JD0001/agreement")
+    assert jd.status_code == 200 and "《店铺订购协议-E3》" in jd.text
+    assert "订单金额的 50% 可申请退款" in jd.text and "服务期限为一年" in jd.text
+    taobao = await buyer.get("/shop/JSFW0001/agreement")
+    assert "本商品只开票不退款" in taobao.text and "可申请退款" not in taobao.text
