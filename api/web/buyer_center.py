@@ -192,7 +192,9 @@ async def submit_refund(
             errors=errors,
             extra_flashes=_refusal_flashes(error, errors),
         )
-    return redirect("/my/refunds", ok="退款申请已提交，待平台与百胜结算后审核")
+    # Settlement recorded already (a correction, or a late application): review comes next.
+    next_step = "等待后台审核" if state.settled else "待平台与百胜结算后审核"
+    return redirect("/my/refunds", ok=f"退款申请已提交，{next_step}")
 
 
 @router.get("/my/refunds", response_class=HTMLResponse, response_model=None)

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import re
 
-from tests.support.http_api import Api, agreed_refund, form_token, signed_in_pages
+from tests.support.http_api import (
+    Api,
+    agreed_refund,
+    form_token,
+    ok,
+    refund_chosen,
+    signed_in_pages,
+)
 from tests.support.samples import ENTERPRISE_REFUND_FORM, PROFILE, unique
 
 
@@ -140,3 +147,17 @@ async def test_the_agreement_named_at_checkout_opens_with_the_products_terms(api
     assert "订单金额的 50% 可申请退款" in jd.text and "服务期限为一年" in jd.text
     taobao = await buyer.get("/shop/JSFW0001/agreement")
     assert "本商品只开票不退款" in taobao.text and "可申请退款" not in taobao.text
+
+
+async def test_the_refund_confirmation_says_what_comes_next(api: Api) -> None:
+    """Before settlement the application waits for it; after, it waits for the review."""
+    buyer = await signed_in_pages(api, "leiliang")
+    reviewer = await api.login("bmp")
+    waiting = await refund_chosen(api)
+    page = await buyer.post(f"/my/orders/{waiting}/refund", data=ENTERPRISE_REFUND_FORM)
+    assert "退款申请已提交，待平台与百胜结算后审核" in page.text
+
+    settled = await refund_chosen(api)
+    await ok(api.http.post(f"/api/admin/orders/{settled}/settlement", json={}, headers=reviewer))
+    page = await buyer.post(f"/my/orders/{settled}/refund", data=ENTERPRISE_REFUND_FORM)
+    assert "退款申请已提交，等待后台审核" in page.text
