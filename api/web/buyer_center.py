@@ -19,6 +19,8 @@ from api.web import forms, listings, sending
 from api.web.lookups import order_or_back
 from api.web.plumbing import SUPPLEMENTARY_FIELDS, BuyerPage, field_errors, redirect, render
 from api.web.shop import saved_profiles
+from domain import lifecycle
+from domain.commands import Action
 from domain.order import Actor, OrderState
 from domain.statuses import RefundDecision
 
@@ -102,6 +104,10 @@ async def edit_page(
     request: Request, order_no: str, me: BuyerPage, session: SessionDep
 ) -> Response:
     state = await order_or_back(session, me, order_no, back="/my/orders")
+    # Said before anything is typed, not only after a submit that could never succeed.
+    refused = lifecycle.refusal(state, Action.EDIT, me)
+    if refused is not None:
+        return redirect(f"/my/orders?expand={order_no}", err=refused.message)
     return await _edit_form(request, me, session, state, {}, {})
 
 

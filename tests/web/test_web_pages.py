@@ -76,6 +76,8 @@ async def test_buyer_places_and_reviewer_returns_and_buyer_resubmits(api: Api) -
     )  # fmt: skip
     order_no = re.search(r"主订单号 (BS-ZX\d{18})", placed.text).group(1)  # type: ignore[union-attr]
     assert ("付款成功" in placed.text and "流水明细" in placed.text) or "收起明细" in placed.text
+    not_yet = await buyer.get(f"/my/orders/{order_no}/edit")
+    assert "修改信息需要「打回」" in not_yet.text and not_yet.url.path == "/my/orders"
 
     returned = await reviewer.post(
         f"/admin/orders/{order_no}/return", data={"reason": "店铺名称有误"}
