@@ -118,6 +118,10 @@ async def _checkout(
     form: dict[str, Any] | None = None,
     errors: dict[str, str] | None = None,
     status_code: int = 200,
+    *,
+    new_profile: dict[str, Any] | None = None,
+    profile_errors: dict[str, str] | None = None,
+    extra_flashes: list[tuple[str, str]] | None = None,
 ) -> Response:
     saved = await saved_profiles(session, me)
     address_book = await saved_addresses(session, me)
@@ -147,8 +151,9 @@ async def _checkout(
         form=form or {},
         errors=errors or {},
         back=back,
-        new_profile=None,
-        profile_errors={},
+        new_profile=new_profile,
+        profile_errors=profile_errors or {},
+        extra_flashes=extra_flashes or [],
     )
 
 
@@ -204,6 +209,35 @@ async def checkout(
 
 
 # --- invoice profiles, saved inline from the checkout page -----------------------------------
+
+
+@router.post("/shop/{code}/checkout/profile", response_model=None)
+async def checkout_profile(
+    request: Request, code: str, me: BuyerPage, session: SessionDep
+) -> Response:
+    """添加一个新开票 from the checkout: the profile is saved and chosen, and the checkout
+    comes back with everything the buyer had typed; a refused profile shows its errors
+    beside its fields, the order's fields untouched."""
+    product = await _product(session, code)
+    if product is None:
+        return redirect("/shop", err=f"没有商品 {code}")
+    raw = await request.form()
+    form = forms.text_fields(raw)
+    module_codes = [str(v) for v in raw.getlist("module_codes")]
+    try:
+        profile = await profiles.create(
+            session=session, owner=me.username, data=forms.invoice_profile(form)
+        )
+    except ValidationError as error:
+        return await _checkout(
+            request, me, session, product, module_codes, form, status_code=422,
+            new_profile=form, profile_errors=field_errors(error),
+        )  # fmt: skip
+    chosen = form | {"invoice_profile_id": str(profile.id)}
+    return await _checkout(
+        request, me, session, product, module_codes, chosen,
+        extra_flashes=[("ok", "发票信息已保存，并已选为本订单的发票信息")],
+    )  # fmt: skip
 
 
 def _back(form: dict[str, Any]) -> str:

@@ -85,8 +85,15 @@ async def test_jd_order_through_the_pages(e2e: Api, browser: Browser, tmp_path: 
     await page.click("#next-step")
 
     # Settlement: add an invoice profile inline, fill 补充信息, accept the agreement.
-    new_profile = page.locator("form[action='/my/profiles']")
-    await page.locator("details", has=new_profile).evaluate("details => { details.open = true; }")
+    # 补充信息 typed first: saving the new profile keeps it.
+    shop = unique("浏览器店")
+    smo = unique("SM")
+    fields = {"service_market_order_no": smo, "shop_name": shop, "seller_nick": "5432", "baison_staff": "001",
+              "reminder_name": "李雷", "reminder_mobile": "13800138000", "reminder_email": "l123@example.com"}  # fmt: skip
+    for name, value in fields.items():
+        await page.fill(f"#{name}", value)
+    adding = page.locator("details", has=page.locator("#new-profile-title"))
+    await adding.evaluate("details => { details.open = true; }")  # open already when none saved
     for field in (
         "title",
         "taxpayer_id",
@@ -94,15 +101,11 @@ async def test_jd_order_through_the_pages(e2e: Api, browser: Browser, tmp_path: 
         "recipient_mobile",
         "recipient_address",
     ):
-        await new_profile.locator(f"input[name={field}]").fill(PROFILE[field])
-    await new_profile.locator("button").click()
+        await page.fill(f"#new-profile-{field}", PROFILE[field])
+    await page.get_by_role("button", name="保存发票信息").click()
     await expect(page.get_by_text("发票信息已保存")).to_be_visible()
-    shop = unique("浏览器店")
-    smo = unique("SM")
-    fields = {"service_market_order_no": smo, "shop_name": shop, "seller_nick": "5432", "baison_staff": "001",
-              "reminder_name": "李雷", "reminder_mobile": "13800138000", "reminder_email": "l123@example.com"}  # fmt: skip
     for name, value in fields.items():
-        await page.fill(f"#{name}", value)
+        await expect(page.locator(f"#{name}")).to_have_value(value)
     await page.check("input[name=agreement_accepted]")
     await buyer.shot("03-checkout")
     await page.click("text=店铺订购结算")

@@ -163,3 +163,31 @@ async def test_the_refund_confirmation_says_what_comes_next(api: Api) -> None:
     await ok(api.http.post(f"/api/admin/orders/{settled}/settlement", json={}, headers=reviewer))
     page = await buyer.post(f"/my/orders/{settled}/refund", data=ENTERPRISE_REFUND_FORM)
     assert "退款申请已提交，等待后台审核" in page.text
+
+
+async def test_a_profile_added_at_checkout_keeps_the_order_form(api: Api) -> None:
+    buyer = await signed_in_pages(api, "leiliang")
+    shop = unique("保留店")
+    typed = {
+        "module_codes": "ERP",
+        "shop_name": shop,
+        "seller_nick": "保留NICK",
+        "remark": "周末送",
+    }
+    refused = await buyer.post(
+        "/shop/JD0001/checkout/profile", data=typed | PROFILE | {"taxpayer_id": "123"}
+    )
+    assert refused.status_code == 422
+    # The profile's error beside its field, what was typed in both parts kept.
+    assert 'id="new-profile-taxpayer_id-error">纳税人识别号应为15、17、18或20位' in refused.text
+    assert f'value="{shop}"' in refused.text and 'value="周末送"' in refused.text
+    assert f'value="{PROFILE["title"]}"' in refused.text
+
+    title = unique("保留抬头")
+    saved = await buyer.post(
+        "/shop/JD0001/checkout/profile", data=typed | PROFILE | {"title": title}
+    )
+    assert saved.status_code == 200 and "发票信息已保存，并已选为本订单的发票信息" in saved.text
+    assert f'value="{shop}"' in saved.text and 'value="保留NICK"' in saved.text
+    chosen = re.search(r'value="(\d+)" checked> ' + re.escape(title), saved.text)
+    assert chosen is not None, "the new profile is the one chosen"
