@@ -139,6 +139,24 @@ def test_mobile_follows_the_mainland_pattern(mobile: str, ok: bool) -> None:
 
 
 @pytest.mark.parametrize(
+    ("email", "ok"),
+    [
+        ("lilei@example.com", True),
+        ("li.lei+e3@mail.baison.com.cn", True),
+        ("lilei@example", False),  # no dot in the domain
+        ("li lei@example.com", False),
+        ("lilei@localhost", False),  # special-use name, not deliverable anywhere
+        ('"quoted"@example.com', False),
+        ("李雷@example.com", False),  # would need SMTPUTF8
+        ("lilei@例子.中国", False),
+        ("a" * 60 + "@" + "b" * 63 + "." + "c" * 63 + "." + "d" * 63 + ".com", False),  # over 254
+    ],
+)
+def test_email_syntax_is_email_validators_without_a_dns_lookup(email: str, ok: bool) -> None:
+    assert (validation.email_error(email) is None) is ok
+
+
+@pytest.mark.parametrize(
     ("card", "ok"),
     [
         ("622202123456", True),
