@@ -62,6 +62,7 @@ SUBJECTS: dict[Template, str] = {
         "【百胜云市场】订单 {order_no} 距一年期限还有 {days} 天，请尽快完成"
     ),
     Template.EXPIRY_REMINDER: "【百胜云市场】店铺 {shop_name} 的服务将于 {service_end_date} 到期",
+    Template.STAFF_OVERDUE: "【bmp后台】{queue_label}超时：{item_id}（订单 {order_no}）",
 }
 
 
@@ -76,14 +77,15 @@ class Mailer:
             undefined=StrictUndefined,
         )
 
-    def render(self, notice: Notice, key: str) -> EmailMessage:
+    def render(self, notice: Notice, key: str, recipients: list[str] | None = None) -> EmailMessage:
         # Headers are built from order data, older than today's input rules: a line break
         # there would add a header (or make the message impossible to build).
         header_context = {name: as_one_line(value) for name, value in notice.context.items()}
         message = EmailMessage()
         message["Subject"] = SUBJECTS[notice.template].format(**header_context)
         message["From"] = self._sender
-        message["To"] = ", ".join(as_one_line(address) for address in notice.to)
+        to = notice.to if recipients is None else recipients
+        message["To"] = ", ".join(as_one_line(address) for address in to)
         message["Date"] = formatdate(localtime=False)
         message["Message-ID"] = message_id(key)
         message["X-Outbox-Key"] = key
@@ -112,10 +114,16 @@ class MailActivities:
 
     @activity.defn(name=contracts.SEND_EMAIL)
     async def send_email(self, request: contracts.EmailRequest) -> contracts.EmailResult:
+        recipients = self._recipients(request.notice)
+        if not recipients:
+            activity.logger.warning(
+                "STAFF_EMAILS lists nobody for %s: %s not sent", request.notice.staff, request.key
+            )
+            return contracts.EmailResult(key=request.key, sent=False, already_sent=False)
         message: EmailMessage | None = None
         build_error = ""
         try:
-            message = self._mailer.render(request.notice, request.key)
+            message = self._mailer.render(request.notice, request.key, recipients)
             subject = str(message["Subject"])
             text = plain_text(message)
         except BUILD_ERRORS as err:
@@ -130,7 +138,7 @@ class MailActivities:
                     key=request.key,
                     order_no=request.order_no,
                     template=request.notice.template.value,
-                    recipients=request.notice.to,
+                    recipients=recipients,
                     subject=subject[:300],
                     status="pending",
                     attempts=0,
@@ -172,13 +180,19 @@ class MailActivities:
                 await session.commit()
                 raise
             activity.logger.info(
-                "sent %s to %d recipient(s)", request.notice.template.value, len(request.notice.to)
+                "sent %s to %d recipient(s)", request.notice.template.value, len(recipients)
             )
             row.status = "sent"
             row.sent_at = datetime.now(UTC)
             row.last_error = None
             await session.commit()
         return contracts.EmailResult(key=request.key, sent=True, already_sent=False)
+
+    def _recipients(self, notice: Notice) -> list[str]:
+        """Whom the notice goes to: its own addresses, or the staff STAFF_EMAILS lists now."""
+        if notice.staff is None:
+            return notice.to
+        return self._settings.staff_recipients(notice.staff.value)
 
     async def _give_up(
         self,

@@ -9,6 +9,7 @@ from pydantic import BaseModel
 from domain.calendar import format_local, format_local_date
 from domain.money import format_fen
 from domain.order import InvoiceApplication, OrderState
+from domain.statuses import Role
 
 
 class Template(StrEnum):
@@ -22,6 +23,7 @@ class Template(StrEnum):
     AUTO_INVOICE = "auto_invoice"
     DEADLINE_REMINDER = "deadline_reminder"
     EXPIRY_REMINDER = "expiry_reminder"
+    STAFF_OVERDUE = "staff_overdue"
 
     @property
     def label(self) -> str:
@@ -39,11 +41,12 @@ TEMPLATE_LABELS = {
     Template.AUTO_INVOICE: "逾期自动开票通知",
     Template.DEADLINE_REMINDER: "一年期限提醒",
     Template.EXPIRY_REMINDER: "到期提醒",
+    Template.STAFF_OVERDUE: "超时提醒",
 }
 
 # Notices of the buyer's own order, each also left in the buyer's 我的消息. The expiry
 # reminders go to the order's reminder recipients but concern the buyer's order all the same.
-# A notice to staff (none yet) stays out of this set.
+# A notice to staff (STAFF_OVERDUE) stays out of this set.
 BUYER_MESSAGE_TEMPLATES = frozenset(
     {
         Template.ORDER_RETURNED,
@@ -66,9 +69,12 @@ class Notice(BaseModel):
     # Unique per order and occasion: the outbox key is order number + this.
     occasion: str
     context: dict[str, str]
+    # A notice to the staff of this role: ``to`` is empty and the recipients are looked up
+    # (STAFF_EMAILS) when it is sent, so a changed list reaches every open order.
+    staff: Role | None = None
 
 
-def _order_context(state: OrderState) -> dict[str, str]:
+def order_context(state: OrderState) -> dict[str, str]:
     return {
         "order_no": state.order_no,
         "company": state.buyer_company,
@@ -91,7 +97,7 @@ def buyer_notice(state: OrderState, template: Template, occasion: str, **extra: 
         template=template,
         to=_to_buyer(state),
         occasion=occasion,
-        context=_order_context(state) | extra,
+        context=order_context(state) | extra,
     )
 
 
@@ -114,7 +120,7 @@ def expiry_reminder(state: OrderState, days: int) -> Notice:
         template=Template.EXPIRY_REMINDER,
         to=recipients,
         occasion=f"expiry-{days}d",
-        context=_order_context(state) | {"days": str(days), "reminder_name": state.reminder_name},
+        context=order_context(state) | {"days": str(days), "reminder_name": state.reminder_name},
     )
 
 
