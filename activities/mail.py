@@ -63,6 +63,12 @@ SUBJECTS: dict[Template, str] = {
     ),
     Template.EXPIRY_REMINDER: "【百胜云市场】店铺 {shop_name} 的服务将于 {service_end_date} 到期",
     Template.STAFF_OVERDUE: "【bmp后台】{queue_label}超时：{item_id}（订单 {order_no}）",
+    Template.FINANCE_DIGEST: (
+        "【bmp后台】{day} 财务日报：待打款 {due_count} 笔（{due_total}），昨日已打款 {paid_total}"
+    ),
+    Template.REVIEWER_DIGEST: (
+        "【bmp后台】{day} 审核日报：待办 {open_count} 项，超时 {overdue_count} 项"
+    ),
 }
 
 
@@ -89,10 +95,19 @@ class Mailer:
         message["Date"] = formatdate(localtime=False)
         message["Message-ID"] = message_id(key)
         message["X-Outbox-Key"] = key
-        text = self._env.get_template(f"{notice.template}.txt").render(**notice.context)
-        html = self._env.get_template(f"{notice.template}.html").render(**notice.context)
+        context = {**notice.context, "rows": notice.rows}
+        text = self._env.get_template(f"{notice.template}.txt").render(**context)
+        html = self._env.get_template(f"{notice.template}.html").render(**context)
         message.set_content(text)
         message.add_alternative(html, subtype="html")
+        for attachment in notice.attachments:
+            message.add_attachment(
+                attachment.text.encode("utf-8-sig"),
+                maintype="text",
+                subtype=attachment.subtype,
+                filename=attachment.filename,
+                params={"charset": "utf-8"},
+            )
         return message
 
 
@@ -114,6 +129,11 @@ class MailActivities:
 
     @activity.defn(name=contracts.SEND_EMAIL)
     async def send_email(self, request: contracts.EmailRequest) -> contracts.EmailResult:
+        return await self.deliver(request)
+
+    async def deliver(self, request: contracts.EmailRequest) -> contracts.EmailResult:
+        """Send the notice once under its outbox key (inside an activity: the order's
+        e-mails, the daily digests)."""
         recipients = self._recipients(request.notice)
         if not recipients:
             activity.logger.warning(

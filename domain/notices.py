@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from domain.calendar import format_local, format_local_date
 from domain.money import format_fen
@@ -24,6 +24,8 @@ class Template(StrEnum):
     DEADLINE_REMINDER = "deadline_reminder"
     EXPIRY_REMINDER = "expiry_reminder"
     STAFF_OVERDUE = "staff_overdue"
+    FINANCE_DIGEST = "finance_digest"
+    REVIEWER_DIGEST = "reviewer_digest"
 
     @property
     def label(self) -> str:
@@ -42,6 +44,8 @@ TEMPLATE_LABELS = {
     Template.DEADLINE_REMINDER: "一年期限提醒",
     Template.EXPIRY_REMINDER: "到期提醒",
     Template.STAFF_OVERDUE: "超时提醒",
+    Template.FINANCE_DIGEST: "财务日报",
+    Template.REVIEWER_DIGEST: "审核日报",
 }
 
 # Notices of the buyer's own order, each also left in the buyer's 我的消息. The expiry
@@ -63,6 +67,15 @@ BUYER_MESSAGE_TEMPLATES = frozenset(
 )
 
 
+class Attachment(BaseModel):
+    """A text file sent with an e-mail (the digest's CSV), written UTF-8 with a BOM so
+    spreadsheet programs read the Chinese headers."""
+
+    filename: str
+    subtype: str = "csv"
+    text: str
+
+
 class Notice(BaseModel):
     template: Template
     to: list[str]
@@ -72,6 +85,9 @@ class Notice(BaseModel):
     # A notice to the staff of this role: ``to`` is empty and the recipients are looked up
     # (STAFF_EMAILS) when it is sent, so a changed list reaches every open order.
     staff: Role | None = None
+    # Rows of the table a digest lists, and the files it attaches.
+    rows: list[dict[str, str]] = Field(default_factory=list)
+    attachments: list[Attachment] = Field(default_factory=list)
 
 
 def order_context(state: OrderState) -> dict[str, str]:
