@@ -10,7 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 _ISO_DURATION = re.compile(
@@ -84,6 +84,57 @@ def parse_service_term(text: str) -> tuple[int, timedelta]:
     return years, remainder
 
 
+# The back office's time limits (DOMAIN.md "Back-office work queues"), by queue code.
+TIME_LIMIT_SETTINGS = {
+    "review": "SLA_REVIEW",
+    "refund_review": "SLA_REFUND_REVIEW",
+    "payout": "SLA_PAYOUT",
+    "invoice_issue": "SLA_INVOICE_ISSUE",
+    "invoice_ship": "SLA_INVOICE_SHIP",
+}
+# Roles STAFF_EMAILS may name: reviewers (待审核, 待审核退款, 待开票, 待寄送) and finance (待打款).
+STAFF_EMAIL_ROLES = ("reviewer", "finance")
+_EMAIL = re.compile(r"^[^@\s,;=]+@[^@\s,;=]+\.[^@\s,;=]+$")
+
+
+def parse_staff_emails(text: str) -> dict[str, list[str]]:
+    """``reviewer=a@x.com,b@x.com;finance=c@x.com`` as {role: [addresses]}; empty for ""."""
+    recipients: dict[str, list[str]] = {}
+    for part in text.split(";"):
+        if not part.strip():
+            continue
+        role, sep, addresses = part.partition("=")
+        role = role.strip()
+        if not sep or role not in STAFF_EMAIL_ROLES:
+            raise ValueError(
+                f"STAFF_EMAILS part {part.strip()!r} must be role=address,address with role "
+                f"one of {', '.join(STAFF_EMAIL_ROLES)} "
+                "(e.g. reviewer=a@example.com,b@example.com;finance=c@example.com)"
+            )
+        if role in recipients:
+            raise ValueError(f"STAFF_EMAILS names the role {role} twice")
+        listed = [a.strip() for a in addresses.split(",") if a.strip()]
+        bad = [a for a in listed if not _EMAIL.match(a)]
+        if not listed or bad:
+            raise ValueError(
+                f"STAFF_EMAILS for {role} needs e-mail addresses separated by commas; "
+                f"not an address: {', '.join(bad) or '(none given)'}"
+            )
+        recipients[role] = listed
+    return recipients
+
+
+def parse_time_limit(name: str, text: str) -> timedelta:
+    """A time limit: an ISO-8601 duration of weeks, days or time (P2D, PT12H), above zero."""
+    try:
+        years, remainder = parse_service_term(text)
+    except ValueError:
+        raise ValueError(f"{name} {text!r} is not an ISO-8601 duration like P2D or PT12H") from None
+    if years:
+        raise ValueError(f"{name} is weeks, days or time, e.g. P3D, not years")
+    return remainder
+
+
 class Settings(BaseSettings):
     # A refusal is logged: it must not print the secret it refused.
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", hide_input_in_errors=True)
@@ -119,6 +170,14 @@ class Settings(BaseSettings):
     service_term: str = "P1Y"
     # How long the buyer has to correct a refund the back office returns after the deadline.
     refund_correction_period: str = "P30D"
+    # The back office's time limits per queue (TIME_LIMIT_SETTINGS), ISO-8601 durations.
+    sla_review: str = "P2D"
+    sla_refund_review: str = "P3D"
+    sla_payout: str = "P3D"
+    sla_invoice_issue: str = "P7D"
+    sla_invoice_ship: str = "P3D"
+    # Who is e-mailed when a queue's item runs late: reviewer=a@x.com,b@x.com;finance=c@x.com
+    staff_emails: str = ""
     proof_max_bytes: int = Field(default=5 * 1024 * 1024, gt=0)
     # "id:base64key,…" AES-256 keys for the payload codec; the first encrypts new payloads.
     payload_keys: SecretStr = SecretStr("")
@@ -143,6 +202,20 @@ class Settings(BaseSettings):
         years, _ = parse_service_term(value)
         if years:
             raise ValueError("REFUND_CORRECTION_PERIOD is days, weeks or time, e.g. P30D")
+        return value
+
+    @field_validator(
+        "sla_review", "sla_refund_review", "sla_payout", "sla_invoice_issue", "sla_invoice_ship"
+    )
+    @classmethod
+    def _time_limit_is_a_duration(cls, value: str, info: ValidationInfo) -> str:
+        parse_time_limit(str(info.field_name).upper(), value)
+        return value
+
+    @field_validator("staff_emails")
+    @classmethod
+    def _staff_emails_parse(cls, value: str) -> str:
+        parse_staff_emails(value)
         return value
 
     @field_validator("service_term")
@@ -184,6 +257,18 @@ class Settings(BaseSettings):
     @property
     def correction_period(self) -> timedelta:
         return parse_service_term(self.refund_correction_period)[1]
+
+    @property
+    def time_limits(self) -> dict[str, timedelta]:
+        """Each queue's time limit, by queue code (domain.order.QueueLimits' fields)."""
+        return {
+            queue: parse_time_limit(name, getattr(self, name.lower()))
+            for queue, name in TIME_LIMIT_SETTINGS.items()
+        }
+
+    def staff_recipients(self, role: str) -> list[str]:
+        """The addresses STAFF_EMAILS lists for ``role`` (empty when it lists none)."""
+        return parse_staff_emails(self.staff_emails).get(role, [])
 
     @property
     def temporal_ui_origins(self) -> list[str]:

@@ -12,12 +12,15 @@ from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker, WorkflowRunner
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
+from activities.digest import DigestActivities
 from activities.mail import MailActivities
 from activities.persistence import PersistenceActivities
 from db.engine import make_engine, make_sessionmaker
 from ops.logs import configure_logging
 from settings import Settings, get_settings
 from workflows.client import connect
+from workflows.digest import DailyDigestWorkflow
+from workflows.schedules import DIGEST_SCHEDULE_ID, ensure_digest_schedule
 from workflows.shop_order import ShopOrderWorkflow
 
 log = logging.getLogger("worker")
@@ -45,15 +48,18 @@ def build_worker(
 ) -> Worker:
     persistence = PersistenceActivities(session_maker)
     mail = MailActivities(session_maker, settings)
+    digest = DigestActivities(session_maker, mail)
     return Worker(
         client,
         task_queue=task_queue or settings.temporal_task_queue,
-        workflows=[ShopOrderWorkflow],
+        workflows=[ShopOrderWorkflow, DailyDigestWorkflow],
         workflow_runner=workflow_runner or WORKFLOW_RUNNER,
         activities=[
             persistence.record_placement,
             persistence.save_change,
             mail.send_email,
+            digest.send_finance_digest,
+            digest.send_reviewer_digest,
         ],
     )
 
@@ -72,6 +78,8 @@ async def main() -> None:
     engine = make_engine(settings.effective_database_url)
     client = await connect(settings, runtime_for(settings))
     worker = build_worker(client, settings, make_sessionmaker(engine))
+    created = await ensure_digest_schedule(client, settings.temporal_task_queue)
+    log.info("schedule %s %s", DIGEST_SCHEDULE_ID, "created" if created else "up to date")
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

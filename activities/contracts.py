@@ -5,7 +5,7 @@ Pure data, safe to import inside the workflow sandbox.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from pydantic import BaseModel
 
@@ -17,6 +17,9 @@ from domain.order import OrderState
 RECORD_PLACEMENT = "record_placement"
 SAVE_CHANGE = "save_change"
 SEND_EMAIL = "send_email"
+# The daily digest's e-mails (workflows/digest.py).
+SEND_FINANCE_DIGEST = "send_finance_digest"
+SEND_REVIEWER_DIGEST = "send_reviewer_digest"
 
 # ApplicationError types an activity raises that retrying cannot fix.
 SERVICE_MARKET_ORDER_TAKEN = "ServiceMarketOrderTaken"
@@ -58,6 +61,12 @@ class EmailRequest(BaseModel):
     key: str
     order_no: str | None
     notice: Notice
+
+
+class DigestDay(BaseModel):
+    """The Beijing calendar day a digest is for; its outbox key, so one e-mail a day."""
+
+    day: date
 
 
 class EmailResult(BaseModel):

@@ -62,6 +62,13 @@ SUBJECTS: dict[Template, str] = {
         "【百胜云市场】订单 {order_no} 距一年期限还有 {days} 天，请尽快完成"
     ),
     Template.EXPIRY_REMINDER: "【百胜云市场】店铺 {shop_name} 的服务将于 {service_end_date} 到期",
+    Template.STAFF_OVERDUE: "【bmp后台】{queue_label}超时：{item_id}（订单 {order_no}）",
+    Template.FINANCE_DIGEST: (
+        "【bmp后台】{day} 财务日报：待打款 {due_count} 笔（{due_total}），昨日已打款 {paid_total}"
+    ),
+    Template.REVIEWER_DIGEST: (
+        "【bmp后台】{day} 审核日报：待办 {open_count} 项，超时 {overdue_count} 项"
+    ),
 }
 
 
@@ -76,21 +83,31 @@ class Mailer:
             undefined=StrictUndefined,
         )
 
-    def render(self, notice: Notice, key: str) -> EmailMessage:
+    def render(self, notice: Notice, key: str, recipients: list[str] | None = None) -> EmailMessage:
         # Headers are built from order data, older than today's input rules: a line break
         # there would add a header (or make the message impossible to build).
         header_context = {name: as_one_line(value) for name, value in notice.context.items()}
         message = EmailMessage()
         message["Subject"] = SUBJECTS[notice.template].format(**header_context)
         message["From"] = self._sender
-        message["To"] = ", ".join(as_one_line(address) for address in notice.to)
+        to = notice.to if recipients is None else recipients
+        message["To"] = ", ".join(as_one_line(address) for address in to)
         message["Date"] = formatdate(localtime=False)
         message["Message-ID"] = message_id(key)
         message["X-Outbox-Key"] = key
-        text = self._env.get_template(f"{notice.template}.txt").render(**notice.context)
-        html = self._env.get_template(f"{notice.template}.html").render(**notice.context)
+        context = {**notice.context, "rows": notice.rows}
+        text = self._env.get_template(f"{notice.template}.txt").render(**context)
+        html = self._env.get_template(f"{notice.template}.html").render(**context)
         message.set_content(text)
         message.add_alternative(html, subtype="html")
+        for attachment in notice.attachments:
+            message.add_attachment(
+                attachment.text.encode("utf-8-sig"),
+                maintype="text",
+                subtype=attachment.subtype,
+                filename=attachment.filename,
+                params={"charset": "utf-8"},
+            )
         return message
 
 
@@ -112,10 +129,21 @@ class MailActivities:
 
     @activity.defn(name=contracts.SEND_EMAIL)
     async def send_email(self, request: contracts.EmailRequest) -> contracts.EmailResult:
+        return await self.deliver(request)
+
+    async def deliver(self, request: contracts.EmailRequest) -> contracts.EmailResult:
+        """Send the notice once under its outbox key (inside an activity: the order's
+        e-mails, the daily digests)."""
+        recipients = self._recipients(request.notice)
+        if not recipients:
+            activity.logger.warning(
+                "STAFF_EMAILS lists nobody for %s: %s not sent", request.notice.staff, request.key
+            )
+            return contracts.EmailResult(key=request.key, sent=False, already_sent=False)
         message: EmailMessage | None = None
         build_error = ""
         try:
-            message = self._mailer.render(request.notice, request.key)
+            message = self._mailer.render(request.notice, request.key, recipients)
             subject = str(message["Subject"])
             text = plain_text(message)
         except BUILD_ERRORS as err:
@@ -130,7 +158,7 @@ class MailActivities:
                     key=request.key,
                     order_no=request.order_no,
                     template=request.notice.template.value,
-                    recipients=request.notice.to,
+                    recipients=recipients,
                     subject=subject[:300],
                     status="pending",
                     attempts=0,
@@ -172,13 +200,19 @@ class MailActivities:
                 await session.commit()
                 raise
             activity.logger.info(
-                "sent %s to %d recipient(s)", request.notice.template.value, len(request.notice.to)
+                "sent %s to %d recipient(s)", request.notice.template.value, len(recipients)
             )
             row.status = "sent"
             row.sent_at = datetime.now(UTC)
             row.last_error = None
             await session.commit()
         return contracts.EmailResult(key=request.key, sent=True, already_sent=False)
+
+    def _recipients(self, notice: Notice) -> list[str]:
+        """Whom the notice goes to: its own addresses, or the staff STAFF_EMAILS lists now."""
+        if notice.staff is None:
+            return notice.to
+        return self._settings.staff_recipients(notice.staff.value)
 
     async def _give_up(
         self,

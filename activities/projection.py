@@ -14,6 +14,7 @@ from activities import contracts
 from activities.payouts import keep_in_ledger
 from db import models
 from db.upsert import insert_for
+from domain import queues
 from domain.order import OrderState
 from domain.statuses import RefundStatus
 
@@ -71,6 +72,7 @@ async def write_changes(session: AsyncSession, state: OrderState, before: dict[s
                 models.InvoiceApplication.invoice_app_no.in_(old_invoices)
             )
         )
+    await _write_queue_items(session, state, before.get("queue_clocks", []))
     await _write_refund(session, state, before.get("refund") or {})
     await _write_ledger(session, state, before.get("refund") or {})
     await _write_sequence(
@@ -84,6 +86,30 @@ async def write_changes(session: AsyncSession, state: OrderState, before: dict[s
             for e in state.events
         ],
     )
+
+
+async def _write_queue_items(
+    session: AsyncSession, state: OrderState, old: list[dict[str, Any]]
+) -> None:
+    """The order's open back-office work, as its clocks say (replaced when they changed)."""
+    clocks = [clock.model_dump(mode="json") for clock in state.queue_clocks]
+    if clocks == old:
+        return
+    await session.execute(
+        delete(models.QueueItem).where(models.QueueItem.order_no == state.order_no)
+    )
+    for item in queues.items(state):
+        session.add(
+            models.QueueItem(
+                queue=item.queue.value,
+                item_id=item.item_id,
+                order_no=state.order_no,
+                since=item.since,
+                due_at=item.due,
+                overdue=item.overdue,
+            )
+        )
+    await session.flush()
 
 
 async def _write_refund(session: AsyncSession, state: OrderState, old: dict[str, Any]) -> None:

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from api import schemas
 from db import models
 from db.queries import Found, OrderPage
-from domain import lifecycle
+from domain import lifecycle, queues
 from domain.calendar import format_local
 from domain.catalog import Product
 from domain.money import BASIS_POINTS
@@ -135,6 +135,7 @@ def invoice_out(state: OrderState, invoice: InvoiceApplication, actor: Actor) ->
         return_reason=invoice.return_reason,
         profile=snapshot_out(invoice.profile),
         allowed_actions=allowed,
+        overdue=actor.role.is_staff and queues.is_overdue(state, invoice.invoice_app_no),
     )
 
 
@@ -181,6 +182,7 @@ def refund_out(state: OrderState, actor: Actor) -> schemas.RefundOut:
         allowed_actions=[
             a.value for a in REFUND_ACTIONS if lifecycle.refusal(state, a, actor) is None
         ],
+        overdue=actor.role.is_staff and queues.is_overdue(state, refund.refund_id),
     )
 
 
@@ -263,6 +265,7 @@ def order_out(state: OrderState, actor: Actor) -> schemas.OrderOut:
             for event in state.events
         ],
         version=state.version,
+        overdue=actor.role.is_staff and any(item.overdue for item in queues.items(state)),
     )
 
 

@@ -187,6 +187,8 @@ class InvoiceOut(BaseModel):
     return_reason: str | None
     profile: ProfileOut
     allowed_actions: list[str]
+    # Past its queue's time limit (超时); staff only, always false for the buyer.
+    overdue: bool = False
 
 
 class RefundLogOut(BaseModel):
@@ -227,6 +229,8 @@ class RefundOut(BaseModel):
     bank_reference: str | None
     log: list[RefundLogOut]
     allowed_actions: list[str]
+    # Past its queue's time limit (超时); staff only, always false for the buyer.
+    overdue: bool = False
 
 
 class EventOut(BaseModel):
@@ -282,10 +286,21 @@ class OrderOut(BaseModel):
     allowed_actions: list[str]
     events: list[EventOut]
     version: int
+    # Some of its back-office work is past its time limit (超时); staff only.
+    overdue: bool = False
 
 
 class OrderPageOut(PageOut[OrderOut]):
     tab_counts: dict[str, int]
+
+
+class QueueOut(BaseModel):
+    """One of the back office's work queues: how many items wait, how many past the limit."""
+
+    queue: str
+    label: str
+    count: int
+    overdue: int
 
 
 class PayoutOut(BaseModel):

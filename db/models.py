@@ -214,6 +214,22 @@ class Refund(Base):
     data: Mapped[dict[str, Any]]
 
 
+class QueueItem(Base):
+    """An open piece of back-office work in one of the work queues (domain.queues), projected
+    from the order's clocks: what the back office's counts and the daily digest read."""
+
+    __tablename__ = "queue_items"
+    __table_args__ = (Index("ix_queue_items_queue_overdue", "queue", "overdue"),)
+
+    queue: Mapped[str] = mapped_column(String(16), primary_key=True)
+    # The order number, refund id or 开票编号 the work is about.
+    item_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    order_no: Mapped[str] = mapped_column(String(32), index=True)
+    since: Mapped[datetime]
+    due_at: Mapped[datetime]
+    overdue: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+
 class BankCard(Base):
     """The card vault: a refund's bank card number, encrypted; the run and the projection
     hold only ``card_ref`` and the masked form (claim check)."""

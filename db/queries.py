@@ -376,3 +376,19 @@ async def payouts_page(session: AsyncSession, *, page: Page) -> Found[models.Pay
 async def all_payouts(session: AsyncSession) -> Sequence[models.Payout]:
     """Every ledger row, newest first (the CSV export)."""
     return list(await session.scalars(select(models.Payout).order_by(*_LEDGER_ORDER)))
+
+
+# --- the back office's work queues ----------------------------------------------------
+
+
+async def queue_counts(session: AsyncSession) -> dict[str, tuple[int, int]]:
+    """queue code -> (open items, of which overdue); queues with nothing open are left out."""
+    item = models.QueueItem
+    rows = await session.execute(
+        select(
+            item.queue,
+            func.count(),
+            func.coalesce(func.sum(case((item.overdue.is_(True), 1), else_=0)), 0),
+        ).group_by(item.queue)
+    )
+    return {queue: (int(count), int(overdue)) for queue, count, overdue in rows.all()}

@@ -23,11 +23,18 @@ def _interrupt(signum: int, _frame: FrameType | None) -> None:
     raise KeyboardInterrupt  # SIGTERM stops the stack the way Ctrl-C does
 
 
+DEMO_STAFF_EMAILS = "reviewer=bmp@baison.example.com;finance=finance@baison.example.com"
+
+
 def development_settings() -> Settings:
     """`make run` is a developer's machine: development (demo accounts, dev mail page, dev
     secrets) unless ENVIRONMENT says otherwise, since an unset ENVIRONMENT means production."""
     os.environ.setdefault("ENVIRONMENT", "development")
-    return get_settings()
+    settings = get_settings()
+    if settings.is_development and not settings.staff_emails:
+        # Late work and the digest reach the demo staff, in the local mail catcher.
+        settings = settings.model_copy(update={"staff_emails": DEMO_STAFF_EMAILS})
+    return settings
 
 
 def main() -> int:

@@ -11,6 +11,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from domain import queues
 from domain.commands import Action, Command, InvoiceCommand
 from domain.notices import Notice
 from domain.order import Actor, InvoiceApplication, OrderState
@@ -138,6 +139,7 @@ def apply(state: OrderState, command: Command, at: datetime) -> list[Notice]:
     if not isinstance(command, step.command):
         raise TypeError(f"{command.action} takes {step.command.__name__}, not {type(command)}")
     notices = step.effect(state, command, at)
+    queues.track(state, at)
     state.version += 1
     return notices
 

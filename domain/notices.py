@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from domain.calendar import format_local, format_local_date
 from domain.money import format_fen
 from domain.order import InvoiceApplication, OrderState
+from domain.statuses import Role
 
 
 class Template(StrEnum):
@@ -22,6 +23,9 @@ class Template(StrEnum):
     AUTO_INVOICE = "auto_invoice"
     DEADLINE_REMINDER = "deadline_reminder"
     EXPIRY_REMINDER = "expiry_reminder"
+    STAFF_OVERDUE = "staff_overdue"
+    FINANCE_DIGEST = "finance_digest"
+    REVIEWER_DIGEST = "reviewer_digest"
 
     @property
     def label(self) -> str:
@@ -39,11 +43,14 @@ TEMPLATE_LABELS = {
     Template.AUTO_INVOICE: "逾期自动开票通知",
     Template.DEADLINE_REMINDER: "一年期限提醒",
     Template.EXPIRY_REMINDER: "到期提醒",
+    Template.STAFF_OVERDUE: "超时提醒",
+    Template.FINANCE_DIGEST: "财务日报",
+    Template.REVIEWER_DIGEST: "审核日报",
 }
 
 # Notices of the buyer's own order, each also left in the buyer's 我的消息. The expiry
 # reminders go to the order's reminder recipients but concern the buyer's order all the same.
-# A notice to staff (none yet) stays out of this set.
+# A notice to staff (STAFF_OVERDUE) stays out of this set.
 BUYER_MESSAGE_TEMPLATES = frozenset(
     {
         Template.ORDER_RETURNED,
@@ -60,15 +67,30 @@ BUYER_MESSAGE_TEMPLATES = frozenset(
 )
 
 
+class Attachment(BaseModel):
+    """A text file sent with an e-mail (the digest's CSV), written UTF-8 with a BOM so
+    spreadsheet programs read the Chinese headers."""
+
+    filename: str
+    subtype: str = "csv"
+    text: str
+
+
 class Notice(BaseModel):
     template: Template
     to: list[str]
     # Unique per order and occasion: the outbox key is order number + this.
     occasion: str
     context: dict[str, str]
+    # A notice to the staff of this role: ``to`` is empty and the recipients are looked up
+    # (STAFF_EMAILS) when it is sent, so a changed list reaches every open order.
+    staff: Role | None = None
+    # Rows of the table a digest lists, and the files it attaches.
+    rows: list[dict[str, str]] = Field(default_factory=list)
+    attachments: list[Attachment] = Field(default_factory=list)
 
 
-def _order_context(state: OrderState) -> dict[str, str]:
+def order_context(state: OrderState) -> dict[str, str]:
     return {
         "order_no": state.order_no,
         "company": state.buyer_company,
@@ -91,7 +113,7 @@ def buyer_notice(state: OrderState, template: Template, occasion: str, **extra: 
         template=template,
         to=_to_buyer(state),
         occasion=occasion,
-        context=_order_context(state) | extra,
+        context=order_context(state) | extra,
     )
 
 
@@ -114,7 +136,7 @@ def expiry_reminder(state: OrderState, days: int) -> Notice:
         template=Template.EXPIRY_REMINDER,
         to=recipients,
         occasion=f"expiry-{days}d",
-        context=_order_context(state) | {"days": str(days), "reminder_name": state.reminder_name},
+        context=order_context(state) | {"days": str(days), "reminder_name": state.reminder_name},
     )
 
 

@@ -140,6 +140,28 @@ class Refund(BaseModel):
     log: list[RefundLogEntry] = Field(default_factory=list)
 
 
+class QueueLimits(BaseModel):
+    """The back office's time limits (SLA_* settings) as they were when the order was placed;
+    orders placed before the limits existed take these defaults."""
+
+    review: timedelta = timedelta(days=2)
+    refund_review: timedelta = timedelta(days=3)
+    payout: timedelta = timedelta(days=3)
+    invoice_issue: timedelta = timedelta(days=7)
+    invoice_ship: timedelta = timedelta(days=3)
+
+
+class QueueClock(BaseModel):
+    """One open piece of back-office work (domain.queues): since when it waits in its queue,
+    when its limit runs out, and when it was flagged 超时 (None while in time)."""
+
+    queue: str
+    item_id: str
+    since: datetime
+    due: datetime
+    flagged_at: datetime | None = None
+
+
 class Event(BaseModel):
     """One line of the audit trail: who did what when."""
 
@@ -177,6 +199,8 @@ class OrderState(BaseModel):
     service_end_at: datetime
     # REFUND_CORRECTION_PERIOD as it was when the order was placed.
     refund_correction_period: timedelta = timedelta(days=30)
+    queue_limits: QueueLimits = Field(default_factory=QueueLimits)
+    queue_clocks: list[QueueClock] = Field(default_factory=list)
     placement_key: str | None = None
     # Keyed digest of the placing request, so the same key with another body is refused.
     placement_fingerprint: str | None = None

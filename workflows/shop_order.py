@@ -21,7 +21,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities import contracts
-    from domain import idempotency, lifecycle
+    from domain import idempotency, lifecycle, queues
     from domain.calendar import format_local
     from domain.commands import Command
     from domain.money import format_fen
@@ -52,6 +52,10 @@ ACTIVITY_TIMEOUT = timedelta(seconds=30)
 LOCAL_RETRY_THRESHOLD = timedelta(seconds=5)
 
 NEXT_MOMENT = "next reminder, the one-year deadline or a correction period's end"
+NEXT_MOMENT_OR_LIMIT = NEXT_MOMENT + ", or a work queue's time limit"
+# Runs started before the back office's time limits (domain.queues) take the old branch:
+# their timers wake only for reminders and deadlines, and nothing is flagged 超时.
+TIME_LIMITS_PATCH = "work-queue-time-limits"
 # A whole lifecycle takes about 200 events; a run this long has seen something unusual
 # (a long outage, many corrections) and starts afresh on the newest code.
 HISTORY_EVENTS_BEFORE_MOVING = 2_000
@@ -98,6 +102,8 @@ class ShopOrderWorkflow:
                 if not await self._record_new_order():
                     return OrderOutcome(order_no=self._state.order_no, rejected=self._rejected)
         else:
+            # A carried state from before the time limits starts its clocks now.
+            queues.track(self._state, workflow.now())
             self._publish()
         while True:
             await self._send_outbox()
@@ -115,6 +121,7 @@ class ShopOrderWorkflow:
 
     async def _record_new_order(self) -> bool:
         state = self._state
+        queues.track(state, state.placed_at)  # the review's clock starts with the order
         try:
             placement = await workflow.execute_local_activity(
                 contracts.RECORD_PLACEMENT,
@@ -147,22 +154,36 @@ class ShopOrderWorkflow:
         if self._timer is not None and self._timer.done():
             self._timer, self._timer_at = None, None
         moment = deadline.next_moment(self._state)
+        keeps_limits = self._keeps_time_limits()
+        if keeps_limits:
+            limit = queues.next_due(self._state)
+            if limit is not None and (moment is None or limit < moment):
+                moment = limit
         if moment != self._timer_at:
             if self._timer is not None:
                 self._timer.cancel()
             self._timer = None
             if moment is not None:
                 delay = max(moment - workflow.now(), timedelta(0))
-                self._timer = asyncio.create_task(workflow.sleep(delay, summary=NEXT_MOMENT))
+                summary = NEXT_MOMENT_OR_LIMIT if keeps_limits else NEXT_MOMENT
+                self._timer = asyncio.create_task(workflow.sleep(delay, summary=summary))
             self._timer_at = moment
         version = self._state.version
         await workflow.wait_condition(
             lambda: self._moved_since(version) or (self._timer is not None and self._timer.done())
         )
 
+    @staticmethod
+    def _keeps_time_limits() -> bool:
+        """Whether this run wakes for the work queues' time limits (runs started before
+        them replay without; ``python -m ops upgrade-runs`` moves them onto it)."""
+        return workflow.patched(TIME_LIMITS_PATCH)
+
     async def _fire_due_timers(self) -> None:
         state = self._state
         notices = deadline.fire_due(state, workflow.now())
+        if self._keeps_time_limits():
+            notices += queues.flag_overdue(state, workflow.now())
         if notices or state.version != self._saved_version:
             await self._save()
             self._outbox += notices

@@ -14,6 +14,7 @@ from api.routes.command_sender import Sender
 from api.routes.common import OrderParams
 from api.routes.orders import order_page
 from api.schemas import ApproveIn, IssueInvoiceIn, NoteIn, ReasonIn, ShipInvoiceIn
+from api.services import queues
 
 router = APIRouter(prefix="/api/admin", tags=["back office"])
 
@@ -23,6 +24,12 @@ async def list_orders(
     params: Annotated[OrderParams, Query()], actor: ReviewerUser, session: SessionDep
 ) -> schemas.OrderPageOut:
     return await order_page(params, actor, session)
+
+
+@router.get("/queues", response_model=list[schemas.QueueOut])
+async def list_queues(actor: ReviewerUser, session: SessionDep) -> list[schemas.QueueOut]:
+    """The five work queues: items waiting and how many are past their time limit (超时)."""
+    return await queues.queue_counts(session)
 
 
 @router.post("/orders/{order_no}/approve", response_model=schemas.OrderOut)

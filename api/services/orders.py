@@ -34,6 +34,7 @@ from domain.order import (
     InvoiceProfileSnapshot,
     OrderState,
     ProductSnapshot,
+    QueueLimits,
 )
 from domain.statuses import BUYERS, Tab
 from settings import Settings
@@ -214,6 +215,7 @@ def new_order(
         placed_at=placed_at,
         service_end_at=service_end(placed_at, *settings.term),
         refund_correction_period=settings.correction_period,
+        queue_limits=QueueLimits(**settings.time_limits),
         placement_key=placement_key,
         events=[
             Event(

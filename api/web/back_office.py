@@ -14,7 +14,7 @@ from api import command_builders as build
 from api import responses
 from api.deps import SessionDep, TemporalDep
 from api.errors import Problem
-from api.services import invoices
+from api.services import invoices, queues
 from api.web import forms, listings, sending
 from api.web.lookups import order_or_back
 from api.web.plumbing import (
@@ -89,7 +89,16 @@ def _command_or_back(
 
 @router.get("/admin/orders", response_class=HTMLResponse, response_model=None)
 async def admin_orders(request: Request, me: ReviewerPage, session: SessionDep) -> Response:
-    return await listings.orders_page(request, me, session, "admin_orders.html", "admin")
+    # The back office's home: each work queue's count and how many are past the limit.
+    return await listings.orders_page(
+        request,
+        me,
+        session,
+        "admin_orders.html",
+        "admin",
+        work_queues=await queues.queue_counts(session),
+        queue_links=queues.QUEUE_LINKS,
+    )
 
 
 @router.get("/admin/orders/{order_no}", response_class=HTMLResponse, response_model=None)

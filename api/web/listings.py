@@ -3,7 +3,7 @@ applications — over the same services and filters as the API's list routes."""
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from fastapi import Request
 from fastapi.responses import Response
@@ -45,7 +45,12 @@ def list_query(request: Request, model: type[Params]) -> Params:
 
 
 async def orders_page(
-    request: Request, me: Actor, session: AsyncSession, template: str, section: str
+    request: Request,
+    me: Actor,
+    session: AsyncSession,
+    template: str,
+    section: str,
+    **extra: Any,
 ) -> Response:
     q = request.query_params
     try:
@@ -69,6 +74,7 @@ async def orders_page(
         tab_link=lambda t: query_link(request, tab=t, page=None, expand=None),
         expand_link=lambda no: query_link(request, expand=None if no == expanded else no)[1:],
         page_link=lambda n: query_link(request, page=n),
+        **extra,
     )
 
 

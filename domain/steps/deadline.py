@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from domain import lifecycle
+from domain import lifecycle, queues
 from domain.calendar import reminder_times
 from domain.ids import refund_id_for
 from domain.money import format_fen
@@ -164,6 +164,7 @@ def fire_due(state: OrderState, now: datetime) -> list[Notice]:
     if not state.deadline_passed and now >= state.service_end_at:
         notices += apply_deadline(state, now)
     notices += apply_correction_deadline(state, now)
+    queues.track(state, now)  # what time invoiced or voided enters or leaves the queues
     return notices
 
 

@@ -59,6 +59,7 @@ WHO: dict[tuple[str, str], str | frozenset[str]] = {
     ("GET", "/api/invoices/{invoice_app_no}"): SIGNED_IN,
     ("PUT", "/api/invoices/{invoice_app_no}"): BUYER,
     ("GET", "/api/admin/orders"): REVIEWER,
+    ("GET", "/api/admin/queues"): REVIEWER,
     ("POST", "/api/admin/orders/{order_no}/approve"): REVIEWER,
     ("POST", "/api/admin/orders/{order_no}/return"): REVIEWER,
     ("POST", "/api/admin/orders/{order_no}/void"): REVIEWER,

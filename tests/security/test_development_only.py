@@ -74,6 +74,8 @@ def test_make_run_asks_for_development(monkeypatch: pytest.MonkeyPatch, tmp_path
     finally:
         get_settings.cache_clear()
     assert settings.is_development
+    # Late work and the digest reach the demo staff in the local mail catcher.
+    assert settings.staff_recipients("finance") == ["finance@baison.example.com"]
 
 
 def test_make_run_keeps_an_explicit_production(
@@ -89,6 +91,7 @@ def test_make_run_keeps_an_explicit_production(
     finally:
         get_settings.cache_clear()
     assert settings.environment == "production"
+    assert settings.staff_emails == ""  # no demo addresses outside development
 
 
 def test_child_processes_get_the_secrets_themselves(tmp_path: Path) -> None:

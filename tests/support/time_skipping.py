@@ -41,15 +41,18 @@ async def running_lifecycle(
     sink: SmtpSink,
     data_dir: Path,
     queue_prefix: str,
+    staff_emails: str = "",
 ) -> AsyncIterator[Lifecycle]:
     """A sandboxed worker with the real activities on a task queue of its own, e-mailing to
-    ``sink``, on ``env`` (the time-skipping server, or the dev server where a test needs one)."""
+    ``sink``, on ``env`` (the time-skipping server, or the dev server where a test needs one).
+    Staff are e-mailed about late work only when ``staff_emails`` (STAFF_EMAILS) names them."""
     settings = Settings(
         environment="development",
         smtp_host="127.0.0.1",
         smtp_port=sink.port,
         data_dir=data_dir,
         payload_keys=TEST_PAYLOAD_KEYS,
+        staff_emails=staff_emails,
     )
     task_queue = f"{queue_prefix}-{uuid.uuid4().hex[:8]}"
     worker = build_worker(

@@ -21,7 +21,7 @@ HISTORIES = sorted(HISTORY_ROOT.rglob("*.json"))
 # Today's runs (tests/histories). A patch that must keep older open runs replaying adds a
 # folder of their histories here until every such run has moved (README, "Changing the
 # workflow").
-GENERATIONS = [HISTORY_ROOT]
+GENERATIONS = [HISTORY_ROOT, HISTORY_ROOT / "before-work-queue-time-limits"]
 MAIN_PATHS = {"jd_guide_example", "void", "deadline_no_decision", "refund_only_no_refund"}
 
 

@@ -219,20 +219,32 @@ async def test_short_service_term_skips_reminders_before_the_order_time(
 async def test_changes_that_leave_the_next_moment_in_place_keep_its_timer(
     lifecycle: Lifecycle,
 ) -> None:
-    """One timer per reminder or deadline moment, not one per change: a year-long order's
-    history stays short however often it changes."""
+    """One timer per moment (reminder, deadline or time limit), not one per change: a
+    year-long order's history stays short however often it changes."""
     handle, _ = await lifecycle.place()
-    await lifecycle.act(handle, Approve(actor=REVIEWER))
-    await lifecycle.act(handle, ConfirmReceipt(actor=BUYER))
+    await lifecycle.act(handle, Approve(actor=REVIEWER))  # the review's limit is gone
+    await lifecycle.act(handle, ConfirmReceipt(actor=BUYER))  # an invoice's limit comes
+    before = await _timer_events(handle)
+    # 不退款 applies a second invoice, whose limit comes after the first one's.
     await lifecycle.act(handle, DecideRefund(actor=BUYER, decision=RefundDecision.NO_REFUND))
+    assert (
+        await _timer_events(handle)
+        == before
+        == {
+            EventType.EVENT_TYPE_TIMER_STARTED: 3,
+            EventType.EVENT_TYPE_TIMER_CANCELED: 2,
+        }
+    )
+
+
+async def _timer_events(handle: Any) -> Counter[int]:
     history = await handle.fetch_history()
-    timers = Counter(
+    return Counter(
         event.event_type
         for event in history.events
         if event.event_type
         in (EventType.EVENT_TYPE_TIMER_STARTED, EventType.EVENT_TYPE_TIMER_CANCELED)
     )
-    assert timers == {EventType.EVENT_TYPE_TIMER_STARTED: 1}
 
 
 async def _mail_body_mentioning(lifecycle: Lifecycle, order_no: str, text: str) -> str:
