@@ -11,16 +11,18 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import command_builders as build
-from api import responses
+from api import responses, schemas
 from api.deps import CardCipherDep, SessionDep, SettingsDep, TemporalDep, UploadRateDep
 from api.errors import Problem
 from api.services import invoices, orders, refunds
 from api.web import forms, listings, sending
+from api.web.address_book import consignee_errors, saved_addresses
 from api.web.lookups import order_or_back
 from api.web.plumbing import SUPPLEMENTARY_FIELDS, BuyerPage, field_errors, redirect, render
 from api.web.shop import saved_profiles
 from domain.order import Actor, OrderState
 from domain.statuses import RefundDecision
+from domain.validation import CONSIGNEE_LABELS
 
 router = APIRouter(include_in_schema=False)
 
@@ -82,6 +84,7 @@ async def _edit_form(
     status_code: int = 200,
     **context: Any,
 ) -> Response:
+    address_book = await saved_addresses(session, me)
     return render(
         request,
         "order_edit.html",
@@ -91,10 +94,34 @@ async def _edit_form(
         o=responses.order_out(state, me),
         profiles=await saved_profiles(session, me),
         supplementary_fields=SUPPLEMENTARY_FIELDS,
+        addresses=address_book,
+        address_choice=form.get("address_choice", _current_choice(state, address_book)),
+        typed_consignee=forms.TYPED_CONSIGNEE,
+        consignee_labels=CONSIGNEE_LABELS,
+        consignee_values=form or _consignee_values(state),
         form=form,
         errors=errors,
         **context,
     )
+
+
+def _current_choice(state: OrderState, address_book: list[schemas.AddressOut]) -> str:
+    """The order's 收货人信息 as the form's choice: its saved address if still there, else
+    typed (prefilled), else none."""
+    if state.consignee is None:
+        return forms.NO_CONSIGNEE
+    if state.consignee.address_id in {a.id for a in address_book}:
+        return str(state.consignee.address_id)
+    return forms.TYPED_CONSIGNEE
+
+
+def _consignee_values(state: OrderState) -> dict[str, str]:
+    if state.consignee is None:
+        return {}
+    return {
+        forms.CONSIGNEE_PREFIX + name: value or ""
+        for name, value in state.consignee.model_dump(exclude={"address_id"}).items()
+    }
 
 
 @router.get("/my/orders/{order_no}/edit", response_class=HTMLResponse, response_model=None)
@@ -121,7 +148,11 @@ async def edit_order(
         )
     except (ValidationError, Problem) as error:
         state = await orders.visible(session=session, actor=me, order_no=order_no)
-        errors = field_errors(error)
+        errors = (
+            consignee_errors(error, forms.CONSIGNEE_PREFIX)
+            if isinstance(error, ValidationError)
+            else field_errors(error)
+        )
         flashes = _refusal_flashes(error, errors)
         return await _edit_form(
             request, me, session, state, form, errors, 422, extra_flashes=flashes

@@ -114,9 +114,14 @@ def supplementary_patch(form: dict[str, Any]) -> SupplementaryPatch:
     (refused for a required field, the backup e-mail removed), not "unchanged"."""
     chosen_profile = form.get("invoice_profile_id")
     emptied = {n: None for n in SUPPLEMENTARY_NAMES if n in form and not _text(form, n)}
+    # 收货人信息: the choice made (none chosen clears it); 备注: emptied clears it.
+    consignee = (_consignee_choice(form) or {"consignee": None}) if "address_choice" in form else {}
+    remark = {"remark": _text(form, "remark") or None} if "remark" in form else {}
     return SupplementaryPatch.model_validate(
         clean(form, *SUPPLEMENTARY_NAMES)
         | emptied
+        | consignee
+        | remark
         | ({"invoice_profile_id": int(chosen_profile)} if chosen_profile else {})
     )
 
