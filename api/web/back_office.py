@@ -14,6 +14,7 @@ from api import command_builders as build
 from api import responses
 from api.deps import SessionDep, TemporalDep
 from api.errors import Problem
+from api.routes.common import AdminInvoiceParams
 from api.services import invoices
 from api.web import forms, listings, sending
 from api.web.lookups import order_or_back
@@ -160,7 +161,7 @@ async def admin_refund_action(
 @router.get("/admin/invoices", response_class=HTMLResponse, response_model=None)
 async def admin_invoices(request: Request, me: ReviewerPage, session: SessionDep) -> Response:
     return await listings.invoices_page(
-        request, me, session, "admin-invoices", "/admin/invoices", default_status="applied"
+        request, me, session, "admin-invoices", "/admin/invoices", AdminInvoiceParams
     )
 
 

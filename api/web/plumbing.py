@@ -41,6 +41,7 @@ from domain.statuses import (
     BUYERS,
     FINANCE_STAFF,
     INVOICE_STATUS_LABELS,
+    ORDER_STATUS_LABELS,
     REFUND_STATUS_LABELS,
     REVIEWERS,
     STAFF,
@@ -79,6 +80,7 @@ TEMPLATES.env.filters["d"] = lambda t: (
 )
 
 PLATFORMS = [(p.value, p.label) for p in Platform]
+ORDER_STATUSES = [(s.value, label) for s, label in ORDER_STATUS_LABELS.items()]
 INVOICE_STATUSES = [(s.value, label) for s, label in INVOICE_STATUS_LABELS.items()]
 REFUND_STATUSES = [(s.value, label) for s, label in REFUND_STATUS_LABELS.items()]
 TABS = [(t.value, label) for t, label in TAB_LABELS.items()]

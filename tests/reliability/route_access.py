@@ -65,6 +65,7 @@ WHO: dict[tuple[str, str], str | frozenset[str]] = {
     ("POST", "/api/admin/orders/{order_no}/settlement"): REVIEWER,
     ("POST", "/api/admin/refunds/{refund_id}/agree"): REVIEWER,
     ("POST", "/api/admin/refunds/{refund_id}/return"): REVIEWER,
+    ("GET", "/api/admin/invoices"): REVIEWER,
     ("POST", "/api/admin/invoices/{invoice_app_no}/issue"): REVIEWER,
     ("POST", "/api/admin/invoices/{invoice_app_no}/ship"): REVIEWER,
     ("POST", "/api/admin/invoices/{invoice_app_no}/return"): REVIEWER,

@@ -3,9 +3,19 @@ them (GET forms keep their values, 404 pages for what is not the visitor's)."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
+from urllib.parse import quote
 
-from tests.support.http_api import Api, ok, signed_in_pages
+from tests.support.http_api import (
+    Api,
+    agreed_refund,
+    completed_jd_order,
+    ok,
+    refund_applied,
+    signed_in_pages,
+)
+from tests.support.samples import ENTERPRISE_REFUND_FORM, unique
 
 
 async def _returned(api: Api, **overrides: Any) -> dict[str, Any]:
@@ -45,3 +55,87 @@ async def test_edit_page_changes_the_consignee_and_the_remark(api: Api) -> None:
     assert "已修改信息并重新提交审核" in done.text
     after = await ok(api.http.get(f"/api/orders/{no}", headers=await api.login("leiliang")))
     assert after["consignee"]["name"] == "王五" and after["remark"] is None
+
+
+ORDER_FILTER_LABELS = (
+    "主订单号", "服务市场订单号", "电商平台", "店铺名称", "发票单号", "开票状态", "订单状态", "下单时间",
+)  # fmt: skip
+
+
+async def test_order_lists_have_every_filter_and_keep_them_on_reload_and_paging(
+    api: Api,
+) -> None:
+    shop = unique("网页筛选店")
+    buyer_api = await api.login("leiliang")
+    placed = [(await api.place(buyer_api, shop_name=shop))["order_no"] for _ in range(3)]
+    buyer = await signed_in_pages(api, "leiliang")
+    reviewer = await signed_in_pages(api, "bmp")
+    for client, path in ((buyer, "/my/orders"), (reviewer, "/admin/orders")):
+        page = await client.get(path, params={"shop_name": shop, "status": "submitted"})
+        for label in ORDER_FILTER_LABELS:
+            assert f">{label}</label>" in page.text, (path, label)
+        assert f'name="shop_name" value="{shop}"' in page.text
+        assert '<option value="submitted" selected>' in page.text
+        assert all(no in page.text for no in placed)
+        none = await client.get(path, params={"shop_name": shop, "status": "voided"})
+        assert not any(no in none.text for no in placed)
+        paged = await client.get(path, params={"shop_name": shop, "page_size": 2})
+        nxt = re.search(r'href="(\?[^"]*page=2[^"]*)">下一页', paged.text)
+        assert nxt is not None and f"shop_name={quote(shop)}" in nxt.group(1).replace("&amp;", "&")
+        second = await client.get(path + nxt.group(1).replace("&amp;", "&"))
+        assert sum(no in second.text for no in placed) == 1
+
+
+async def test_back_office_order_list_shows_invoice_numbers_and_filters_by_them(
+    api: Api,
+) -> None:
+    shop = unique("网页开票店")
+    order = await completed_jd_order(api, shop_name=shop)
+    await api.place(await api.login("leiliang"), shop_name=shop)
+    kp = order["invoices"][0]["invoice_app_no"]
+    reviewer = await signed_in_pages(api, "bmp")
+    listed = await reviewer.get("/admin/orders", params={"shop_name": shop})
+    assert f'href="/admin/invoices/{kp}"' in listed.text and "已申请" in listed.text
+    by_number = await reviewer.get("/admin/orders", params={"invoice_no": kp})
+    assert order["order_no"] in by_number.text and "共 1 条" in by_number.text
+    by_status = await reviewer.get(
+        "/admin/orders", params={"shop_name": shop, "invoice_status": "applied"}
+    )
+    assert "共 1 条" in by_status.text and '<option value="applied" selected>' in by_status.text
+
+
+async def test_refund_list_filters_by_platform_and_keeps_them(api: Api) -> None:
+    shop = unique("网页退款店")
+    order = await refund_applied(api, shop_name=shop)
+    refund_id = order["refund"]["refund_id"]
+    for username, path in (("leiliang", "/my/refunds"), ("bmp", "/admin/refunds")):
+        client = await signed_in_pages(api, username)
+        page = await client.get(path, params={"shop_name": shop, "platform": "jd"})
+        assert ">订单类型</label>" in page.text and ">电商平台</label>" in page.text
+        assert refund_id in page.text and '<option value="jd" selected>' in page.text
+        other = await client.get(path, params={"shop_name": shop, "platform": "taobao"})
+        assert refund_id not in other.text and "暂无退款" in other.text
+
+
+async def test_invoice_lists_filter_by_order_and_status(api: Api) -> None:
+    order = await completed_jd_order(api)
+    applied = order["invoices"][0]["invoice_app_no"]
+    buyer = await signed_in_pages(api, "leiliang")
+    page = await buyer.get(
+        "/my/invoices", params={"order_no": order["order_no"], "status": "applied"}
+    )
+    assert ">开票状态</label>" in page.text and f'value="{order["order_no"]}"' in page.text
+    assert applied in page.text and "你有 1 张发票信息" in page.text
+    pending_only = await buyer.get(
+        "/my/invoices", params={"order_no": order["order_no"], "status": "pending"}
+    )
+    assert applied not in pending_only.text and "你有 1 张发票信息" in pending_only.text
+
+
+async def test_finance_page_filters_agreed_or_paid_refunds(api: Api) -> None:
+    refund_id = (await agreed_refund(api, ENTERPRISE_REFUND_FORM))["refund_id"]
+    finance = await signed_in_pages(api, "finance")
+    waiting = await finance.get("/finance")
+    assert refund_id in waiting.text and '<option value="agreed" selected>' in waiting.text
+    paid = await finance.get("/finance", params={"status": "refunded"})
+    assert refund_id not in paid.text and '<option value="refunded" selected>' in paid.text
