@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,8 +17,15 @@ from api.errors import Problem
 from api.services import invoices, orders, refunds
 from api.web import forms, listings, sending
 from api.web.address_book import consignee_errors, saved_addresses
-from api.web.lookups import order_or_back
-from api.web.plumbing import SUPPLEMENTARY_FIELDS, BuyerPage, field_errors, redirect, render
+from api.web.lookups import invoice_or_404, order_or_404, order_or_back
+from api.web.plumbing import (
+    ACTION_NAMES,
+    SUPPLEMENTARY_FIELDS,
+    BuyerPage,
+    field_errors,
+    redirect,
+    render,
+)
 from api.web.shop import saved_profiles
 from domain.order import Actor, OrderState
 from domain.statuses import RefundDecision
@@ -38,6 +45,20 @@ def _refusal_flashes(error: ValidationError | Problem, errors: dict[str, str]) -
 @router.get("/my/orders", response_class=HTMLResponse, response_model=None)
 async def my_orders(request: Request, me: BuyerPage, session: SessionDep) -> Response:
     return await listings.orders_page(request, me, session, "my_orders.html", "my")
+
+
+@router.get("/my/orders/{order_no}", response_class=HTMLResponse, response_model=None)
+async def my_order(request: Request, order_no: str, me: BuyerPage, session: SessionDep) -> Response:
+    """订单详情: the buyer's own order (another's is the 404 page)."""
+    state = await order_or_404(session, me, order_no)
+    return render(
+        request,
+        "my_order.html",
+        me,
+        section="my",
+        o=responses.order_out(state, me),
+        action_labels=ACTION_NAMES,
+    )
 
 
 @router.post("/my/orders/{order_no}/confirm-receipt", response_model=None)
@@ -246,9 +267,18 @@ async def my_invoices(request: Request, me: BuyerPage, session: SessionDep) -> R
     return await listings.invoices_page(request, me, session, "my", "/my/invoices")
 
 
-@router.get("/my/invoices/{invoice_app_no}", response_class=RedirectResponse)
-async def my_invoice(invoice_app_no: str) -> RedirectResponse:
-    return redirect(f"/my/invoices?invoice={invoice_app_no}")
+@router.get("/my/invoices/{invoice_app_no}", response_class=HTMLResponse, response_model=None)
+async def my_invoice(
+    request: Request, invoice_app_no: str, me: BuyerPage, session: SessionDep
+) -> Response:
+    state, invoice = await invoice_or_404(session, me, invoice_app_no)
+    return render(
+        request,
+        "invoice_detail.html",
+        me,
+        section="my",
+        i=responses.invoice_out(state, invoice, me),
+    )
 
 
 @router.get("/my/invoices/{invoice_app_no}/edit", response_class=HTMLResponse, response_model=None)

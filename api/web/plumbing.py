@@ -136,6 +136,15 @@ class PageRedirect(Exception):  # noqa: N818 - control flow, not an error
         self.response = response
 
 
+class PageMissing(Exception):  # noqa: N818 - control flow, not an error
+    """Raised by a page whose record does not exist or is not the visitor's: answered with
+    the 404 page (not problem+json, and not telling which of the two it was)."""
+
+    def __init__(self, me: Actor, what: str) -> None:
+        self.me = me
+        self.what = what
+
+
 def page_role(roles: Collection[Role]) -> Callable[[Request, Actor | None], Actor]:
     """A page's dependency: the signed-in actor of one of ``roles``, else a redirect."""
 

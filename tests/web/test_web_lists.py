@@ -139,3 +139,70 @@ async def test_finance_page_filters_agreed_or_paid_refunds(api: Api) -> None:
     assert refund_id in waiting.text and '<option value="agreed" selected>' in waiting.text
     paid = await finance.get("/finance", params={"status": "refunded"})
     assert refund_id not in paid.text and '<option value="refunded" selected>' in paid.text
+
+
+async def test_order_details_page_shows_the_guides_sections_to_its_buyer_only(api: Api) -> None:
+    order = await completed_jd_order(api, remark="请尽快开票")
+    no = order["order_no"]
+    buyer = await signed_in_pages(api, "leiliang")
+    page = await buyer.get(f"/my/orders/{no}")
+    assert page.status_code == 200
+    for shown in (
+        "订单详情", "订单信息", "交易信息", order["transaction"]["serial_no"], "收货人信息",
+        "发票信息", order["invoice_profile"]["taxpayer_id"], "备注", "请尽快开票",
+        order["app_key"], "操作记录", "确认收货",
+    ):  # fmt: skip
+        assert shown in page.text, shown
+    assert ">退款</button>" in page.text  # decide_refund is allowed now
+    listed = await buyer.get("/my/orders", params={"order_no": no})
+    assert f'href="/my/orders/{no}">详情</a>' in listed.text
+    other = await signed_in_pages(api, "zhangsan")
+    refused = await other.get(f"/my/orders/{no}")
+    assert refused.status_code == 404
+    assert refused.headers["content-type"].startswith("text/html")
+    assert f"未找到订单 {no}" in refused.text and "请尽快开票" not in refused.text
+    missing = await buyer.get("/my/orders/BS-ZX000000000000000000")
+    assert missing.status_code == 404 and "text/html" in missing.headers["content-type"]
+
+
+async def test_back_office_order_details_page_and_its_404(api: Api) -> None:
+    order = await completed_jd_order(api)
+    reviewer = await signed_in_pages(api, "bmp")
+    page = await reviewer.get(f"/admin/orders/{order['order_no']}")
+    assert "订单详情" in page.text and order["transaction"]["serial_no"] in page.text
+    assert order["app_key"] in page.text and "操作记录" in page.text and "发票信息" in page.text
+    missing = await reviewer.get("/admin/orders/BS-ZX000000000000000000")
+    assert missing.status_code == 404 and "未找到订单" in missing.text
+
+
+async def test_invoice_details_page_for_its_buyer_and_the_back_office(api: Api) -> None:
+    order = await completed_jd_order(api)
+    kp = order["invoices"][0]["invoice_app_no"]
+    buyer = await signed_in_pages(api, "leiliang")
+    page = await buyer.get(f"/my/invoices/{kp}")
+    assert page.status_code == 200
+    for shown in (
+        "开票详情", kp, order["order_no"], order["transaction"]["serial_no"], "已申请",
+        "暂未生成", order["invoice_profile"]["taxpayer_id"], order["invoice_profile"]["recipient_name"],
+    ):  # fmt: skip
+        assert shown in page.text, shown
+    listed = await buyer.get("/my/invoices", params={"order_no": order["order_no"]})
+    assert f'href="/my/invoices/{kp}">详情</a>' in listed.text
+    other = await signed_in_pages(api, "zhangsan")
+    refused = await other.get(f"/my/invoices/{kp}")
+    assert refused.status_code == 404 and "text/html" in refused.headers["content-type"]
+    assert order["invoice_profile"]["taxpayer_id"] not in refused.text
+
+    reviewer = await signed_in_pages(api, "bmp")
+    number = unique("FP")
+    issued = await reviewer.post(f"/admin/invoices/{kp}/issue", data={"invoice_number": number},
+                                 headers={"referer": f"http://test/admin/invoices/{kp}"})  # fmt: skip
+    assert "已开票" in issued.text and number in issued.text and "开票详情" in issued.text
+    shipped = await reviewer.post(
+        f"/admin/invoices/{kp}/ship",
+        data={"courier": "中通", "tracking_no": "123123123"},
+        headers={"referer": f"http://test/admin/invoices/{kp}"},
+    )
+    assert "中通 123123123" in shipped.text and "已寄送" in shipped.text
+    after = await buyer.get(f"/my/invoices/{kp}")
+    assert number in after.text and "中通 123123123" in after.text
