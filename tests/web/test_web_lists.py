@@ -206,3 +206,50 @@ async def test_invoice_details_page_for_its_buyer_and_the_back_office(api: Api) 
     assert "中通 123123123" in shipped.text and "已寄送" in shipped.text
     after = await buyer.get(f"/my/invoices/{kp}")
     assert number in after.text and "中通 123123123" in after.text
+
+
+async def test_back_office_invoice_queue_issues_and_ships_from_the_list(api: Api) -> None:
+    order = await completed_jd_order(api)
+    no = order["order_no"]
+    kp = order["invoices"][0]["invoice_app_no"]
+    reviewer = await signed_in_pages(api, "bmp")
+    listed_at = f"http://test/admin/invoices?order_no={no}"
+    queue = await reviewer.get("/admin/invoices", params={"order_no": no})
+    assert f'href="/admin/invoices/{kp}">{kp}</a>' in queue.text
+    assert f'action="/admin/invoices/{kp}/issue"' in queue.text
+    assert "待处理（已申请、已开票待寄送）" in queue.text and "共 1 张开票申请" in queue.text
+    opened = await reviewer.get(f"/admin/invoices/{kp}")
+    assert opened.status_code == 200 and "开票详情" in opened.text
+    number = unique("FP")
+    issued = await reviewer.post(
+        f"/admin/invoices/{kp}/issue",
+        data={"invoice_number": number},
+        headers={"referer": listed_at},
+    )
+    assert f"{kp} 已开票" in issued.text and "共 1 张开票申请" in issued.text  # still listed
+    assert f'action="/admin/invoices/{kp}/ship"' in issued.text
+    shipped = await reviewer.post(
+        f"/admin/invoices/{kp}/ship",
+        data={"courier": "中通", "tracking_no": "123123123"},
+        headers={"referer": listed_at},
+    )
+    assert "已寄送" in shipped.text and "共 0 张开票申请" in shipped.text
+    done = await reviewer.get("/admin/invoices", params={"order_no": no, "status": "shipped"})
+    assert kp in done.text and '<option value="shipped" selected>' in done.text
+    everything = await reviewer.get("/admin/invoices", params={"order_no": no, "status": "all"})
+    assert "共 2 张开票申请" in everything.text
+
+
+async def test_back_office_invoice_queue_returns_from_the_list(api: Api) -> None:
+    order = await completed_jd_order(api)
+    kp = order["invoices"][0]["invoice_app_no"]
+    reviewer = await signed_in_pages(api, "bmp")
+    returned = await reviewer.post(
+        f"/admin/invoices/{kp}/return",
+        data={"reason": "抬头有误"},
+        headers={"referer": f"http://test/admin/invoices?order_no={order['order_no']}"},
+    )
+    assert "已打回" in returned.text and "共 0 张开票申请" in returned.text
+    buyer = await signed_in_pages(api, "leiliang")
+    page = await buyer.get(f"/my/invoices/{kp}")
+    assert "打回原因" in page.text and "抬头有误" in page.text and "发票修改" in page.text
