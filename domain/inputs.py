@@ -14,7 +14,7 @@ from pydantic import (
     field_validator,
 )
 
-from domain import validation
+from domain import regions, validation
 from domain.statuses import InvoiceType, RefundType
 from domain.validation import SUPPLEMENTARY_LABELS
 
@@ -212,6 +212,15 @@ class RefundAccountFields(StrictInput):
 
 class RefundAccountInput(RefundAccountFields):
     """完善退款账号相关信息 as the buyer types it. The card number is left out only by a
-    correction that keeps the card on file."""
+    correction that keeps the card on file. 所属地区 must name a known province and city
+    (checked here, where the buyer types it, not in the commands workflows replay)."""
 
     card_no: BankCard | None = None
+
+    @field_validator("region")
+    @classmethod
+    def _known_region(cls, value: str) -> str:
+        known = regions.normalized_region(value)
+        if known is None:
+            raise ValueError(regions.REGION_INVALID)
+        return known

@@ -27,6 +27,7 @@ from api.web.plumbing import (
     render,
 )
 from api.web.shop import saved_profiles
+from domain import regions
 from domain.order import Actor, OrderState
 from domain.statuses import RefundDecision
 from domain.validation import CONSIGNEE_LABELS
@@ -201,7 +202,34 @@ async def refund_page(
             if state.refund.refund_type
             else "individual"
         }
-    return render(request, "refund_form.html", me, section="my", o=o, form=form, errors={})
+    return _refund_form(request, me, 200, o, form, {})
+
+
+def _refund_form(
+    request: Request,
+    me: Actor,
+    status_code: int,
+    o: schemas.OrderOut,
+    form: dict[str, str],
+    errors: dict[str, str],
+    **context: Any,
+) -> Response:
+    """退款申请 (or its correction), with the 所属地区 picker set from the form."""
+    pick, typed = forms.region_pick(form)
+    return render(
+        request,
+        "refund_form.html",
+        me,
+        status_code,
+        section="my",
+        o=o,
+        form=form,
+        errors=errors,
+        provinces=regions.provinces(),
+        region_pick=pick,
+        region_typed=typed,
+        **context,
+    )
 
 
 @router.post("/my/orders/{order_no}/refund", response_model=None)
@@ -233,15 +261,13 @@ async def submit_refund(
         )
     except (ValidationError, Problem) as error:
         errors = field_errors(error)
-        return render(
+        return _refund_form(
             request,
-            "refund_form.html",
             me,
             error.status if isinstance(error, Problem) else 422,
-            section="my",
-            o=responses.order_out(state, me),
-            form=form,
-            errors=errors,
+            responses.order_out(state, me),
+            form,
+            errors,
             extra_flashes=_refusal_flashes(error, errors),
         )
     return redirect("/my/refunds", ok="退款申请已提交，待平台与百胜结算后审核")

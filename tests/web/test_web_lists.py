@@ -7,12 +7,14 @@ import re
 from typing import Any
 from urllib.parse import quote
 
+from tests.support import jd_walk
 from tests.support.http_api import (
     Api,
     agreed_refund,
     completed_jd_order,
     ok,
     refund_applied,
+    refund_chosen,
     signed_in_pages,
 )
 from tests.support.samples import ENTERPRISE_REFUND_FORM, unique
@@ -253,3 +255,47 @@ async def test_back_office_invoice_queue_returns_from_the_list(api: Api) -> None
     buyer = await signed_in_pages(api, "leiliang")
     page = await buyer.get(f"/my/invoices/{kp}")
     assert "打回原因" in page.text and "抬头有误" in page.text and "发票修改" in page.text
+
+
+async def test_refund_form_picks_province_and_city_without_javascript(api: Api) -> None:
+    no = await refund_chosen(api)
+    buyer = await signed_in_pages(api, "leiliang")
+    form = await buyer.get(f"/my/orders/{no}/refund")
+    assert form.text.count('<optgroup label="') == 34
+    assert re.search(r'<option value="广东省"\s*>广东省</option>', form.text)
+    assert re.search(r'<option value="广东省 广州市"\s*>广州市</option>', form.text)
+    account = {k: v for k, v in ENTERPRISE_REFUND_FORM.items() if k != "region"}
+    refused = await buyer.post(f"/my/orders/{no}/refund", data=account | {"region": "火星"})
+    assert refused.status_code == 422 and "所属地区不是已知的省份和城市" in refused.text
+    assert 'value="火星"' in refused.text  # what was refused stays visible
+    province_only = await buyer.post(
+        f"/my/orders/{no}/refund", data=account | {"region_province": "江苏省"}
+    )
+    assert province_only.status_code == 422 and "所属地区" in province_only.text
+    assert '<option value="江苏省" selected>' in province_only.text
+    filed = await buyer.post(
+        f"/my/orders/{no}/refund",
+        data=account | {"region_province": "广东省", "region_city": "广东省 广州市"},
+    )
+    assert "退款申请已提交" in filed.text
+    after = await ok(api.http.get(f"/api/orders/{no}", headers=await api.login("leiliang")))
+    assert after["refund"]["region"] == "广东省 广州市"
+
+
+async def test_refund_correction_form_shows_the_region_picked(api: Api) -> None:
+    no = await refund_chosen(api)
+    refund = await jd_walk.apply_refund(
+        api.send, no, ENTERPRISE_REFUND_FORM | {"region": "浙江 杭州"}
+    )
+    await jd_walk.record_settlement(api.send, no)
+    await ok(
+        api.http.post(
+            f"/api/admin/refunds/{refund['refund_id']}/return",
+            json={"reason": "开户行有误"},
+            headers=await api.login("bmp"),
+        )
+    )
+    buyer = await signed_in_pages(api, "leiliang")
+    form = await buyer.get(f"/my/orders/{no}/refund")
+    assert '<option value="浙江省" selected>' in form.text
+    assert '<option value="浙江省 杭州市" selected>' in form.text
