@@ -36,23 +36,33 @@ from domain.commands import (
     VoidOrder,
 )
 from domain.inputs import InvoiceProfilePatch, SupplementaryPatch
-from domain.order import Actor, BankCardRef, InvoiceProfileSnapshot, ProofRef
+from domain.order import Actor, BankCardRef, ConsigneeSnapshot, InvoiceProfileSnapshot, ProofRef
 
 # --- the buyer's --------------------------------------------------------------------------
 
 
 def edit_order(
-    actor: Actor, body: SupplementaryPatch, invoice_profile: InvoiceProfileSnapshot | None
+    actor: Actor,
+    body: SupplementaryPatch,
+    invoice_profile: InvoiceProfileSnapshot | None,
+    consignee: ConsigneeSnapshot | None = None,
 ) -> EditOrder:
-    """Only the fields the buyer gave; ``invoice_profile`` is the snapshot of the chosen id."""
+    """Only the fields the buyer gave; ``invoice_profile`` is the snapshot of the chosen id,
+    ``consignee`` the one typed or taken from the chosen address."""
     fields = body.model_dump(
-        exclude_unset=True, exclude={"invoice_profile_id", "agreement_accepted"}
+        exclude_unset=True,
+        exclude={"invoice_profile_id", "agreement_accepted", "consignee", "address_id", "remark"},
     )
+    given = body.model_fields_set
     clear_backup = "reminder_backup_email" in fields and fields["reminder_backup_email"] is None
     return EditOrder(
         actor=actor,
         invoice_profile=invoice_profile,
+        consignee=consignee,
+        remark=body.remark or None,
         clear_reminder_backup_email=clear_backup,
+        clear_consignee="consignee" in given and consignee is None,
+        clear_remark="remark" in given and not body.remark,
         **fields,
     )
 

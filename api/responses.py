@@ -122,6 +122,7 @@ def invoice_out(state: OrderState, invoice: InvoiceApplication, actor: Actor) ->
         order_no=state.order_no,
         buyer=state.buyer,
         shop_name=state.shop_name,
+        serial_no=state.serial_no,
         amount_fen=invoice.amount_fen,
         status=invoice.status.value,
         status_label=invoice.status.label,

@@ -174,6 +174,7 @@ class InvoiceOut(BaseModel):
     order_no: str
     buyer: str
     shop_name: str
+    serial_no: str  # 交易流水号 of the order
     amount_fen: int
     status: str
     status_label: str

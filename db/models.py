@@ -125,6 +125,17 @@ class Address(Base):
     is_default: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime]
 
+    __table_args__ = (
+        # One default address per buyer, whatever writes the rows.
+        Index(
+            "uq_addresses_one_default_per_buyer",
+            "buyer",
+            unique=True,
+            postgresql_where=text("is_default"),
+            sqlite_where=text("is_default"),
+        ),
+    )
+
 
 class Order(Base):
     """One row per shop order: filter columns plus the whole state the workflow last wrote."""

@@ -6,7 +6,7 @@ a parameter: ``buyer=None`` means every buyer (staff), a username means only the
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, TypeVar
@@ -323,7 +323,7 @@ async def invoices_page(
     *,
     buyer: str | None,
     order_no: str | None = None,
-    status: str | None = None,
+    statuses: Collection[str] | None = None,
     page: Page,
 ) -> Found[tuple[str, OrderState]]:
     """(invoice application number, its order) for one page, newest application first."""
@@ -335,8 +335,8 @@ async def invoices_page(
         query = query.where(invoice.buyer == buyer)
     if order_no:
         query = query.where(invoice.order_no == order_no.strip())
-    if status:
-        query = query.where(invoice.status == status)
+    if statuses is not None:
+        query = query.where(invoice.status.in_(sorted(statuses)))
     total = await _count(session, query)
     rows = await session.execute(
         query.order_by(invoice.created_at.desc(), invoice.invoice_app_no.desc())

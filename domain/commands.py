@@ -12,7 +12,7 @@ from typing import ClassVar
 from pydantic import BaseModel, Field
 
 from domain.inputs import InvoiceProfilePatch, OneLine, RefundAccountFields
-from domain.order import Actor, BankCardRef, InvoiceProfileSnapshot, ProofRef
+from domain.order import Actor, BankCardRef, ConsigneeSnapshot, InvoiceProfileSnapshot, ProofRef
 from domain.statuses import RefundDecision
 
 
@@ -58,9 +58,13 @@ class EditOrder(Command):
     reminder_email: str | None = None
     reminder_backup_email: str | None = None
     invoice_profile: InvoiceProfileSnapshot | None = None
-    # None above means "unchanged"; the backup address, the one optional field, is cleared
-    # on purpose with this.
+    consignee: ConsigneeSnapshot | None = None
+    remark: str | None = None
+    # None above means "unchanged"; the optional fields (backup address, consignee, remark)
+    # are cleared on purpose with these.
     clear_reminder_backup_email: bool = False
+    clear_consignee: bool = False
+    clear_remark: bool = False
 
     action: ClassVar[Action] = Action.EDIT
 

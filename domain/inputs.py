@@ -14,7 +14,7 @@ from pydantic import (
     field_validator,
 )
 
-from domain import validation
+from domain import regions, validation
 from domain.statuses import InvoiceType, RefundType
 from domain.validation import SUPPLEMENTARY_LABELS
 
@@ -134,12 +134,14 @@ class SupplementaryInfo(StrictInput):
 # 补充信息 an order cannot be without; only the backup e-mail may be cleared.
 REQUIRED_SUPPLEMENTARY = tuple(n for n in SUPPLEMENTARY_LABELS if n != "reminder_backup_email")
 AGREEMENT_REFUSED = "请阅读并同意店铺订购协议"
+CONSIGNEE_TWICE = "收货人信息请选择收货地址或填写，不能同时提供"
 
 
 class SupplementaryPatch(StrictInput):
     """修改信息 of a returned order: fields left out keep their value; a required field
     cannot be cleared; ``reminder_backup_email: null`` clears the backup address. Any
-    subset of the placing body is taken, so ``agreement_accepted`` may come again."""
+    subset of the placing body but the product and modules is taken, so
+    ``agreement_accepted`` may come again."""
 
     invoice_profile_id: int | None = None
     agreement_accepted: bool | None = None
@@ -152,6 +154,18 @@ class SupplementaryPatch(StrictInput):
     reminder_mobile: Mobile | None = None
     reminder_email: Email | None = None
     reminder_backup_email: Email | None = None
+    # 收货人信息 typed or one of the buyer's saved addresses (``consignee: null`` clears it);
+    # 备注 (null or empty clears it).
+    consignee: ConsigneeInput | None = None
+    address_id: int | None = None
+    remark: Remark | None = None
+
+    @field_validator("address_id")
+    @classmethod
+    def _one_consignee(cls, value: int | None, info: ValidationInfo) -> int | None:
+        if value is not None and info.data.get("consignee") is not None:
+            raise ValueError(CONSIGNEE_TWICE)
+        return value
 
     @field_validator(*REQUIRED_SUPPLEMENTARY)
     @classmethod
@@ -166,9 +180,6 @@ class SupplementaryPatch(StrictInput):
         if value is False:
             raise ValueError(AGREEMENT_REFUSED)
         return value
-
-
-CONSIGNEE_TWICE = "收货人信息请选择收货地址或填写，不能同时提供"
 
 
 class PlaceOrderInput(SupplementaryInfo):
@@ -201,6 +212,15 @@ class RefundAccountFields(StrictInput):
 
 class RefundAccountInput(RefundAccountFields):
     """完善退款账号相关信息 as the buyer types it. The card number is left out only by a
-    correction that keeps the card on file."""
+    correction that keeps the card on file. 所属地区 must name a known province and city
+    (checked here, where the buyer types it, not in the commands workflows replay)."""
 
     card_no: BankCard | None = None
+
+    @field_validator("region")
+    @classmethod
+    def _known_region(cls, value: str) -> str:
+        known = regions.normalized_region(value)
+        if known is None:
+            raise ValueError(regions.REGION_INVALID)
+        return known

@@ -48,6 +48,10 @@ INVOICE_STATUS_LABELS = {
     InvoiceStatus.CANCELLED: "已取消",
 }
 
+# The back office's 开票管理 queue: applications to issue (已申请) and issued ones still to
+# ship (已开票 stays listed until 已寄送).
+BACK_OFFICE_INVOICE_STATUSES = frozenset({InvoiceStatus.APPLIED, InvoiceStatus.ISSUED})
+
 # An invoice application that needs nothing more from anybody.
 FINISHED_INVOICE_STATUSES = frozenset({InvoiceStatus.SHIPPED, InvoiceStatus.CANCELLED})
 

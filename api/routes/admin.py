@@ -8,13 +8,13 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from api import command_builders as build
-from api import schemas
+from api import responses, schemas
 from api.deps import ReviewerUser, SessionDep
 from api.routes.command_sender import Sender
-from api.routes.common import OrderParams
+from api.routes.common import AdminInvoiceParams, OrderParams
 from api.routes.orders import order_page
 from api.schemas import ApproveIn, IssueInvoiceIn, NoteIn, ReasonIn, ShipInvoiceIn
-from api.services import queues
+from api.services import invoices, queues
 
 router = APIRouter(prefix="/api/admin", tags=["back office"])
 
@@ -72,6 +72,21 @@ async def return_refund(
     refund_id: str, body: ReasonIn, actor: ReviewerUser, send: Sender
 ) -> schemas.RefundOut:
     return await send.to_refund(refund_id, build.return_refund(actor, body))
+
+
+@router.get("/invoices", response_model=schemas.PageOut[schemas.InvoiceOut])
+async def list_invoices(
+    params: Annotated[AdminInvoiceParams, Query()], actor: ReviewerUser, session: SessionDep
+) -> schemas.PageOut[schemas.InvoiceOut]:
+    """开票管理: every buyer's applications; by default the queue to issue or ship."""
+    found = await invoices.list_page(
+        session=session,
+        actor=actor,
+        order_no=params.order_no,
+        statuses=params.statuses(),
+        page=params.as_page(),
+    )
+    return responses.invoice_page_out(found, actor, page=params.page, page_size=params.page_size)
 
 
 @router.post("/invoices/{invoice_app_no}/issue", response_model=schemas.InvoiceOut)

@@ -11,7 +11,13 @@ from api.schemas import MAX_YEAR, MIN_YEAR
 from db.queries import OrderFilter, Page, RefundFilter
 from domain.calendar import SHANGHAI
 from domain.catalog import Platform
-from domain.statuses import InvoiceStatus, OrderStatus, RefundStatus, Tab
+from domain.statuses import (
+    BACK_OFFICE_INVOICE_STATUSES,
+    InvoiceStatus,
+    OrderStatus,
+    RefundStatus,
+    Tab,
+)
 
 
 def _date_or_time(value: object) -> object:
@@ -115,6 +121,31 @@ class RefundParams(PageParams):
 class InvoiceParams(PageParams):
     order_no: str | None = None
     status: InvoiceStatus | None = None
+
+    def statuses(self) -> frozenset[InvoiceStatus] | None:
+        return None if self.status is None else frozenset({self.status})
+
+
+ALL_STATUSES = "all"
+
+
+class AdminInvoiceParams(PageParams):
+    """开票管理: without a status, the back office's queue (已申请 to issue, 已开票 until
+    shipped); ``all`` for every status."""
+
+    order_no: str | None = None
+    status: InvoiceStatus | Literal["all"] | None = Field(
+        default=None,
+        description="one status, `all`, or left out for the queue: applied and issued "
+        "(an issued application stays listed until shipped)",
+    )
+
+    def statuses(self) -> frozenset[InvoiceStatus] | None:
+        if self.status is None:
+            return BACK_OFFICE_INVOICE_STATUSES
+        if self.status == ALL_STATUSES:
+            return None
+        return frozenset({InvoiceStatus(self.status)})
 
 
 class FinanceRefundParams(PageParams):

@@ -26,7 +26,7 @@ async def list_invoices(
         session=session,
         actor=actor,
         order_no=params.order_no,
-        status=params.status,
+        statuses=params.statuses(),
         page=params.as_page(),
     )
     return responses.invoice_page_out(found, actor, page=params.page, page_size=params.page_size)

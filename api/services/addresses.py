@@ -36,11 +36,14 @@ def typed_snapshot(consignee: ConsigneeInput) -> ConsigneeSnapshot:
     return ConsigneeSnapshot(**consignee.model_dump())
 
 
-async def _unmark_others(session: AsyncSession, *, buyer: str, keep: int) -> None:
+async def _unmark_all(session: AsyncSession, *, buyer: str) -> None:
+    """Clears the buyer's default mark. Called before another address takes it, in the same
+    transaction: the database holds one default per buyer at every statement."""
     await session.execute(
         update(models.Address)
-        .where(models.Address.buyer == buyer, models.Address.id != keep)
+        .where(models.Address.buyer == buyer, models.Address.is_default.is_(True))
         .values(is_default=False)
+        .execution_options(synchronize_session="fetch")
     )
 
 
@@ -51,14 +54,13 @@ def _fill(address: models.Address, data: AddressInput) -> None:
 
 async def create(*, session: AsyncSession, buyer: str, data: AddressInput) -> models.Address:
     first = not await address_queries.addresses(session, buyer=buyer)
+    if data.is_default and not first:
+        await _unmark_all(session, buyer=buyer)
     address = models.Address(
         buyer=buyer, is_default=data.is_default or first, created_at=datetime.now(UTC)
     )
     _fill(address, data)
     session.add(address)
-    await session.flush()
-    if address.is_default:
-        await _unmark_others(session, buyer=buyer, keep=address.id)
     await session.commit()
     return address
 
@@ -76,18 +78,19 @@ async def replace(
     """The fields given replace the address's. ``is_default: false`` on the default keeps
     it the default: the mark moves only by marking another."""
     address = await owned(session, buyer=buyer, address_id=address_id)
-    _fill(address, data)
     if data.is_default and not address.is_default:
+        await _unmark_all(session, buyer=buyer)
         address.is_default = True
-        await _unmark_others(session, buyer=buyer, keep=address.id)
+    _fill(address, data)
     await session.commit()
     return address
 
 
 async def make_default(*, session: AsyncSession, buyer: str, address_id: int) -> models.Address:
     address = await owned(session, buyer=buyer, address_id=address_id)
-    address.is_default = True
-    await _unmark_others(session, buyer=buyer, keep=address.id)
+    if not address.is_default:
+        await _unmark_all(session, buyer=buyer)
+        address.is_default = True
     await session.commit()
     return address
 

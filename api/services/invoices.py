@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 
@@ -31,14 +33,16 @@ async def list_page(
     session: AsyncSession,
     actor: Actor,
     order_no: str | None,
-    status: InvoiceStatus | None,
+    statuses: Collection[InvoiceStatus] | None,
     page: queries.Page,
 ) -> queries.Found[tuple[OrderState, InvoiceApplication]]:
+    """One page of the applications the actor sees in any of ``statuses`` (None: every
+    status)."""
     found = await queries.invoices_page(
         session,
         buyer=orders.buyer_scope(actor),
         order_no=order_no,
-        status=status.value if status else None,
+        statuses=None if statuses is None else {s.value for s in statuses},
         page=page,
     )
     pairs = [(state, state.invoice(no)) for no, state in found.items]

@@ -362,6 +362,16 @@ async def edit(
                 "invoice_profile_id", f"no invoice profile {patch.invoice_profile_id} of yours"
             )
         snapshot = profiles.snapshot(profile)
+    consignee = None
+    if patch.consignee is not None:
+        consignee = addresses.typed_snapshot(patch.consignee)
+    elif patch.address_id is not None:
+        saved = await address_queries.address(
+            session, buyer=actor.username, address_id=patch.address_id
+        )
+        if saved is None:
+            raise invalid_field("address_id", "收货地址不存在，请重新选择")
+        consignee = addresses.snapshot(saved)
     number = patch.service_market_order_no
     if number and number != state.service_market_order_no:
         await _refuse_taken_service_market_no(
@@ -371,6 +381,6 @@ async def edit(
         session=session,
         client=client,
         state=state,
-        command=command_builders.edit_order(actor, patch, snapshot),
+        command=command_builders.edit_order(actor, patch, snapshot, consignee),
         idempotency_key=idempotency_key,
     )

@@ -14,9 +14,10 @@ from api import command_builders as build
 from api import responses
 from api.deps import SessionDep, TemporalDep
 from api.errors import Problem
+from api.routes.common import AdminInvoiceParams
 from api.services import invoices, queues
 from api.web import forms, listings, sending
-from api.web.lookups import order_or_back
+from api.web.lookups import invoice_or_404, order_or_404
 from api.web.plumbing import (
     ACTION_NAMES,
     PageRedirect,
@@ -105,7 +106,7 @@ async def admin_orders(request: Request, me: ReviewerPage, session: SessionDep) 
 async def admin_order(
     request: Request, order_no: str, me: ReviewerPage, session: SessionDep
 ) -> Response:
-    state = await order_or_back(session, me, order_no, back="/admin/orders")
+    state = await order_or_404(session, me, order_no)
     return render(
         request,
         "admin_order.html",
@@ -169,7 +170,22 @@ async def admin_refund_action(
 @router.get("/admin/invoices", response_class=HTMLResponse, response_model=None)
 async def admin_invoices(request: Request, me: ReviewerPage, session: SessionDep) -> Response:
     return await listings.invoices_page(
-        request, me, session, "admin-invoices", "/admin/invoices", default_status="applied"
+        request, me, session, "admin-invoices", "/admin/invoices", AdminInvoiceParams
+    )
+
+
+@router.get("/admin/invoices/{invoice_app_no}", response_class=HTMLResponse, response_model=None)
+async def admin_invoice(
+    request: Request, invoice_app_no: str, me: ReviewerPage, session: SessionDep
+) -> Response:
+    """开票详情, with the issue / ship / return forms the application allows now."""
+    state, invoice = await invoice_or_404(session, me, invoice_app_no)
+    return render(
+        request,
+        "invoice_detail.html",
+        me,
+        section="admin-invoices",
+        i=responses.invoice_out(state, invoice, me),
     )
 
 

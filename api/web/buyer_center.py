@@ -6,23 +6,32 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import command_builders as build
-from api import responses
+from api import responses, schemas
 from api.deps import CardCipherDep, SessionDep, SettingsDep, TemporalDep, UploadRateDep
 from api.errors import Problem
 from api.services import invoices, orders, refunds
 from api.web import forms, listings, sending
-from api.web.lookups import order_or_back
-from api.web.plumbing import SUPPLEMENTARY_FIELDS, BuyerPage, field_errors, redirect, render
+from api.web.address_book import saved_addresses
+from api.web.lookups import invoice_or_404, order_or_404, order_or_back
+from api.web.plumbing import (
+    ACTION_NAMES,
+    SUPPLEMENTARY_FIELDS,
+    BuyerPage,
+    field_errors,
+    redirect,
+    render,
+)
 from api.web.shop import saved_profiles
-from domain import lifecycle
+from domain import lifecycle, regions
 from domain.commands import Action
 from domain.order import Actor, OrderState
 from domain.statuses import RefundDecision
+from domain.validation import CONSIGNEE_LABELS
 
 router = APIRouter(include_in_schema=False)
 
@@ -38,6 +47,20 @@ def _refusal_flashes(error: ValidationError | Problem, errors: dict[str, str]) -
 @router.get("/my/orders", response_class=HTMLResponse, response_model=None)
 async def my_orders(request: Request, me: BuyerPage, session: SessionDep) -> Response:
     return await listings.orders_page(request, me, session, "my_orders.html", "my")
+
+
+@router.get("/my/orders/{order_no}", response_class=HTMLResponse, response_model=None)
+async def my_order(request: Request, order_no: str, me: BuyerPage, session: SessionDep) -> Response:
+    """订单详情: the buyer's own order (another's is the 404 page)."""
+    state = await order_or_404(session, me, order_no)
+    return render(
+        request,
+        "my_order.html",
+        me,
+        section="my",
+        o=responses.order_out(state, me),
+        action_labels=ACTION_NAMES,
+    )
 
 
 @router.post("/my/orders/{order_no}/confirm-receipt", response_model=None)
@@ -84,6 +107,7 @@ async def _edit_form(
     status_code: int = 200,
     **context: Any,
 ) -> Response:
+    address_book = await saved_addresses(session, me)
     return render(
         request,
         "order_edit.html",
@@ -93,10 +117,34 @@ async def _edit_form(
         o=responses.order_out(state, me),
         profiles=await saved_profiles(session, me),
         supplementary_fields=SUPPLEMENTARY_FIELDS,
+        addresses=address_book,
+        address_choice=form.get("address_choice", _current_choice(state, address_book)),
+        typed_consignee=forms.TYPED_CONSIGNEE,
+        consignee_labels=CONSIGNEE_LABELS,
+        consignee_values=form or _consignee_values(state),
         form=form,
         errors=errors,
         **context,
     )
+
+
+def _current_choice(state: OrderState, address_book: list[schemas.AddressOut]) -> str:
+    """The order's 收货人信息 as the form's choice: its saved address if still there, else
+    typed (prefilled), else none."""
+    if state.consignee is None:
+        return forms.NO_CONSIGNEE
+    if state.consignee.address_id in {a.id for a in address_book}:
+        return str(state.consignee.address_id)
+    return forms.TYPED_CONSIGNEE
+
+
+def _consignee_values(state: OrderState) -> dict[str, str]:
+    if state.consignee is None:
+        return {}
+    return {
+        forms.CONSIGNEE_PREFIX + name: value or ""
+        for name, value in state.consignee.model_dump(exclude={"address_id"}).items()
+    }
 
 
 @router.get("/my/orders/{order_no}/edit", response_class=HTMLResponse, response_model=None)
@@ -155,7 +203,34 @@ async def refund_page(
             if state.refund.refund_type
             else "individual"
         }
-    return render(request, "refund_form.html", me, section="my", o=o, form=form, errors={})
+    return _refund_form(request, me, 200, o, form, {})
+
+
+def _refund_form(
+    request: Request,
+    me: Actor,
+    status_code: int,
+    o: schemas.OrderOut,
+    form: dict[str, str],
+    errors: dict[str, str],
+    **context: Any,
+) -> Response:
+    """退款申请 (or its correction), with the 所属地区 picker set from the form."""
+    pick, typed = forms.region_pick(form)
+    return render(
+        request,
+        "refund_form.html",
+        me,
+        status_code,
+        section="my",
+        o=o,
+        form=form,
+        errors=errors,
+        provinces=regions.provinces(),
+        region_pick=pick,
+        region_typed=typed,
+        **context,
+    )
 
 
 @router.post("/my/orders/{order_no}/refund", response_model=None)
@@ -187,15 +262,13 @@ async def submit_refund(
         )
     except (ValidationError, Problem) as error:
         errors = field_errors(error)
-        return render(
+        return _refund_form(
             request,
-            "refund_form.html",
             me,
             error.status if isinstance(error, Problem) else 422,
-            section="my",
-            o=responses.order_out(state, me),
-            form=form,
-            errors=errors,
+            responses.order_out(state, me),
+            form,
+            errors,
             extra_flashes=_refusal_flashes(error, errors),
         )
     # Settlement recorded already (a correction, or a late application): review comes next.
@@ -223,9 +296,18 @@ async def my_invoices(request: Request, me: BuyerPage, session: SessionDep) -> R
     return await listings.invoices_page(request, me, session, "my", "/my/invoices")
 
 
-@router.get("/my/invoices/{invoice_app_no}", response_class=RedirectResponse)
-async def my_invoice(invoice_app_no: str) -> RedirectResponse:
-    return redirect(f"/my/invoices?invoice={invoice_app_no}")
+@router.get("/my/invoices/{invoice_app_no}", response_class=HTMLResponse, response_model=None)
+async def my_invoice(
+    request: Request, invoice_app_no: str, me: BuyerPage, session: SessionDep
+) -> Response:
+    state, invoice = await invoice_or_404(session, me, invoice_app_no)
+    return render(
+        request,
+        "invoice_detail.html",
+        me,
+        section="my",
+        i=responses.invoice_out(state, invoice, me),
+    )
 
 
 @router.get("/my/invoices/{invoice_app_no}/edit", response_class=HTMLResponse, response_model=None)

@@ -25,6 +25,8 @@ router = APIRouter(include_in_schema=False)
 
 WAITING_PAGE_SIZE = 20
 LEDGER_PAGE_SIZE = 50
+# The refunds finance lists: waiting for payout, or paid out.
+FINANCE_STATUSES = {s.value: s for s in (RefundStatus.AGREED, RefundStatus.REFUNDED)}
 
 
 async def _finance_page(
@@ -35,15 +37,19 @@ async def _finance_page(
     report: payout_batch.BatchReport | None = None,
 ) -> Response:
     number = page_number(request)
+    # 同意退款 (to pay) unless the filter asks for 已退款 (paid).
+    status = FINANCE_STATUSES.get(request.query_params.get("status", ""), RefundStatus.AGREED)
     found = await refunds.list_page(
         session=session,
         actor=me,
-        filters=queries.RefundFilter(status=RefundStatus.AGREED.value),
+        filters=queries.RefundFilter(status=status.value),
         page=queries.Page(number, WAITING_PAGE_SIZE),
     )
     # Finance pays these: the page shows their full card numbers (agreed refunds only).
-    card_numbers = await bank_cards.full_numbers(
-        session=session, cipher=cipher, reader=me, orders=found.items
+    card_numbers = (
+        await bank_cards.full_numbers(session=session, cipher=cipher, reader=me, orders=found.items)
+        if status is RefundStatus.AGREED
+        else {}
     )
     response = render(
         request,
@@ -53,6 +59,8 @@ async def _finance_page(
         page=responses.refund_page_out(found, me, page=number, page_size=WAITING_PAGE_SIZE),
         card_numbers=card_numbers,
         report=report,
+        status=status.value,
+        statuses=[(s.value, s.label) for s in FINANCE_STATUSES.values()],
         page_link=lambda n: query_link(request, page=n),
     )
     response.headers["Cache-Control"] = "no-store"

@@ -15,6 +15,7 @@ from starlette.datastructures import FormData, UploadFile
 from api import schemas
 from api.errors import Problem
 from api.web.plumbing import SUPPLEMENTARY_FIELDS
+from domain import regions
 from domain.inputs import (
     AddressInput,
     InvoiceProfileInput,
@@ -114,9 +115,14 @@ def supplementary_patch(form: dict[str, Any]) -> SupplementaryPatch:
     (refused for a required field, the backup e-mail removed), not "unchanged"."""
     chosen_profile = form.get("invoice_profile_id")
     emptied = {n: None for n in SUPPLEMENTARY_NAMES if n in form and not _text(form, n)}
+    # 收货人信息: the choice made (none chosen clears it); 备注: emptied clears it.
+    consignee = (_consignee_choice(form) or {"consignee": None}) if "address_choice" in form else {}
+    remark = {"remark": _text(form, "remark") or None} if "remark" in form else {}
     return SupplementaryPatch.model_validate(
         clean(form, *SUPPLEMENTARY_NAMES)
         | emptied
+        | consignee
+        | remark
         | ({"invoice_profile_id": int(chosen_profile)} if chosen_profile else {})
     )
 
@@ -125,9 +131,27 @@ def refund_decision(form: dict[str, Any]) -> schemas.RefundDecisionIn:
     return schemas.RefundDecisionIn.model_validate({"decision": _text(form, "decision")})
 
 
+def picked_region(form: dict[str, str]) -> str:
+    """所属地区 from the picker: the city picked ("省份 城市"), else what was typed, else the
+    province alone (refused unless it is a municipality)."""
+    return _text(form, "region_city") or _text(form, "region") or _text(form, "region_province")
+
+
+def region_pick(form: dict[str, str]) -> tuple[tuple[str, str], str]:
+    """The picker's (province, city) selections for a form shown again, and the typed text
+    kept only when it names no known region (so the buyer sees what was refused)."""
+    given = picked_region(form)
+    known = regions.normalized_region(given) if given else None
+    if known is None:
+        return (_text(form, "region_province"), ""), given
+    return (known.split(" ")[0], known), ""
+
+
 def refund(form: dict[str, str], proof: object) -> schemas.RefundForm:
+    region = picked_region(form)
     return schemas.RefundForm.model_validate(
         clean(form, *REFUND_ACCOUNT_FIELDS)
+        | ({"region": region} if region else {})
         | {"proof": proof if isinstance(proof, UploadFile) else None}
     )
 

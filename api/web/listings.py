@@ -12,28 +12,25 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import responses
 from api.errors import Problem
-from api.routes.common import OrderParams, RefundParams
+from api.routes.common import AdminInvoiceParams, InvoiceParams, OrderParams, RefundParams
 from api.routes.orders import order_page
 from api.services import invoices, refunds
 from api.web.plumbing import (
     ACTION_NAMES,
     HOME,
     INVOICE_STATUSES,
+    ORDER_STATUSES,
     PLATFORMS,
     REFUND_STATUSES,
     TABS,
-    page_number,
     query_link,
     redirect,
     render,
 )
-from db import queries
 from domain.order import Actor
-from domain.statuses import STAFF, InvoiceStatus
+from domain.statuses import STAFF
 
 Params = TypeVar("Params", bound=BaseModel)
-
-INVOICE_PAGE_SIZE = 20
 
 
 def list_query(request: Request, model: type[Params]) -> Params:
@@ -69,6 +66,7 @@ async def orders_page(
         q=q,
         platforms=PLATFORMS,
         invoice_statuses=INVOICE_STATUSES,
+        order_statuses=ORDER_STATUSES,
         expanded=expanded,
         action_labels=ACTION_NAMES,
         tab_link=lambda t: query_link(request, tab=t, page=None, expand=None),
@@ -126,26 +124,29 @@ async def invoices_page(
     session: AsyncSession,
     section: str,
     detail_prefix: str,
-    default_status: str | None = None,
+    params_model: type[InvoiceParams] | type[AdminInvoiceParams] = InvoiceParams,
 ) -> Response:
-    q = request.query_params
-    number = page_number(request)
-    status_text = q.get("status", default_status or "")
-    status = InvoiceStatus(status_text) if status_text in {s.value for s in InvoiceStatus} else None
+    """发票信息 (a buyer's) or 开票管理 (the back office's queue), filtered like the API."""
+    try:
+        params = list_query(request, params_model)
+    except ValidationError:
+        return redirect(request.url.path, err="查询条件有误")
     found = await invoices.list_page(
         session=session,
         actor=me,
-        order_no=q.get("order_no") or None,
-        status=status,
-        page=queries.Page(number, INVOICE_PAGE_SIZE),
+        order_no=params.order_no,
+        statuses=params.statuses(),
+        page=params.as_page(),
     )
     return render(
         request,
         "my_invoices.html",
         me,
         section=section,
-        page=responses.invoice_page_out(found, me, page=number, page_size=INVOICE_PAGE_SIZE),
-        q=q,
+        page=responses.invoice_page_out(found, me, page=params.page, page_size=params.page_size),
+        q=request.query_params,
+        invoice_statuses=INVOICE_STATUSES,
+        queue=params_model is AdminInvoiceParams,
         detail_prefix=detail_prefix,
         page_link=lambda n: query_link(request, page=n),
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import Depends, FastAPI, Request
-from fastapi.responses import RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from api.csrf import require_page_token
@@ -25,7 +25,7 @@ from api.web import (
     sign_in,
     user_center,
 )
-from api.web.plumbing import PageRedirect
+from api.web.plumbing import PageMissing, PageRedirect, render
 
 ROUTERS = (
     sign_in.router,
@@ -44,7 +44,12 @@ def install(app: FastAPI) -> None:
     async def _redirect(_: Request, exc: PageRedirect) -> RedirectResponse:
         return exc.response
 
+    @app.exception_handler(PageMissing)
+    async def _missing(request: Request, exc: PageMissing) -> HTMLResponse:
+        return render(request, "not_found.html", exc.me, 404, what=exc.what)
+
     error_pages.install(app)
+
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     for router in ROUTERS:
         app.include_router(router, dependencies=[Depends(require_page_token)])

@@ -42,6 +42,7 @@ from domain.statuses import (
     BUYERS,
     FINANCE_STAFF,
     INVOICE_STATUS_LABELS,
+    ORDER_STATUS_LABELS,
     REFUND_STATUS_LABELS,
     REVIEWERS,
     STAFF,
@@ -80,6 +81,7 @@ TEMPLATES.env.filters["d"] = lambda t: (
 )
 
 PLATFORMS = [(p.value, p.label) for p in Platform]
+ORDER_STATUSES = [(s.value, label) for s, label in ORDER_STATUS_LABELS.items()]
 INVOICE_STATUSES = [(s.value, label) for s, label in INVOICE_STATUS_LABELS.items()]
 REFUND_STATUSES = [(s.value, label) for s, label in REFUND_STATUS_LABELS.items()]
 TABS = [(t.value, label) for t, label in TAB_LABELS.items()]
@@ -133,6 +135,15 @@ class PageRedirect(Exception):  # noqa: N818 - control flow, not an error
 
     def __init__(self, response: RedirectResponse) -> None:
         self.response = response
+
+
+class PageMissing(Exception):  # noqa: N818 - control flow, not an error
+    """Raised by a page whose record does not exist or is not the visitor's: answered with
+    the 404 page (not problem+json, and not telling which of the two it was)."""
+
+    def __init__(self, me: Actor, what: str) -> None:
+        self.me = me
+        self.what = what
 
 
 def page_role(roles: Collection[Role]) -> Callable[[Request, Actor | None], Actor]:

@@ -13,10 +13,27 @@ from domain.steps.bookkeeping import new_invoice, record
 from domain.steps.step import Step, all_of, order_in
 from domain.validation import SUPPLEMENTARY_LABELS
 
+CLEARINGS = ("clear_reminder_backup_email", "clear_consignee", "clear_remark")
+
+
+def _edit_consignee_and_remark(state: OrderState, cmd: EditOrder) -> list[str]:
+    """收货人信息 and 备注, replaced or cleared; the labels of what really changed."""
+    changed: list[str] = []
+    consignee = None if cmd.clear_consignee else (cmd.consignee or state.consignee)
+    if consignee != state.consignee:
+        state.consignee = consignee
+        changed.append("收货人信息")
+    remark = None if cmd.clear_remark else (cmd.remark or state.remark)
+    if remark != state.remark:
+        state.remark = remark
+        changed.append("备注")
+    return changed
+
 
 def _edit(state: OrderState, cmd: EditOrder, at: datetime) -> list[Notice]:
     given = cmd.model_dump(
-        exclude={"actor", "invoice_profile", "clear_reminder_backup_email"}, exclude_none=True
+        exclude={"actor", "invoice_profile", "consignee", "remark", *CLEARINGS},
+        exclude_none=True,
     )
     # The 操作记录 names what really changed, by the guide's labels.
     changed = [SUPPLEMENTARY_LABELS[f] for f, v in given.items() if getattr(state, f) != v]
@@ -28,6 +45,7 @@ def _edit(state: OrderState, cmd: EditOrder, at: datetime) -> list[Notice]:
     if cmd.invoice_profile is not None and cmd.invoice_profile != state.invoice_profile:
         state.invoice_profile = cmd.invoice_profile
         changed.append(f"发票信息（{cmd.invoice_profile.title}）")
+    changed += _edit_consignee_and_remark(state, cmd)
     state.status = OrderStatus.SUBMITTED
     state.return_reason = None
     detail = "修改信息后重新提交审核" + (f": {'、'.join(changed)}" if changed else "")

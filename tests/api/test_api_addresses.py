@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
+import pytest
+from sqlalchemy import insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from db import models
 from tests.support.http_api import Api, ok
 
 ADDRESS: dict[str, Any] = {
@@ -127,3 +134,40 @@ async def test_create_address_with_line_break_is_422(api: Api) -> None:
     assert response.json()["errors"] == [
         {"field": "address", "message": "收货地址不能包含换行或控制字符"}
     ]
+
+
+async def test_marking_another_default_via_api_clears_the_old_default(api: Api) -> None:
+    headers = await api.login("zhangsan")
+    first = await _add(api, headers, is_default=True)
+    second = await _add(api, headers, name="李四")
+    made = await ok(
+        api.http.put(
+            f"/api/addresses/{second['id']}", json=ADDRESS | {"is_default": True}, headers=headers
+        )
+    )
+    assert made["is_default"] is True
+    listed = await _addresses(api, headers)
+    assert _defaults(listed) == [second["id"]]
+    assert first["id"] not in _defaults(listed)
+
+
+async def test_a_second_default_written_directly_is_refused_by_the_database(
+    api: Api, session_maker: async_sessionmaker[AsyncSession]
+) -> None:
+    headers = await api.login("zhangsan")
+    await _add(api, headers, is_default=True)
+    async with session_maker() as session:
+        with pytest.raises(IntegrityError):
+            await session.execute(
+                insert(models.Address).values(
+                    buyer="zhangsan",
+                    name="直接写入",
+                    mobile="13800138000",
+                    postcode="200120",
+                    address="上海",
+                    is_default=True,
+                    created_at=datetime.now(UTC),
+                )
+            )
+        await session.rollback()
+    assert len(_defaults(await _addresses(api, headers))) == 1

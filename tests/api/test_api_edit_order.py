@@ -23,8 +23,8 @@ async def test_edit_order_when_not_returned_is_409(api: Api) -> None:
     )
 
 
-async def _returned_order(api: Api, buyer: dict[str, str]) -> dict[str, Any]:
-    order = await api.place(buyer, reminder_backup_email="backup@example.com")
+async def _returned_order(api: Api, buyer: dict[str, str], **overrides: Any) -> dict[str, Any]:
+    order = await api.place(buyer, reminder_backup_email="backup@example.com", **overrides)
     reason = {"reason": "店铺名称有误"}
     no = order["order_no"]
     return await ok(
@@ -124,3 +124,75 @@ async def test_edit_order_to_a_taken_service_market_no_is_409(api: Api) -> None:
     response = await api.http.put(f"/api/orders/{no}", json=body, headers=buyer)
     assert (response.status_code, response.json()["code"]) == (409, "duplicate")
     assert (await ok(api.http.get(f"/api/orders/{no}", headers=buyer)))["status"] == "returned"
+
+
+CONSIGNEE = {
+    "name": "王五",
+    "mobile": "13900139000",
+    "postcode": "200120",
+    "address": "上海市峨山路91弄",
+}
+
+
+async def test_edit_order_takes_a_typed_consignee_and_a_remark(api: Api) -> None:
+    buyer = await api.login("leiliang")
+    order = await _returned_order(api, buyer)
+    edited = await ok(
+        api.http.put(
+            f"/api/orders/{order['order_no']}",
+            json={"consignee": CONSIGNEE, "remark": "请周一送达"},
+            headers=buyer,
+        )
+    )
+    assert edited["status"] == "submitted"
+    assert {k: edited["consignee"][k] for k in CONSIGNEE} == CONSIGNEE
+    assert edited["remark"] == "请周一送达"
+    assert "收货人信息、备注" in edited["events"][-1]["detail"]
+
+
+async def test_edit_order_takes_a_saved_address_and_clears_the_remark(api: Api) -> None:
+    buyer = await api.login("leiliang")
+    order = await _returned_order(api, buyer, remark="旧备注")
+    assert order["remark"] == "旧备注"
+    saved = await ok(api.http.post("/api/addresses", json=CONSIGNEE, headers=buyer), 201)
+    edited = await ok(
+        api.http.put(
+            f"/api/orders/{order['order_no']}",
+            json={"address_id": saved["id"], "remark": None},
+            headers=buyer,
+        )
+    )
+    assert edited["consignee"]["address_id"] == saved["id"]
+    assert edited["remark"] is None
+    assert edited["shop_name"] == order["shop_name"]  # left out: kept
+
+
+async def test_edit_order_with_another_buyers_address_is_422_and_changes_nothing(
+    api: Api,
+) -> None:
+    buyer = await api.login("leiliang")
+    order = await _returned_order(api, buyer)
+    others = await ok(
+        api.http.post("/api/addresses", json=CONSIGNEE, headers=await api.login("zhangsan")), 201
+    )
+    no = order["order_no"]
+    response = await api.http.put(
+        f"/api/orders/{no}", json={"address_id": others["id"]}, headers=buyer
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"] == [
+        {"field": "address_id", "message": "收货地址不存在，请重新选择"}
+    ]
+    after = await ok(api.http.get(f"/api/orders/{no}", headers=buyer))
+    assert (after["status"], after["consignee"]) == ("returned", order["consignee"])
+
+
+async def test_edit_order_refuses_product_and_modules(api: Api) -> None:
+    buyer = await api.login("leiliang")
+    order = await _returned_order(api, buyer)
+    response = await api.http.put(
+        f"/api/orders/{order['order_no']}",
+        json={"product_code": "TB0001", "module_codes": ["x"]},
+        headers=buyer,
+    )
+    assert response.status_code == 422

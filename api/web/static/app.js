@@ -15,3 +15,38 @@ document.addEventListener("change", (event) => {
   const next = document.getElementById("next-step");
   if (next) next.disabled = boxes.length === 0;
 });
+
+// 所属地区: the city list shows the chosen province's cities; a typed region clears the pick.
+function showProvinceCities(province) {
+  const city = document.querySelector("[data-region-city]");
+  if (!city) return;
+  city.querySelectorAll("optgroup").forEach((group) => {
+    const shown = !province.value || group.label === province.value;
+    group.hidden = !shown;
+    group.disabled = !shown;
+  });
+  const picked = city.selectedOptions[0];
+  if (picked && picked.parentElement.tagName === "OPTGROUP" && picked.parentElement.disabled) {
+    city.value = "";
+  }
+}
+document.addEventListener("change", (event) => {
+  const target = event.target;
+  if (target.matches("[data-region-province]")) showProvinceCities(target);
+  if (target.matches("[data-region-city]") && target.value) {
+    const province = document.querySelector("[data-region-province]");
+    if (province) province.value = target.selectedOptions[0].parentElement.label;
+    const typed = document.querySelector("[data-region-typed]");
+    if (typed) typed.value = "";
+  }
+});
+document.addEventListener("input", (event) => {
+  if (!event.target.matches("[data-region-typed]")) return;
+  document.querySelectorAll("[data-region-province], [data-region-city]").forEach((s) => { s.value = ""; });
+  const province = document.querySelector("[data-region-province]");
+  if (province) showProvinceCities(province);
+});
+document.addEventListener("DOMContentLoaded", () => {
+  const province = document.querySelector("[data-region-province]");
+  if (province) showProvinceCities(province);
+});
