@@ -103,7 +103,7 @@ def _header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
-NUL_MESSAGE = "must not contain a NUL character"
+NUL_MESSAGE = "不能包含空字符（NUL）"
 FORM = "application/x-www-form-urlencoded"
 
 

@@ -29,7 +29,7 @@ MIN_YEAR, MAX_YEAR = 1900, 9998
 def _aware(moment: datetime) -> datetime:
     """A time typed without a zone means Shanghai time, as the people typing it live there."""
     if not MIN_YEAR <= moment.year <= MAX_YEAR:
-        raise ValueError(f"the year must be between {MIN_YEAR} and {MAX_YEAR}")
+        raise ValueError(f"年份须在 {MIN_YEAR} 至 {MAX_YEAR} 之间")
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=SHANGHAI)
 
 

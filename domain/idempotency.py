@@ -54,6 +54,5 @@ def split_update_id(update_id: str) -> tuple[str, str] | None:
 def conflict_message(key_scope: str) -> str:
     key = key_scope.partition(":")[2]
     return (
-        f"{HEADER} {key!r} was already used for a different request; a retry must repeat "
-        "the first request exactly, a new request needs a new key"
+        f"{HEADER} {key} 已用于另一个不同的请求；重试须与第一次请求完全相同，新的请求须使用新的 key"
     )

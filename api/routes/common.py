@@ -30,7 +30,7 @@ def _date_or_time(value: object) -> object:
 def _plausible(value: date | datetime | None) -> date | datetime | None:
     """Years a list can be filtered by; past these, converting to UTC would overflow."""
     if value is not None and not MIN_YEAR <= value.year <= MAX_YEAR:
-        raise ValueError(f"the year must be between {MIN_YEAR} and {MAX_YEAR}")
+        raise ValueError(f"年份须在 {MIN_YEAR} 至 {MAX_YEAR} 之间")
     return value
 
 

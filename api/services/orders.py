@@ -158,7 +158,7 @@ async def _placement_parts(
     )
     if profile is None:
         errors.append(
-            ("invoice_profile_id", f"no invoice profile {data.invoice_profile_id} of yours")
+            ("invoice_profile_id", f"发票信息 {data.invoice_profile_id} 不存在，请重新选择")
         )
     consignee = await _consignee(session, actor=actor, data=data, errors=errors)
     if not data.agreement_accepted:
@@ -359,7 +359,7 @@ async def edit(
         )
         if profile is None:
             raise invalid_field(
-                "invoice_profile_id", f"no invoice profile {patch.invoice_profile_id} of yours"
+                "invoice_profile_id", f"发票信息 {patch.invoice_profile_id} 不存在，请重新选择"
             )
         snapshot = profiles.snapshot(profile)
     consignee = None

@@ -20,6 +20,7 @@ from starlette.datastructures import UploadFile
 from temporalio.client import Client
 
 from api.errors import Problem
+from api.field_messages import chinese_message
 from api.services import refunds
 from db import models
 from domain.calendar import shanghai
@@ -91,10 +92,10 @@ def _amount_fen(text: str, in_yuan: bool) -> int:
     try:
         value = Decimal(text.strip().replace(",", ""))
     except InvalidOperation:
-        raise ValueError(f"amount {text!r} is not a number") from None
+        raise ValueError(f"退款金额「{text}」不是数字") from None
     fen = value * 100 if in_yuan else value
     if fen != fen.to_integral_value() or fen <= 0:
-        raise ValueError(f"amount {text!r} is not a positive amount in whole fen")
+        raise ValueError(f"退款金额「{text}」须为大于零、精确到分的金额")
     return int(fen)
 
 
@@ -155,12 +156,12 @@ async def _apply_line(
     try:
         amount = _amount_fen(cells[amount_col], in_yuan)
         if not refund_id or not reference:
-            raise ValueError("refund id and bank reference are required")
+            raise ValueError("退款编号和银行流水号不能为空")
         # Checked before anything is asked: a reference with a line break is refused here.
         command = Payout(actor=actor, amount_fen=amount, bank_reference=reference)
         state = await refunds.visible(session=session, actor=actor, refund_id=refund_id)
     except ValidationError as invalid:
-        messages = "; ".join(e["msg"].removeprefix("Value error, ") for e in invalid.errors())
+        messages = "；".join(chinese_message(e) for e in invalid.errors())
         return LineResult(number, refund_id[:64], "refused", messages)
     except (ValueError, Problem) as error:
         detail = error.detail if isinstance(error, Problem) else str(error)
@@ -169,13 +170,16 @@ async def _apply_line(
     if refund is not None and refund.status is RefundStatus.REFUNDED:
         if refund.bank_reference == reference and refund.amount_fen == amount:
             return LineResult(
-                number, refund_id, "already_applied", f"paid out earlier ({reference})"
+                number,
+                refund_id,
+                "already_applied",
+                f"此前已打款（银行流水号 {reference}），未重复打款",
             )
         return LineResult(
             number,
             refund_id,
             "refused",
-            f"refund {refund_id} was already paid out with bank reference {refund.bank_reference}",
+            f"退款 {refund_id} 已按银行流水号 {refund.bank_reference} 打款，与本行不一致",
         )
     try:
         await refunds.act(

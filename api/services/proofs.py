@@ -76,7 +76,7 @@ async def read(upload: UploadFile, *, max_bytes: int) -> CheckedProof:
     data = await _read_limited(upload, max_bytes)
     kind = next(((mime, ext) for magic, mime, ext in SIGNATURES if data.startswith(magic)), None)
     if kind is None:
-        raise invalid_field("proof", "the proof document must be a PDF, JPEG or PNG file")
+        raise invalid_field("proof", "退款证明须为 PDF、JPEG 或 PNG 文件")
     content_type, extension = kind
     digest = hashlib.sha256(data).hexdigest()
     ref = ProofRef(

@@ -110,7 +110,7 @@ async def test_place_order_with_another_buyers_profile_is_422_and_starts_nothing
     theirs = await api.profile(await api.login("zhangsan"))
     problem = await _refused_placement(api, "leiliang", invoice_profile_id=theirs)
     assert problem["errors"] == [
-        {"field": "invoice_profile_id", "message": f"no invoice profile {theirs} of yours"}
+        {"field": "invoice_profile_id", "message": f"发票信息 {theirs} 不存在，请重新选择"}
     ]
 
 
