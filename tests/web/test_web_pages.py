@@ -191,3 +191,21 @@ async def test_a_profile_added_at_checkout_keeps_the_order_form(api: Api) -> Non
     assert f'value="{shop}"' in saved.text and 'value="保留NICK"' in saved.text
     chosen = re.search(r'value="(\d+)" checked> ' + re.escape(title), saved.text)
     assert chosen is not None, "the new profile is the one chosen"
+
+
+async def test_a_refused_refund_form_keeps_what_was_typed_and_asks_for_the_file_again(
+    api: Api,
+) -> None:
+    buyer = await signed_in_pages(api, "leiliang")
+    no = await refund_chosen(api)
+    typed = ENTERPRISE_REFUND_FORM | {"refund_type": "individual", "card_no": "6222-02"}
+    page = await buyer.post(
+        f"/my/orders/{no}/refund",
+        data=typed,
+        files={"proof": ("证明.pdf", b"%PDF-1.4\n%%EOF\n", "application/pdf")},
+    )
+    assert page.status_code == 422
+    assert "银行卡号应为12至19位数字" in page.text
+    assert f'value="{ENTERPRISE_REFUND_FORM["account_name"]}"' in page.text
+    assert 'value="6222-02"' in page.text
+    assert "已选的文件不会保留，请重新选择退款证明文件" in page.text
