@@ -7,7 +7,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from playwright.async_api import Browser, Page, ViewportSize
+from playwright.async_api import Browser, Page, ViewportSize, expect
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
@@ -32,6 +32,9 @@ class Person:
         await self.page.fill("#username", self.name)
         await self.page.fill("#password", self.password)
         await self.page.click("button[type=submit]")
+        # Signed in (the header's 退出) or refused (the sign-in page's error), not half-way.
+        answer = self.page.locator("form[action='/logout'], .flash.error").first
+        await expect(answer).to_be_visible()
 
     async def open(self, path: str) -> None:
         await self.page.goto(f"{self.base_url}{path}")

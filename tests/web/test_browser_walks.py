@@ -462,7 +462,8 @@ async def test_user_center_pages(
     await page.click("button:has-text('退出')")
     buyer.password = "demo-old-password"
     await buyer.sign_in()
-    await expect(page.locator("#password")).to_be_visible()  # still on the sign-in page
+    await expect(page.locator(".flash.error")).to_have_text("账号或密码错误")
+    await expect(page.locator("form[action='/logout']")).to_have_count(0)
     buyer.password = "a-new-walk-password"
     await buyer.sign_in()
     await expect(page.locator(".who")).to_contain_text(username)
