@@ -88,6 +88,7 @@ async def place_order(buyer: Person, code: str, shop_name: str) -> str:
     await buyer.open("/shop?line=E3")
     await page.click(f"a[href='/shop/{code}']")
     await page.click("#next-step")
+    await expect(page.get_by_role("heading", name="补充信息")).to_be_visible()
     if await page.locator("input[name=invoice_profile_id]").count() == 0:
         await add_profile(page.locator("form[action='/my/profiles']"), PROFILE)
         await expect(page.get_by_text("发票信息已保存")).to_be_visible()
