@@ -84,6 +84,7 @@ WHO: dict[tuple[str, str], str | frozenset[str]] = {
     ("GET", "/shop/{code}"): BUYER,
     ("GET", "/shop/{code}/checkout"): BUYER,
     ("POST", "/shop/{code}/checkout"): BUYER,
+    ("GET", "/my/profiles"): BUYER,
     ("POST", "/my/profiles"): BUYER,
     ("POST", "/my/profiles/{profile_id}"): BUYER,
     ("POST", "/my/profiles/{profile_id}/delete"): BUYER,
