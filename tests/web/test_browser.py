@@ -112,7 +112,7 @@ async def test_pages_fit_a_phone_375px_wide(e2e: Api, browser: Browser) -> None:
     table's own scroller is wider than the screen."""
     await e2e.place(await e2e.login("leiliang"), shop_name=unique("手机店"))
     for name, paths in (
-        ("leiliang", ["/shop?line=E3", "/shop/JD0001", "/my/orders", "/my/refunds", "/my/invoices"]),
+        ("leiliang", ["/shop?line=E3", "/shop/JD0001", "/my/orders", "/my/refunds", "/my/invoices", "/my/profiles"]),
         ("bmp", ["/admin/orders", "/admin/refunds", "/admin/invoices"]),
     ):  # fmt: skip
         context = await browser.new_context(viewport=PHONE, locale="zh-CN", is_mobile=True)
