@@ -1,5 +1,5 @@
 """店铺订购: the catalog, a product with its modules, the checkout, and the invoice
-profiles the buyer saves from the checkout page."""
+profiles the buyer saves from the checkout page or the user center's profile page."""
 
 from __future__ import annotations
 
@@ -208,7 +208,22 @@ async def checkout(
     )
 
 
-# --- invoice profiles, saved inline from the checkout page -----------------------------------
+# --- invoice profiles, saved inline from the checkout page or from 发票信息管理 ----------------
+
+PROFILES_PAGE = "/my/profiles"
+
+
+@router.get(PROFILES_PAGE, response_class=HTMLResponse, response_model=None)
+async def profiles_page(request: Request, me: BuyerPage, session: SessionDep) -> Response:
+    """The user center's list of invoice profiles ("你有 N 张发票信息"): add, edit, delete."""
+    return render(
+        request,
+        "my_profiles.html",
+        me,
+        section="my",
+        profiles=await saved_profiles(session, me),
+        back=PROFILES_PAGE,
+    )
 
 
 @router.post("/shop/{code}/checkout/profile", response_model=None)

@@ -4,75 +4,22 @@ stack; a screenshot of every step is kept under test-artifacts/browser/."""
 from __future__ import annotations
 
 import re
-import shutil
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from playwright.async_api import Browser, expect
 
-from settings import Settings
+from tests.support.browser import PHONE, Person, person
 from tests.support.http_api import Api
 from tests.support.samples import PDF, PROFILE, unique
 
 pytestmark = pytest.mark.e2e
 
-CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
-
-if shutil.which(CHROMIUM) is None:  # `make test` installs it; a bare pytest may not have it
-    pytest.skip("Debian chromium is not installed (make browser)", allow_module_level=True)
-
-from playwright.async_api import (  # noqa: E402
-    Browser,
-    Page,
-    ViewportSize,
-    async_playwright,
-    expect,
-)
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        chromium = await playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"],
-        )  # fmt: skip
-        yield chromium
-        await chromium.close()
-
-
-class Person:
-    """One signed-in person in their own browser context, screenshotting each step."""
-
-    def __init__(self, page: Page, base_url: str, name: str) -> None:
-        self.page, self.base_url, self.name = page, base_url, name
-
-    async def sign_in(self) -> None:
-        await self.page.goto(f"{self.base_url}/login")
-        await self.page.fill("#username", self.name)
-        await self.page.fill("#password", "demo")
-        await self.page.click("button[type=submit]")
-
-    async def shot(self, step: str) -> None:
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        await self.page.screenshot(path=str(ARTIFACTS / f"{step}.png"), full_page=True)
-
-
-async def person(browser: Browser, settings: Settings, name: str) -> Person:
-    context = await browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
-    someone = Person(await context.new_page(), f"http://127.0.0.1:{settings.api_port}", name)
-    someone.page.on(
-        "dialog", lambda dialog: dialog.accept()
-    )  # the irreversible-choice confirmations
-    await someone.sign_in()
-    return someone
-
 
 async def test_jd_order_through_the_pages(e2e: Api, browser: Browser, tmp_path: Path) -> None:
-    buyer = await person(browser, e2e.settings, "leiliang")
-    reviewer = await person(browser, e2e.settings, "bmp")
+    base_url = f"http://127.0.0.1:{e2e.settings.api_port}"
+    buyer = await person(browser, base_url, "leiliang")
+    reviewer = await person(browser, base_url, "bmp")
     page = buyer.page
 
     # 店铺订购: the E3 catalog with its cards, then the JD product and its modules.
@@ -163,15 +110,12 @@ async def test_jd_order_through_the_pages(e2e: Api, browser: Browser, tmp_path: 
     assert "6222021234567891234" not in await page.content()
 
 
-PHONE: ViewportSize = {"width": 375, "height": 812}
-
-
 async def test_pages_fit_a_phone_375px_wide(e2e: Api, browser: Browser) -> None:
     """A phone draws the pages at its own width (viewport meta) and nothing but a wide
     table's own scroller is wider than the screen."""
     await e2e.place(await e2e.login("leiliang"), shop_name=unique("手机店"))
     for name, paths in (
-        ("leiliang", ["/shop?line=E3", "/shop/JD0001", "/my/orders", "/my/refunds", "/my/invoices"]),
+        ("leiliang", ["/shop?line=E3", "/shop/JD0001", "/my/orders", "/my/refunds", "/my/invoices", "/my/profiles"]),
         ("bmp", ["/admin/orders", "/admin/refunds", "/admin/invoices"]),
     ):  # fmt: skip
         context = await browser.new_context(viewport=PHONE, locale="zh-CN", is_mobile=True)
