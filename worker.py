@@ -1,4 +1,5 @@
-"""`python worker.py`: runs ShopOrderWorkflow and its activities until stopped."""
+"""`python worker.py`: runs ShopOrderWorkflow, DailyDigestWorkflow and their activities until
+stopped; makes sure the daily digest's schedule exists as it starts."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import signal
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
+from temporalio.service import RPCError
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker, WorkflowRunner
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
@@ -78,8 +80,12 @@ async def main() -> None:
     engine = make_engine(settings.effective_database_url)
     client = await connect(settings, runtime_for(settings))
     worker = build_worker(client, settings, make_sessionmaker(engine))
-    created = await ensure_digest_schedule(client, settings.temporal_task_queue)
-    log.info("schedule %s %s", DIGEST_SCHEDULE_ID, "created" if created else "up to date")
+    try:
+        created = await ensure_digest_schedule(client, settings.temporal_task_queue)
+        log.info("schedule %s %s", DIGEST_SCHEDULE_ID, "created" if created else "up to date")
+    except RPCError:
+        # Orders must not wait on the digest: the worker runs, the next start tries again.
+        log.exception("could not create or update the schedule %s", DIGEST_SCHEDULE_ID)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -281,6 +281,10 @@ class ShopOrderWorkflow:
             else "无"
         )
         deadline_text = "已过" if state.deadline_passed else format_local(state.service_end_at)
+        work = "、".join(
+            f"{item.queue.label} {item.item_id}" + ("（超时）" if item.overdue else "")
+            for item in queues.items(state)
+        )
         # The run's static summary is written once at the start; the details follow every
         # change, the shop's name (editable after a return) included.
         workflow.set_current_details(
@@ -288,6 +292,7 @@ class ShopOrderWorkflow:
             f"**订单状态** {state.status.label}\n\n"
             f"**开票** \n{invoices or '无'}\n\n"
             f"**退款** {refund}\n\n"
+            f"**待办队列** {work or '无'}\n\n"
             f"**一年期限 (服务终止)** {deadline_text}"
         )
 

@@ -11,7 +11,7 @@ from domain.queues import Queue
 
 # Where the back office lists each queue's items.
 QUEUE_LINKS = {
-    Queue.REVIEW: "/admin/orders?tab=in_progress",
+    Queue.REVIEW: "/admin/orders?status=submitted",
     Queue.REFUND_REVIEW: "/admin/refunds?status=applied",
     Queue.PAYOUT: "/admin/refunds?status=agreed",
     Queue.INVOICE_ISSUE: "/admin/invoices?status=applied",

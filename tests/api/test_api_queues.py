@@ -147,14 +147,15 @@ async def test_back_office_home_shows_each_queue_and_the_overdue_badge(hurried: 
     await _until(overdue, f"{no} 超时")
     counts = await _queues(hurried)
     pages = await signed_in_pages(hurried, REVIEWER.username)
-    home = await pages.get("/admin/orders", params={"order_no": no})
+    # The 待审核 link: the orders waiting for review, this one among them.
+    home = await pages.get("/admin/orders", params={"status": "submitted", "order_no": no})
     assert home.status_code == 200
     html = home.text
     assert "待办队列" in html
     for label in LABELS:
         assert label in html
     review_count, review_overdue = counts["review"]
-    assert f'href="/admin/orders?tab=in_progress">待审核</a></td><td>{review_count}</td>' in html
+    assert f'href="/admin/orders?status=submitted">待审核</a></td><td>{review_count}</td>' in html
     assert f"超时 {review_overdue}</span>" in html
     row = html[html.index(f'<a href="/admin/orders/{no}">') :]
     assert (
