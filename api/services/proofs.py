@@ -119,7 +119,16 @@ def pending_bytes(directory: Path, buyer: str) -> int:
     folder = pending_dir(directory, buyer)
     if not folder.is_dir():
         return 0
-    return sum(f.stat().st_size for f in folder.iterdir() if f.is_file())
+    return sum(_size(f) for f in folder.iterdir())
+
+
+def _size(path: Path) -> int:
+    """A held file's size; 0 for one renamed or deleted since the folder was listed (a
+    concurrent upload's ``.part`` becoming its final name, a refusal discarding it)."""
+    try:
+        return path.stat().st_size if path.is_file() else 0
+    except FileNotFoundError:
+        return 0
 
 
 def _write(target: Path, data: bytes) -> None:

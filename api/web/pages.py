@@ -25,7 +25,7 @@ from api.web import (
     sign_in,
     user_center,
 )
-from api.web.plumbing import PageMissing, PageRedirect, render
+from api.web.plumbing import PageMissing, PageRedirect
 
 ROUTERS = (
     sign_in.router,
@@ -46,7 +46,10 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(PageMissing)
     async def _missing(request: Request, exc: PageMissing) -> HTMLResponse:
-        return render(request, "not_found.html", exc.me, 404, what=exc.what)
+        # A page's own record: always a page, whatever the client says it accepts.
+        return await error_pages.error_page(
+            request, 404, f"未找到{exc.what}：该记录不存在，或不属于当前账号"
+        )
 
     error_pages.install(app)
 

@@ -334,12 +334,12 @@ async def test_browser_cross_site_form_is_403_and_own_forms_work(
 
             # The app's own profile form, on the checkout page: saved.
             await page.goto(f"{base_url}/shop/JD0001/checkout?module=ERP")
-            own = page.locator("form[action='/my/profiles']")
-            await page.locator("details", has=own).evaluate("d => { d.open = true; }")
+            adding = page.locator("details", has=page.locator("#new-profile-title"))
+            await adding.evaluate("d => { d.open = true; }")
             for field in ("title", "taxpayer_id", "recipient_name", "recipient_mobile",
                           "recipient_address"):  # fmt: skip
-                await own.locator(f"input[name={field}]").fill(PROFILE[field])
-            await own.locator("button").click()
+                await page.fill(f"#new-profile-{field}", PROFILE[field])
+            await page.get_by_role("button", name="保存发票信息").click()
             await expect(page.get_by_text("发票信息已保存")).to_be_visible()
             async with httpx.AsyncClient(base_url=base_url) as http:
                 token = await bearer(http, username)

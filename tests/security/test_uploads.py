@@ -185,3 +185,20 @@ async def test_upload_proof_past_the_buyer_quota_is_413_and_nothing_is_written(
     assert "每位买家最多保存" in refused.json()["detail"]
     assert files_named(tmp_path, key_of(too_big)) == []
     assert accepted.status_code == 201, accepted.text
+
+
+def test_pending_bytes_skips_a_file_that_vanishes_while_listed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A concurrent upload renames its .part between the listing and the size: not an error."""
+    from api.services import proofs
+
+    folder = proofs.pending_dir(tmp_path, "leiliang")
+    folder.mkdir(parents=True)
+    (folder / "kept.pdf").write_bytes(b"x" * 10)
+    vanishing = folder / "gone.part"
+    vanishing.write_bytes(b"y" * 5)
+    listed = list(folder.iterdir())
+    vanishing.unlink()
+    monkeypatch.setattr(Path, "iterdir", lambda self: iter(listed))
+    assert proofs.pending_bytes(tmp_path, "leiliang") == 10
