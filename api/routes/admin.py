@@ -8,13 +8,14 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from api import command_builders as build
-from api import responses, schemas
+from api import schemas
 from api.deps import ReviewerUser, SessionDep
 from api.routes.command_sender import Sender
 from api.routes.common import AdminInvoiceParams, OrderParams
+from api.routes.invoices import invoice_page
 from api.routes.orders import order_page
 from api.schemas import ApproveIn, IssueInvoiceIn, NoteIn, ReasonIn, ShipInvoiceIn
-from api.services import invoices, queues
+from api.services import queues
 
 router = APIRouter(prefix="/api/admin", tags=["back office"])
 
@@ -79,14 +80,7 @@ async def list_invoices(
     params: Annotated[AdminInvoiceParams, Query()], actor: ReviewerUser, session: SessionDep
 ) -> schemas.PageOut[schemas.InvoiceOut]:
     """开票管理: every buyer's applications; by default the queue to issue or ship."""
-    found = await invoices.list_page(
-        session=session,
-        actor=actor,
-        order_no=params.order_no,
-        statuses=params.statuses(),
-        page=params.as_page(),
-    )
-    return responses.invoice_page_out(found, actor, page=params.page, page_size=params.page_size)
+    return await invoice_page(params, actor, session)
 
 
 @router.post("/invoices/{invoice_app_no}/issue", response_model=schemas.InvoiceOut)

@@ -6,22 +6,24 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import command_builders as build
 from api import responses, schemas
 from api.deps import BuyerUser, CurrentUser, SessionDep
 from api.routes.command_sender import Sender
-from api.routes.common import InvoiceParams
+from api.routes.common import AdminInvoiceParams, InvoiceParams
 from api.services import invoices
 from domain.inputs import InvoiceProfilePatch
+from domain.order import Actor
 
 router = APIRouter(prefix="/api/invoices", tags=["invoices"])
 
 
-@router.get("", response_model=schemas.PageOut[schemas.InvoiceOut])
-async def list_invoices(
-    params: Annotated[InvoiceParams, Query()], actor: CurrentUser, session: SessionDep
+async def invoice_page(
+    params: InvoiceParams | AdminInvoiceParams, actor: Actor, session: AsyncSession
 ) -> schemas.PageOut[schemas.InvoiceOut]:
+    """A page of the applications ``actor`` may see (their own; staff: every buyer's)."""
     found = await invoices.list_page(
         session=session,
         actor=actor,
@@ -30,6 +32,13 @@ async def list_invoices(
         page=params.as_page(),
     )
     return responses.invoice_page_out(found, actor, page=params.page, page_size=params.page_size)
+
+
+@router.get("", response_model=schemas.PageOut[schemas.InvoiceOut])
+async def list_invoices(
+    params: Annotated[InvoiceParams, Query()], actor: CurrentUser, session: SessionDep
+) -> schemas.PageOut[schemas.InvoiceOut]:
+    return await invoice_page(params, actor, session)
 
 
 @router.get("/{invoice_app_no}", response_model=schemas.InvoiceOut)

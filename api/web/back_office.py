@@ -17,7 +17,7 @@ from api.errors import Problem
 from api.routes.common import AdminInvoiceParams
 from api.services import invoices, queues
 from api.web import forms, listings, sending
-from api.web.lookups import invoice_or_404, order_or_404
+from api.web.lookups import order_or_404
 from api.web.plumbing import (
     ACTION_NAMES,
     PageRedirect,
@@ -178,15 +178,7 @@ async def admin_invoices(request: Request, me: ReviewerPage, session: SessionDep
 async def admin_invoice(
     request: Request, invoice_app_no: str, me: ReviewerPage, session: SessionDep
 ) -> Response:
-    """开票详情, with the issue / ship / return forms the application allows now."""
-    state, invoice = await invoice_or_404(session, me, invoice_app_no)
-    return render(
-        request,
-        "invoice_detail.html",
-        me,
-        section="admin-invoices",
-        i=responses.invoice_out(state, invoice, me),
-    )
+    return await listings.invoice_detail(request, me, session, invoice_app_no, "admin-invoices")
 
 
 def _referring_page(request: Request) -> str:

@@ -17,7 +17,7 @@ from api.errors import Problem
 from api.services import invoices, orders, refunds
 from api.web import forms, listings, sending
 from api.web.address_book import saved_addresses
-from api.web.lookups import invoice_or_404, order_or_404, order_or_back
+from api.web.lookups import order_or_404, order_or_back
 from api.web.plumbing import (
     ACTION_NAMES,
     SUPPLEMENTARY_FIELDS,
@@ -300,14 +300,7 @@ async def my_invoices(request: Request, me: BuyerPage, session: SessionDep) -> R
 async def my_invoice(
     request: Request, invoice_app_no: str, me: BuyerPage, session: SessionDep
 ) -> Response:
-    state, invoice = await invoice_or_404(session, me, invoice_app_no)
-    return render(
-        request,
-        "invoice_detail.html",
-        me,
-        section="my",
-        i=responses.invoice_out(state, invoice, me),
-    )
+    return await listings.invoice_detail(request, me, session, invoice_app_no, "my")
 
 
 @router.get("/my/invoices/{invoice_app_no}/edit", response_class=HTMLResponse, response_model=None)

@@ -15,6 +15,7 @@ from api.errors import Problem
 from api.routes.common import AdminInvoiceParams, InvoiceParams, OrderParams, RefundParams
 from api.routes.orders import order_page
 from api.services import invoices, refunds
+from api.web.lookups import invoice_or_404
 from api.web.plumbing import (
     ACTION_NAMES,
     HOME,
@@ -115,6 +116,20 @@ async def refund_detail(
         o=responses.order_out(state, me),
         r=responses.refund_out(state, me),
         staff_actions=me.role in STAFF,
+    )
+
+
+async def invoice_detail(
+    request: Request, me: Actor, session: AsyncSession, invoice_app_no: str, section: str
+) -> Response:
+    """开票详情; staff see the issue / ship / return forms the application allows now."""
+    state, invoice = await invoice_or_404(session, me, invoice_app_no)
+    return render(
+        request,
+        "invoice_detail.html",
+        me,
+        section=section,
+        i=responses.invoice_out(state, invoice, me),
     )
 
 

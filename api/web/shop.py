@@ -20,6 +20,7 @@ from api.web.address_book import saved_addresses
 from api.web.plumbing import (
     SUPPLEMENTARY_FIELDS,
     BuyerPage,
+    PageRedirect,
     field_errors,
     local_path,
     redirect,
@@ -168,6 +169,18 @@ async def checkout_page(
     return await _checkout(request, me, session, product, modules)
 
 
+async def _checkout_post(
+    request: Request, session: AsyncSession, code: str
+) -> tuple[schemas.ProductOut, dict[str, str], list[str]]:
+    """What a checkout form posted: its product (else back to the catalog), the text
+    fields and the chosen modules."""
+    product = await _product(session, code)
+    if product is None:
+        raise PageRedirect(redirect("/shop", err=f"没有商品 {code}"))
+    raw = await request.form()
+    return product, forms.text_fields(raw), [str(v) for v in raw.getlist("module_codes")]
+
+
 @router.post("/shop/{code}/checkout", response_model=None)
 async def checkout(
     request: Request,
@@ -177,12 +190,7 @@ async def checkout(
     client: TemporalDep,
     settings: SettingsDep,
 ) -> Response:
-    product = await _product(session, code)
-    if product is None:
-        return redirect("/shop", err=f"没有商品 {code}")
-    raw = await request.form()
-    form = forms.text_fields(raw)
-    module_codes = [str(v) for v in raw.getlist("module_codes")]
+    product, form, module_codes = await _checkout_post(request, session, code)
     try:
         state = await orders.place(
             session=session,
@@ -233,12 +241,7 @@ async def checkout_profile(
     """添加一个新开票 from the checkout: the profile is saved and chosen, and the checkout
     comes back with everything the buyer had typed; a refused profile shows its errors
     beside its fields, the order's fields untouched."""
-    product = await _product(session, code)
-    if product is None:
-        return redirect("/shop", err=f"没有商品 {code}")
-    raw = await request.form()
-    form = forms.text_fields(raw)
-    module_codes = [str(v) for v in raw.getlist("module_codes")]
+    product, form, module_codes = await _checkout_post(request, session, code)
     try:
         profile = await profiles.create(
             session=session, owner=me.username, data=forms.invoice_profile(form)
