@@ -137,7 +137,23 @@ AGREEMENT_REFUSED = "请阅读并同意店铺订购协议"
 CONSIGNEE_TWICE = "收货人信息请选择收货地址或填写，不能同时提供"
 
 
-class SupplementaryPatch(StrictInput):
+class ConsigneeChoice(StrictInput):
+    """收货人信息 (optional) typed, or one of the buyer's saved addresses, and 备注; in an
+    edit, ``consignee: null`` and an empty or null remark clear them."""
+
+    consignee: ConsigneeInput | None = None
+    address_id: int | None = None
+    remark: Remark | None = None
+
+    @field_validator("address_id")
+    @classmethod
+    def _one_consignee(cls, value: int | None, info: ValidationInfo) -> int | None:
+        if value is not None and info.data.get("consignee") is not None:
+            raise ValueError(CONSIGNEE_TWICE)
+        return value
+
+
+class SupplementaryPatch(ConsigneeChoice):
     """修改信息 of a returned order: fields left out keep their value; a required field
     cannot be cleared; ``reminder_backup_email: null`` clears the backup address. Any
     subset of the placing body but the product and modules is taken, so
@@ -154,18 +170,6 @@ class SupplementaryPatch(StrictInput):
     reminder_mobile: Mobile | None = None
     reminder_email: Email | None = None
     reminder_backup_email: Email | None = None
-    # 收货人信息 typed or one of the buyer's saved addresses (``consignee: null`` clears it);
-    # 备注 (null or empty clears it).
-    consignee: ConsigneeInput | None = None
-    address_id: int | None = None
-    remark: Remark | None = None
-
-    @field_validator("address_id")
-    @classmethod
-    def _one_consignee(cls, value: int | None, info: ValidationInfo) -> int | None:
-        if value is not None and info.data.get("consignee") is not None:
-            raise ValueError(CONSIGNEE_TWICE)
-        return value
 
     @field_validator(*REQUIRED_SUPPLEMENTARY)
     @classmethod
@@ -182,22 +186,11 @@ class SupplementaryPatch(StrictInput):
         return value
 
 
-class PlaceOrderInput(SupplementaryInfo):
+class PlaceOrderInput(SupplementaryInfo, ConsigneeChoice):
     product_code: Text
     module_codes: list[Text] = Field(min_length=1, max_length=50)
     invoice_profile_id: int
     agreement_accepted: bool
-    # 收货人信息 (optional): typed here, or one of the buyer's saved addresses.
-    consignee: ConsigneeInput | None = None
-    address_id: int | None = None
-    remark: Remark | None = None
-
-    @field_validator("address_id")
-    @classmethod
-    def _one_consignee(cls, value: int | None, info: ValidationInfo) -> int | None:
-        if value is not None and info.data.get("consignee") is not None:
-            raise ValueError(CONSIGNEE_TWICE)
-        return value
 
 
 class RefundAccountFields(StrictInput):
