@@ -12,7 +12,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from temporalio.client import Client
 
-from api import auth, errors, metrics
+from api import auth, errors, metrics, openapi, openapi_examples
 from api.card_cipher import CardCipher
 from api.csrf import SameOriginOnly
 from api.errors import Problem
@@ -143,6 +143,7 @@ def create_app(
     errors.install(app)
     for router in ROUTERS:
         app.include_router(router)
+    openapi.install(app, openapi_examples.by_schema_name())
     web.install(app)
     # Open in development; in production only staff read the figures.
     staff_only = [] if settings.is_development else [Depends(auth.require_roles(*STAFF))]
