@@ -10,10 +10,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
-from typing import Annotated
+from typing import Annotated, Any
 
 import jwt
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Request, Response, Security
 from fastapi.security import OAuth2PasswordBearer, OAuth2PasswordRequestForm
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -36,7 +36,12 @@ TOKEN_URL = "/api/auth/token"
 TOKEN_COOKIE = "access_token"
 BEARER = {"WWW-Authenticate": "Bearer"}
 
-oauth2_scheme = OAuth2PasswordBearer(tokenUrl=TOKEN_URL, auto_error=False)
+# The roles, as OAuth2 scopes, name in the OpenAPI document who may call each operation.
+oauth2_scheme = OAuth2PasswordBearer(
+    tokenUrl=TOKEN_URL,
+    auto_error=False,
+    scopes={role.value: ROLE_LABELS[role] for role in Role},
+)
 
 
 @dataclass(frozen=True)
@@ -194,10 +199,16 @@ def require_roles(*roles: Role) -> Callable[[Actor], Actor]:
 
 
 # Admin may do every staff action: it is in both the reviewer's and finance's sets.
-BuyerUser = Annotated[Actor, Depends(require_roles(*BUYERS))]
-ReviewerUser = Annotated[Actor, Depends(require_roles(*REVIEWERS))]
-FinanceUser = Annotated[Actor, Depends(require_roles(*FINANCE_STAFF))]
-StaffUser = Annotated[Actor, Depends(require_roles(*STAFF))]
+def roles_only(roles: frozenset[Role]) -> Any:
+    """``require_roles`` as a dependency whose roles the OpenAPI document shows as the
+    operation's scopes (nothing reads them at run time: ``require_roles`` decides)."""
+    return Security(require_roles(*roles), scopes=sorted(role.value for role in roles))
+
+
+BuyerUser = Annotated[Actor, roles_only(BUYERS)]
+ReviewerUser = Annotated[Actor, roles_only(REVIEWERS)]
+FinanceUser = Annotated[Actor, roles_only(FINANCE_STAFF)]
+StaffUser = Annotated[Actor, roles_only(STAFF)]
 
 
 router = APIRouter(prefix="/api", tags=["identity"])

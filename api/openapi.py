@@ -7,8 +7,8 @@ here, in one place, when the document is built:
 
 - every operation: 422 (a parameter is invalid, or a NUL is in the path or query, which
   api/limits.py refuses everywhere) and 503 (the database or Temporal is down);
-- signed in (it names a security scheme): 401, and 403 (a role it is not for, or a
-  sign-in cookie sent from another site's page);
+- signed in (it names a security scheme): 401; and 403 when it is for some roles only
+  (its OAuth2 scopes) or changes something (a sign-in cookie sent from another site);
 - a path parameter: 404 (missing or not the caller's: the two are not told apart);
 - a request body: 400 (it cannot be parsed) and 413 (over the size limit).
 
@@ -72,13 +72,8 @@ ERRORS: dict[int, ErrorAnswer] = {
         {"not_authenticated": "未登录或登录已过期，请重新登录"},
     ),
     403: ErrorAnswer(
-        "Signed in with a role this operation is not for (无权访问), or — for a call "
-        "authenticated by the sign-in cookie that changes something — sent from another "
-        "site's page (`cross_site`).",
-        {
-            "forbidden": "买家无权使用此功能（仅限审核人员、管理员）",
-            "cross_site": "请求不是来自本站页面，已拒绝",
-        },
+        "Signed in with a role this operation is not for (无权访问).",
+        {"forbidden": "买家无权使用此功能（仅限审核人员、管理员）"},
     ),
     404: ErrorAnswer(
         "Not found, or not the caller's: the two answers are the same (不存在或无权查看).",
@@ -180,6 +175,15 @@ def problems(*statuses: int, **extra: ErrorAnswer) -> dict[int | str, dict[str, 
     return {status: problem_response(status, answer) for status, answer in answers.items()}
 
 
+# A call authenticated by the sign-in cookie that changes something, from another site's page.
+CROSS_SITE = ErrorAnswer(
+    "Authenticated by the sign-in cookie and sent from another site's page; bearer tokens "
+    "are not affected (`cross_site`).",
+    {"cross_site": "请求不是来自本站页面，已拒绝"},
+)
+UNSAFE_METHODS = frozenset({"post", "put", "patch", "delete"})
+
+
 # --- what routes declare ---------------------------------------------------------------
 
 # A step of an order's workflow (审核, 确认收货, 退款, 开票 …).
@@ -216,15 +220,38 @@ PROOF_UPLOAD = problems(
 # --- what the document adds to every operation ---------------------------------------
 
 
-def _implied_statuses(operation: Mapping[str, Any]) -> list[int]:
+def _roles(operation: Mapping[str, Any]) -> list[str]:
+    """The roles an operation is for: its OAuth2 scopes (api/auth.py ``roles_only``)."""
+    requirements = operation.get("security") or ()
+    return sorted({role for needs in requirements for scopes in needs.values() for role in scopes})
+
+
+def _forbidden(method: str, operation: Mapping[str, Any]) -> ErrorAnswer | None:
+    roles = _roles(operation)
+    cross_site = method in UNSAFE_METHODS
+    if not roles and not cross_site:
+        return None
+    words = [f"Signed in with another role than {', '.join(roles)} (无权访问)."] if roles else []
+    codes = dict(ERRORS[403].codes) if roles else {}
+    if cross_site:
+        words.append(CROSS_SITE.description)
+        codes |= CROSS_SITE.codes
+    return ErrorAnswer(" Or: ".join(words), codes)
+
+
+def _implied(method: str, operation: Mapping[str, Any]) -> dict[int, ErrorAnswer]:
     statuses = [422, 503]
-    if operation.get("security"):
-        statuses += [401, 403]
     if any(p.get("in") == "path" for p in operation.get("parameters", ())):
         statuses.append(404)
     if "requestBody" in operation:
         statuses += [400, 413]
-    return sorted(statuses)
+    answers = {status: ERRORS[status] for status in statuses}
+    if operation.get("security"):
+        answers[401] = ERRORS[401]
+        forbidden = _forbidden(method, operation)
+        if forbidden is not None:
+            answers[403] = forbidden
+    return dict(sorted(answers.items()))
 
 
 def _is_problem(response: Mapping[str, Any]) -> bool:
@@ -244,10 +271,10 @@ def _merge(declared: dict[str, Any], implied: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
-def document_errors(operation: dict[str, Any]) -> None:
+def document_errors(method: str, operation: dict[str, Any]) -> None:
     responses: dict[str, Any] = operation.setdefault("responses", {})
-    for status in _implied_statuses(operation):
-        implied = problem_response(status, ERRORS[status])
+    for status, answer in _implied(method, operation).items():
+        implied = problem_response(status, answer)
         declared = responses.get(str(status))
         if declared is None or (not _is_problem(declared) and status == 422):
             responses[str(status)] = implied  # FastAPI's HTTPValidationError answer, replaced
@@ -282,8 +309,8 @@ def contract_document(app: FastAPI, examples: Mapping[str, Any]) -> dict[str, An
         servers=app.servers,
     )
     for path_item in document.get("paths", {}).values():
-        for operation in path_item.values():
-            document_errors(operation)
+        for method, operation in path_item.items():
+            document_errors(method, operation)
             add_examples(operation, examples)
     schemas: dict[str, Any] = document.setdefault("components", {}).setdefault("schemas", {})
     for name in FASTAPI_VALIDATION_SCHEMAS:

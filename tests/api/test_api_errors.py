@@ -159,6 +159,13 @@ async def test_every_error_an_operation_gives_is_documented_as_problem_json(api:
         # Signing in answers 401 for a wrong password, without needing a sign-in itself.
         assert ("401" in errors) == (bool(operation.get("security")) or path == "/api/auth/token")
         assert ("404" in errors) == ("{" in path), where
+        # 403: an operation for some roles only (its OAuth2 scopes, which the document
+        # shows), or a signed-in change refused from another site's page.
+        security = operation.get("security") or []
+        roles = {role for needs in security for scopes in needs.values() for role in scopes}
+        unsafe = bool(security) and method in ("post", "put", "delete")
+        if path != "/api/auth/token":  # its 403: a disabled account
+            assert ("403" in errors) == (bool(roles) or unsafe), where
         if "requestBody" in operation:
             assert {"400", "413"} <= errors, where
         for status in errors - {s for m, p, s in OWN_ERROR_BODIES if (m, p) == where}:
@@ -174,6 +181,9 @@ async def test_every_error_an_operation_gives_is_documented_as_problem_json(api:
             assert all(f"`{code}`" in responses[status]["description"] for code in examples)
     token = document["paths"]["/api/auth/token"]["post"]["responses"]
     assert "too_many_attempts" in token["429"]["content"]["application/problem+json"]["examples"]
+    assert document["paths"]["/api/finance/payouts/batch"]["post"]["security"] == [
+        {"OAuth2PasswordBearer": ["admin", "finance"]}
+    ]
     confirm = document["paths"]["/api/orders/{order_no}/confirm-receipt"]["post"]["responses"]
     assert "invalid_transition" in confirm["409"]["content"]["application/problem+json"]["examples"]
 
