@@ -21,6 +21,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI
@@ -83,8 +84,8 @@ ERRORS: dict[int, ErrorAnswer] = {
         "The order's current state does not allow this step; nothing changed "
         "(当前状态不能进行此操作). `duplicate`: the same thing exists already.",
         {
-            "invalid_transition": "订单当前状态为「待审核」，不能确认收货",
-            "duplicate": "服务市场订单号 JD20221018001 已有订单",
+            "invalid_transition": "订单 BS-ZX202210181408310000 已选择「退款」，一旦选择不能更换",
+            "duplicate": "服务市场订单号 JD20221018001 已有有效订单；一个服务市场订单只能订购一次",
         },
     ),
     413: ErrorAnswer(
@@ -111,7 +112,7 @@ ERRORS: dict[int, ErrorAnswer] = {
 def _example(status: int, code: str, detail: str, answer: ErrorAnswer) -> dict[str, Any]:
     body: dict[str, Any] = {
         "type": PROBLEM_BASE_URI + code,
-        "title": _PHRASES[status],
+        "title": HTTPStatus(status).phrase,
         "status": status,
         "detail": detail,
         "code": code,
@@ -119,19 +120,6 @@ def _example(status: int, code: str, detail: str, answer: ErrorAnswer) -> dict[s
     if answer.field_errors:
         body["errors"] = [{"field": f, "message": m} for f, m in answer.field_errors]
     return {"summary": code, "value": body}
-
-
-_PHRASES = {
-    400: "Bad Request",
-    401: "Unauthorized",
-    403: "Forbidden",
-    404: "Not Found",
-    409: "Conflict",
-    413: "Request Entity Too Large",
-    422: "Unprocessable Entity",
-    429: "Too Many Requests",
-    503: "Service Unavailable",
-}
 
 
 CODES = " Codes: "
@@ -212,7 +200,7 @@ PROOF_UPLOAD = problems(
     ),
     s429=ErrorAnswer(
         "Too many proofs uploaded this hour; `Retry-After` says when the next one is taken.",
-        {"too_many_uploads": "上传退款证明过于频繁：每小时最多 10 次，请 30 分钟后再试"},
+        {"too_many_uploads": "上传退款证明过于频繁：每小时最多 20 次，请 30 分钟后再试"},
     ),
 )
 
