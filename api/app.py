@@ -12,7 +12,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from temporalio.client import Client
 
-from api import auth, errors, metrics
+from api import auth, docs, errors, metrics, openapi, openapi_examples
 from api.card_cipher import CardCipher
 from api.csrf import SameOriginOnly
 from api.errors import Problem
@@ -43,6 +43,8 @@ from workflows.client import payload_keys
 from workflows.codec import EncryptionCodec
 
 log = logging.getLogger(__name__)
+
+OPENAPI_URL = "/openapi.json"
 
 ROUTERS = (
     health.router,
@@ -109,9 +111,10 @@ def create_app(
         ),
         version="1.0.0",
         lifespan=lifespan,
-        openapi_url="/openapi.json" if docs_open else None,
-        docs_url="/docs" if docs_open else None,
-        redoc_url="/redoc" if docs_open else None,
+        openapi_url=OPENAPI_URL if docs_open else None,
+        # Served by api/docs.py from the project's own copy of the assets, not a CDN.
+        docs_url=None,
+        redoc_url=None,
         # One proof document (or one bank CSV) and a handful of fields per form.
         form_limits={"max_files": 1, "max_fields": 32},
     )
@@ -134,15 +137,17 @@ def create_app(
         BodyLimit, max_upload_bytes=max(settings.proof_max_bytes, finance.BATCH_FILE_LIMIT)
     )
     # Outermost, so the refusals of the guards above carry the headers too.
-    docs_pages = (app.docs_url, app.swagger_ui_oauth2_redirect_url, app.redoc_url)
     app.add_middleware(
         SecurityHeaders,
         https_only=not settings.is_development,
-        docs_paths=[page for page in docs_pages if page and docs_open],
+        docs_paths=docs.PAGES if docs_open else (),
     )
     errors.install(app)
     for router in ROUTERS:
         app.include_router(router)
+    openapi.install(app, openapi_examples.by_schema_name())
+    if docs_open:
+        docs.install(app, openapi_url=OPENAPI_URL)
     web.install(app)
     # Open in development; in production only staff read the figures.
     staff_only = [] if settings.is_development else [Depends(auth.require_roles(*STAFF))]

@@ -10,14 +10,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
-from typing import Annotated
+from typing import Annotated, Any
 
 import jwt
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Request, Response, Security
 from fastapi.security import OAuth2PasswordBearer, OAuth2PasswordRequestForm
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api import schemas, sessions
+from api import openapi, schemas, sessions
 from api.errors import Problem, invalid_field
 from api.metrics import count_sign_in_failure
 from api.password_check import password_checks
@@ -36,7 +36,12 @@ TOKEN_URL = "/api/auth/token"
 TOKEN_COOKIE = "access_token"
 BEARER = {"WWW-Authenticate": "Bearer"}
 
-oauth2_scheme = OAuth2PasswordBearer(tokenUrl=TOKEN_URL, auto_error=False)
+# The roles, as OAuth2 scopes, name in the OpenAPI document who may call each operation.
+oauth2_scheme = OAuth2PasswordBearer(
+    tokenUrl=TOKEN_URL,
+    auto_error=False,
+    scopes={role.value: ROLE_LABELS[role] for role in Role},
+)
 
 
 @dataclass(frozen=True)
@@ -194,44 +199,65 @@ def require_roles(*roles: Role) -> Callable[[Actor], Actor]:
 
 
 # Admin may do every staff action: it is in both the reviewer's and finance's sets.
-BuyerUser = Annotated[Actor, Depends(require_roles(*BUYERS))]
-ReviewerUser = Annotated[Actor, Depends(require_roles(*REVIEWERS))]
-FinanceUser = Annotated[Actor, Depends(require_roles(*FINANCE_STAFF))]
-StaffUser = Annotated[Actor, Depends(require_roles(*STAFF))]
+def roles_only(roles: frozenset[Role]) -> Any:
+    """``require_roles`` as a dependency whose roles the OpenAPI document shows as the
+    operation's scopes (nothing reads them at run time: ``require_roles`` decides)."""
+    return Security(require_roles(*roles), scopes=sorted(role.value for role in roles))
+
+
+BuyerUser = Annotated[Actor, roles_only(BUYERS)]
+ReviewerUser = Annotated[Actor, roles_only(REVIEWERS)]
+FinanceUser = Annotated[Actor, roles_only(FINANCE_STAFF)]
+StaffUser = Annotated[Actor, roles_only(STAFF)]
 
 
 router = APIRouter(prefix="/api", tags=["identity"])
 
 
-@router.post("/auth/token", response_model=schemas.TokenOut)
+@router.post(
+    "/auth/token",
+    response_model=schemas.TokenOut,
+    summary="Sign in · 登录",
+    responses=openapi.SIGN_IN,
+)
 async def sign_in(
     request: Request,
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
     session: Annotated[AsyncSession, Depends(get_session)],
     state: Annotated[AppState, Depends(app_state)],
 ) -> schemas.TokenOut:
+    """OAuth2 password form (`username`, `password`) for a bearer token and the caller's role.
+    Throttled per account and client address: too many failures answer 429 with
+    `Retry-After`."""
     actor = await sign_in_with_password(request, session, form.username, form.password)
     token = await start_sign_in(session, state.settings, actor, kind=sessions.API)
     return schemas.TokenOut(access_token=token, role=actor.role.value)
 
 
-@router.post("/auth/logout", status_code=204, response_class=Response)
+@router.post(
+    "/auth/logout", status_code=204, response_class=Response, summary="Sign out · 退出登录"
+)
 async def sign_out(
     signed_in: CurrentSignIn, session: Annotated[AsyncSession, Depends(get_session)]
 ) -> Response:
+    """This token (or the web sign-in cookie) stops working at once."""
     await sessions.end(session, signed_in.session_id, now=datetime.now(UTC))
     response = Response(status_code=204)
     response.delete_cookie(TOKEN_COOKIE)
     return response
 
 
-@router.post("/me/password", status_code=204, response_class=Response)
+@router.post(
+    "/me/password", status_code=204, response_class=Response, summary="Change password · 修改密码"
+)
 async def change_password(
     body: schemas.PasswordChangeIn,
     request: Request,
     signed_in: CurrentSignIn,
     session: Annotated[AsyncSession, Depends(get_session)],
 ) -> Response:
+    """Signed in. A wrong `current_password` is a 422 on that field; every other sign-in of the
+    account stops working, this one is kept."""
     await change_own_password(request, session, signed_in, body)
     return Response(status_code=204)
 

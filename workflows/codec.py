@@ -105,6 +105,7 @@ class EncryptionCodec(PayloadCodec, WithSerializationContext):
         self._raw_keys = dict(keys)
         self._keys = {key_id: AESGCM(key) for key_id, key in keys.items()}
         self._active = next(iter(keys))
+        # Kept over HKDF: stored fingerprints and open runs' update ids are keyed with this one.
         self._digest_key = hashlib.sha256(b"shop-orders/request-digest\0" + keys[self._active])
         # With a context the payloads feed (or come from) a workflow or an activity: strict.
         # Without one the codec only reads (the codec endpoint, client-side reads).

@@ -13,11 +13,14 @@ from domain.account import AccountInput
 router = APIRouter(prefix="/api", tags=["identity"])
 
 
-@router.get("/me", response_model=schemas.MeOut)
+@router.get("/me", response_model=schemas.MeOut, summary="Read my account · 账户信息")
 async def me(actor: CurrentUser, session: SessionDep) -> schemas.MeOut:
+    """Signed in: username, role, company, contact details and the number of unread messages."""
     return await account.me(session=session, actor=actor)
 
 
-@router.put("/me", response_model=schemas.MeOut)
+@router.put("/me", response_model=schemas.MeOut, summary="Update my account · 修改账户信息")
 async def update_me(body: AccountInput, actor: CurrentUser, session: SessionDep) -> schemas.MeOut:
+    """Signed in. Contact name, mobile and e-mail; fields left out keep their value; the
+    company is never changed here."""
     return await account.update(session=session, actor=actor, data=body)

@@ -12,10 +12,14 @@ from domain.catalog import Platform
 router = APIRouter(prefix="/api/catalog", tags=["catalog"])
 
 
-@router.get("/products", response_model=list[schemas.ProductOut])
+@router.get(
+    "/products", response_model=list[schemas.ProductOut], summary="List products · 产品目录"
+)
 async def list_products(
     session: SessionDep, line: str | None = None, platform: Platform | None = None
 ) -> list[schemas.ProductOut]:
+    """Anyone. Every product line on every platform with its modules (附加服务) and prices; filter
+    by `line` and `platform`. Not paginated."""
     found = await queries.products(
         session, line=line, platform=platform.value if platform else None
     )

@@ -36,8 +36,10 @@ def _codec(request: Request) -> EncryptionCodec:
     return codec
 
 
-@router.post("/decode")
+@router.post("/decode", summary="Decode Temporal payloads · 解密工作流数据")
 async def decode(request: Request, _: StaffUser) -> dict[str, Any]:
+    """Staff (reviewer, finance or admin), for the Temporal UI's remote codec: `{"payloads":
+    [...]}` in proto-JSON, each checked against the workflow it names. There is no /encode."""
     try:
         decoded = await _codec(request).decode(list((await _payloads(request)).payloads))
     except PayloadRefusedError as error:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, time, timedelta
 from typing import Annotated, Literal
 
@@ -19,9 +20,15 @@ from domain.statuses import (
     Tab,
 )
 
+# Pydantic would read a bare number as a Unix time; the contract takes ISO-8601 only.
+NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+NOT_ISO = "请填写日期（如 2022-10-18）或 ISO-8601 时间"
+
 
 def _date_or_time(value: object) -> object:
     """``2022-10-18`` is a whole day; anything longer is a moment."""
+    if isinstance(value, str) and NUMBER.fullmatch(value.strip()):
+        raise ValueError(NOT_ISO)
     if isinstance(value, str) and len(value.strip()) == len("2022-10-18"):
         return date.fromisoformat(value.strip())
     return value

@@ -9,7 +9,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 
 from api import command_builders as build
-from api import responses, schemas
+from api import openapi, responses, schemas
 from api.deps import CardCipherDep, FinanceUser, SessionDep, TemporalDep
 from api.routes.command_sender import Sender
 from api.routes.common import FinanceRefundParams, PayoutParams
@@ -29,10 +29,15 @@ DUE_CSV_DOWNLOAD = {
 }
 
 
-@router.get("/refunds", response_model=schemas.PageOut[schemas.RefundOut])
+@router.get(
+    "/refunds",
+    response_model=schemas.PageOut[schemas.RefundOut],
+    summary="List refunds to pay · 待打款",
+)
 async def list_refunds(
     params: Annotated[FinanceRefundParams, Query()], actor: FinanceUser, session: SessionDep
 ) -> schemas.PageOut[schemas.RefundOut]:
+    """Finance or admin. Refunds by status, agreed ones (待打款) by default."""
     found = await refunds.list_page(
         session=session,
         actor=actor,
@@ -42,10 +47,17 @@ async def list_refunds(
     return responses.refund_page_out(found, actor, page=params.page, page_size=params.page_size)
 
 
-@router.post("/refunds/{refund_id}/payout", response_model=schemas.RefundOut)
+@router.post(
+    "/refunds/{refund_id}/payout",
+    response_model=schemas.RefundOut,
+    summary="Confirm a payout · 确认打款",
+    responses=openapi.COMMAND,
+)
 async def confirm_payout(
     refund_id: str, body: PayoutIn, actor: FinanceUser, send: Sender
 ) -> schemas.RefundOut:
+    """Finance or admin: `amount_fen` must equal the agreed amount; the refund becomes
+    `refunded`."""
     return await send.to_refund(refund_id, build.payout(actor, body))
 
 
@@ -53,10 +65,12 @@ async def confirm_payout(
     "/payouts",
     response_model=schemas.PageOut[schemas.PayoutOut],
     responses={200: {"content": {"text/csv": {}}, "description": "JSON, or CSV with ?format=csv"}},
+    summary="List payouts · 打款记录",
 )
 async def list_payouts(
     params: Annotated[PayoutParams, Query()], actor: FinanceUser, session: SessionDep
 ) -> schemas.PageOut[schemas.PayoutOut] | Response:
+    """Finance or admin. A page of payouts, or with `format=csv` all of them as a CSV download."""
     if params.format == "csv":
         csv = responses.payouts_csv(await queries.all_payouts(session))
         return Response(csv, media_type="text/csv; charset=utf-8", headers=CSV_DOWNLOAD)
@@ -68,11 +82,13 @@ async def list_payouts(
     "/payouts/due.csv",
     response_class=Response,
     responses={200: {"content": {"text/csv": {}}, "description": "agreed refunds to pay"}},
+    summary="Download payouts due · 待打款清单",
 )
 async def payouts_due_csv(
     actor: FinanceUser, session: SessionDep, cipher: CardCipherDep
 ) -> Response:
-    """Agreed refunds waiting for payout, with the full card number, for the bank transfer."""
+    """Finance or admin. Agreed refunds waiting for payout as CSV, with the full card number,
+    for the bank transfer; never cached."""
     due = await queries.all_refunds(session, filters=RefundFilter(status=RefundStatus.AGREED.value))
     numbers = await bank_cards.full_numbers(
         session=session, cipher=cipher, reader=actor, orders=due
@@ -97,13 +113,20 @@ class BatchReportOut(BaseModel):
 BATCH_FILE_LIMIT = payout_batch.MAX_FILE_BYTES
 
 
-@router.post("/payouts/batch", response_model=BatchReportOut)
+@router.post(
+    "/payouts/batch",
+    response_model=BatchReportOut,
+    summary="Confirm payouts from the bank's file · 批量确认打款",
+)
 async def confirm_payout_batch(
     actor: FinanceUser,
     session: SessionDep,
     client: TemporalDep,
     file: Annotated[UploadFile, File(description="CSV: 退款编号, 退款金额(元), 银行流水号")],
 ) -> BatchReportOut:
+    """Finance or admin. A CSV (退款编号, 退款金额(元), 银行流水号), UTF-8 or GBK: each
+    line applied, already applied, or refused with its reason. A retried file changes
+    nothing twice."""
     data = await payout_batch.read_file(file)
     report = await payout_batch.confirm_batch(
         session=session, client=client, actor=actor, data=data
@@ -117,8 +140,13 @@ class DailyTotalOut(BaseModel):
     amount_fen: int
 
 
-@router.get("/payouts/daily", response_model=list[DailyTotalOut])
+@router.get(
+    "/payouts/daily",
+    response_model=list[DailyTotalOut],
+    summary="Payout totals per day · 每日打款汇总",
+)
 async def payout_totals_per_day(actor: FinanceUser, session: SessionDep) -> list[DailyTotalOut]:
+    """Finance or admin. Number and amount of payouts per day (Shanghai time)."""
     rows = await queries.all_payouts(session)
     return [
         DailyTotalOut(day=day, payouts=count, amount_fen=amount)

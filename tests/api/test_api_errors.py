@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -118,6 +120,84 @@ async def test_openapi_documents_every_route_of_the_contract(api: Api) -> None:
         "/api/admin/invoices/{invoice_app_no}/ship", "/api/admin/invoices/{invoice_app_no}/return",
         "/api/finance/refunds", "/api/finance/refunds/{refund_id}/payout", "/api/finance/payouts",
     } <= set(paths)  # fmt: skip
+
+
+# /api/health answers 503 with its own body, naming the failing part.
+OWN_ERROR_BODIES = {("get", "/api/health", "503")}
+SUMMARY = re.compile(r"[A-Z][A-Za-z' ]+ · [\u4e00-\u9fff]+")
+
+
+def operations(document: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    return [
+        (method, path, operation)
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+    ]
+
+
+async def test_every_operation_has_a_summary_and_a_description(api: Api) -> None:
+    """Not FastAPI's title-cased function name: "English words · 中文标签", and a description."""
+    document = (await api.http.get("/openapi.json")).json()
+    for method, path, operation in operations(document):
+        assert SUMMARY.fullmatch(operation["summary"]), (method, path, operation["summary"])
+        assert len(operation.get("description", "")) > 20, (method, path)
+
+
+async def test_every_error_an_operation_gives_is_documented_as_problem_json(api: Api) -> None:
+    """422 as problem+json (FastAPI's HTTPValidationError is gone), 401 where a sign-in is
+    needed, 404 where a path names a resource, each status with the codes it answers."""
+    document = (await api.http.get("/openapi.json")).json()
+    assert "HTTPValidationError" not in json.dumps(document)
+    problem = document["components"]["schemas"]["Problem"]
+    assert set(problem["required"]) == {"type", "title", "status", "detail", "code"}
+    assert "errors" in problem["properties"]
+    for method, path, operation in operations(document):
+        where = (method, path)
+        responses = operation["responses"]
+        errors = {status for status in responses if int(status) >= 400}
+        assert {"422", "503"} <= errors, where
+        # Signing in answers 401 for a wrong password, without needing a sign-in itself.
+        assert ("401" in errors) == (bool(operation.get("security")) or path == "/api/auth/token")
+        assert ("404" in errors) == ("{" in path), where
+        # 403: an operation for some roles only (its OAuth2 scopes, which the document
+        # shows), or a signed-in change refused from another site's page.
+        security = operation.get("security") or []
+        roles = {role for needs in security for scopes in needs.values() for role in scopes}
+        unsafe = bool(security) and method in ("post", "put", "delete")
+        if path != "/api/auth/token":  # its 403: a disabled account
+            assert ("403" in errors) == (bool(roles) or unsafe), where
+        if "requestBody" in operation:
+            assert {"400", "413"} <= errors, where
+        for status in errors - {s for m, p, s in OWN_ERROR_BODIES if (m, p) == where}:
+            content = responses[status]["content"]
+            assert list(content) == ["application/problem+json"], (where, status)
+            media = content["application/problem+json"]
+            assert media["schema"] == {"$ref": "#/components/schemas/Problem"}
+            examples = media["examples"]
+            assert examples and all(
+                e["value"]["status"] == int(status) and e["value"]["code"] == code
+                for code, e in examples.items()
+            ), (where, status)
+            assert all(f"`{code}`" in responses[status]["description"] for code in examples)
+    token = document["paths"]["/api/auth/token"]["post"]["responses"]
+    assert "too_many_attempts" in token["429"]["content"]["application/problem+json"]["examples"]
+    assert document["paths"]["/api/finance/payouts/batch"]["post"]["security"] == [
+        {"OAuth2PasswordBearer": ["admin", "finance"]}
+    ]
+    confirm = document["paths"]["/api/orders/{order_no}/confirm-receipt"]["post"]["responses"]
+    assert "invalid_transition" in confirm["409"]["content"]["application/problem+json"]["examples"]
+
+
+async def test_every_request_body_has_a_valid_example(api: Api) -> None:
+    from api.openapi_examples import BODIES, FORMS
+
+    document = (await api.http.get("/openapi.json")).json()
+    for method, path, operation in operations(document):
+        for media in operation.get("requestBody", {}).get("content", {}).values():
+            assert "example" in media, (method, path)
+    for model, body in BODIES.items():
+        model.model_validate(body)  # raises when an example no longer fits its model
+    assert set(FORMS) <= set(document["components"]["schemas"])
 
 
 def test_field_path_names_nested_fields_and_list_items() -> None:

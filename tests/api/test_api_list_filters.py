@@ -155,3 +155,21 @@ async def test_finance_refunds_by_status(api: Api) -> None:
     applied = await _numbers(api, "/api/finance/refunds", finance, status="applied", page_size=100)
     agreed = await _numbers(api, "/api/finance/refunds", finance, page_size=100)
     assert refund_id in applied and refund_id not in agreed
+
+
+async def test_time_filters_take_iso_8601_only_not_a_unix_time(api: Api) -> None:
+    """The document says a date or an ISO-8601 time; a bare number is refused, not read as
+    seconds since 1970 (schemathesis found it)."""
+    reviewer = await api.login("bmp")
+    for value in ("0", "1666000000", "-3", "1.5"):
+        bad = await api.http.get(
+            "/api/admin/orders", params={"placed_from": value}, headers=reviewer
+        )
+        assert bad.status_code == 422, value
+        assert bad.json()["errors"] == [
+            {"field": "placed_from", "message": "请填写日期（如 2022-10-18）或 ISO-8601 时间"}
+        ]
+    good = await api.http.get(
+        "/api/admin/orders", params={"placed_from": "2022-10-18T08:00:00+08:00"}, headers=reviewer
+    )
+    assert good.status_code == 200
