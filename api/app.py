@@ -7,7 +7,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import Depends, FastAPI
+from fastapi import Depends, FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from temporalio.client import Client
@@ -38,6 +38,8 @@ from api.state import AppState, TemporalConnection
 from api.web import pages as web
 from db.engine import make_engine, make_sessionmaker
 from domain.statuses import STAFF
+from ops.logs import configure_logging, set_order_no
+from ops.tracing import API_SERVICE, start_tracing
 from settings import Settings, get_settings
 from workflows.client import payload_keys
 from workflows.codec import EncryptionCodec
@@ -61,14 +63,27 @@ ROUTERS = (
 )
 
 
+async def name_the_order_in_logs(request: Request) -> None:
+    """Every log line of a request about one order names it (the access line included)."""
+    order_no = request.path_params.get("order_no")
+    if isinstance(order_no, str):
+        set_order_no(order_no)
+
+
 def create_app(
     settings: Settings | None = None,
     *,
     temporal: Client | None = None,
     sessions: async_sessionmaker[AsyncSession] | None = None,
 ) -> FastAPI:
-    """Build the app. Tests hand in their own Temporal client and session factory."""
-    settings = settings or get_settings()
+    """Build the app. Tests hand in their own settings, Temporal client and session factory."""
+    if settings is None:
+        # Called by uvicorn's --factory: this is the API process. Its logs and traces are set
+        # up here (uvicorn has configured its loggers by now), before the Temporal client
+        # connects, which traces only when tracing is on.
+        settings = get_settings()
+        configure_logging(settings.log_format)
+        start_tracing(settings, API_SERVICE)
     # The contract and the docs are for developers; production keeps them off the internet.
     docs_open = settings.is_development
     keys = payload_keys(settings)
@@ -114,6 +129,11 @@ def create_app(
         redoc_url="/redoc" if docs_open else None,
         # One proof document (or one bank CSV) and a handful of fields per form.
         form_limits={"max_files": 1, "max_fields": 32},
+        dependencies=[Depends(name_the_order_in_logs)],
+        # FastAPI's own OpenTelemetry spans (request, dependencies, endpoint) follow the
+        # tracer provider ops.tracing sets; off while there is none. Its HTTP metrics and
+        # log events are not wanted: /metrics has ours, the log lines carry the trace id.
+        telemetry={"metrics": False, "logs": False},
     )
     # The Temporal UI decrypts history payloads through /codec, called from its own origin.
     app.state.codec = EncryptionCodec(keys)
