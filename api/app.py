@@ -7,7 +7,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from temporalio.client import Client
@@ -38,7 +38,7 @@ from api.state import AppState, TemporalConnection
 from api.web import pages as web
 from db.engine import make_engine, make_sessionmaker
 from domain.statuses import STAFF
-from ops.logs import configure_logging, set_order_no
+from ops.logs import OrderOfTheRequest, configure_logging
 from ops.tracing import API_SERVICE, start_tracing
 from settings import Settings, get_settings
 from workflows.client import payload_keys
@@ -61,13 +61,6 @@ ROUTERS = (
     finance.router,
     codec.router,
 )
-
-
-async def name_the_order_in_logs(request: Request) -> None:
-    """Every log line of a request about one order names it (the access line included)."""
-    order_no = request.path_params.get("order_no")
-    if isinstance(order_no, str):
-        set_order_no(order_no)
 
 
 def create_app(
@@ -129,7 +122,6 @@ def create_app(
         redoc_url="/redoc" if docs_open else None,
         # One proof document (or one bank CSV) and a handful of fields per form.
         form_limits={"max_files": 1, "max_fields": 32},
-        dependencies=[Depends(name_the_order_in_logs)],
         # FastAPI's own OpenTelemetry spans (request, dependencies, endpoint) follow the
         # tracer provider ops.tracing sets; off while there is none. Its HTTP metrics and
         # log events are not wanted: /metrics has ours, the log lines carry the trace id.
@@ -167,4 +159,8 @@ def create_app(
     # Open in development; in production only staff read the figures.
     staff_only = [] if settings.is_development else [Depends(auth.require_roles(*STAFF))]
     metrics.install(app, readers=staff_only)
+    # The log lines of a request about one order name it. Outermost: the access line is
+    # written as the response goes out, which the metrics middleware does from a context of
+    # its own.
+    app.add_middleware(OrderOfTheRequest)
     return app

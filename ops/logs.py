@@ -4,8 +4,9 @@ or plain text, carrying the trace, the order number and the ``extra=`` fields.
 - ``trace_id``/``span_id``: the current OpenTelemetry span's, when there is one (``ops.tracing``),
   so a line leads to its trace and a trace to its lines.
 - ``order_no``: Temporal's activity and workflow loggers attach their run context to each
-  record, and the workflow id of a shop order *is* its order number; the API names the order
-  of the request (``set_order_no``); an explicit ``extra={"order_no": …}`` also counts.
+  record, and the workflow id of a shop order *is* its order number; in the API, a request
+  whose route has an ``{order_no}`` names it (``OrderOfTheRequest``); an explicit
+  ``extra={"order_no": …}`` also counts.
 - uvicorn's own loggers, the access log included, go through the same handler.
 """
 
@@ -13,16 +14,19 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import MutableMapping
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
 from opentelemetry import trace
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from domain.ids import ORDER_NO_PATTERN
 
-# The order the current request is about (set by the API for routes with an order number).
-_current_order_no: ContextVar[str | None] = ContextVar("order_no", default=None)
+# The ASGI scope of the request being answered: its route's path parameters appear in it
+# once the router has matched (the router updates this very dict).
+_current_request: ContextVar[MutableMapping[str, Any] | None] = ContextVar("request", default=None)
 # What every LogRecord has; anything else on a record came from ``extra=``.
 _STANDARD_ATTRIBUTES = frozenset(
     vars(logging.LogRecord("", 0, "", 0, "", None, None)).keys() | {"message", "asctime"}
@@ -34,10 +38,29 @@ _TEMPORAL_FIELDS = ("activity_type", "workflow_type", "attempt", "run_id")
 UVICORN_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access")
 
 
-def set_order_no(order_no: str) -> None:
-    """Name the order of the current request (or task) on every line it logs from now."""
-    if ORDER_NO_PATTERN.match(order_no):
-        _current_order_no.set(order_no)
+class OrderOfTheRequest:
+    """ASGI middleware: the lines logged while a request about one order is answered name
+    it, the endpoint's and uvicorn's access line alike. The route is matched inside, so the
+    order number is read from the request's scope when a line is written."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        token = _current_request.set(scope)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            _current_request.reset(token)
+
+
+def order_no_of_request() -> str | None:
+    scope = _current_request.get()
+    order_no = (scope or {}).get("path_params", {}).get("order_no")
+    return order_no if isinstance(order_no, str) and ORDER_NO_PATTERN.match(order_no) else None
 
 
 def order_no_of(record: logging.LogRecord) -> str | None:
@@ -49,7 +72,7 @@ def order_no_of(record: logging.LogRecord) -> str | None:
     explicit = getattr(record, "order_no", None)
     if isinstance(explicit, str):
         return explicit
-    return _current_order_no.get()
+    return order_no_of_request()
 
 
 def trace_ids() -> dict[str, str]:
