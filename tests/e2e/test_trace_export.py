@@ -4,6 +4,7 @@ collector (when an endpoint is set), or nowhere (production's default, OTEL_SDK_
 from __future__ import annotations
 
 import json
+import logging
 import secrets
 import threading
 from collections.abc import Iterator
@@ -15,7 +16,7 @@ import pytest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 
-from ops.tracing import JsonLinesSpanExporter, span_processors
+from ops.tracing import EvictionDetachNoise, JsonLinesSpanExporter, span_processors
 from settings import Settings
 from tests.support.keys import TEST_PAYLOAD_KEYS
 
@@ -146,3 +147,28 @@ def test_production_sends_spans_to_the_configured_collector(
     ]
     assert (path, span.name) == ("/v1/traces", "smtp send")
     assert not list(tmp_path.iterdir())  # and no file in production
+
+
+def detach_failure(context: BaseException) -> logging.LogRecord:
+    try:
+        try:
+            raise context
+        except BaseException:
+            raise ValueError("<Token> was created in a different Context") from None
+    except ValueError as error:
+        error.__context__ = context
+        return logging.LogRecord(
+            "opentelemetry.context",
+            logging.ERROR,
+            __file__,
+            1,
+            "Failed to detach context",
+            None,
+            (ValueError, error, error.__traceback__),
+        )
+
+
+def test_a_workflow_evicted_from_the_cache_logs_no_detach_error() -> None:
+    noise = EvictionDetachNoise()
+    assert not noise.filter(detach_failure(GeneratorExit()))
+    assert noise.filter(detach_failure(RuntimeError("a real mix-up of contexts")))
