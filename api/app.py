@@ -11,6 +11,7 @@ from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from temporalio.client import Client
+from temporalio.contrib.opentelemetry import ReplaySafeTracerProvider
 
 from api import auth, errors, metrics
 from api.card_cipher import CardCipher
@@ -70,13 +71,14 @@ def create_app(
     sessions: async_sessionmaker[AsyncSession] | None = None,
 ) -> FastAPI:
     """Build the app. Tests hand in their own settings, Temporal client and session factory."""
+    tracing: ReplaySafeTracerProvider | None = None
     if settings is None:
         # Called by uvicorn's --factory: this is the API process. Its logs and traces are set
         # up here (uvicorn has configured its loggers by now), before the Temporal client
         # connects, which traces only when tracing is on.
         settings = get_settings()
         configure_logging(settings.log_format)
-        start_tracing(settings, API_SERVICE)
+        tracing = start_tracing(settings, API_SERVICE)
     # The contract and the docs are for developers; production keeps them off the internet.
     docs_open = settings.is_development
     keys = payload_keys(settings)
@@ -106,6 +108,10 @@ def create_app(
             sweeper.cancel()
             if engine is not None:
                 await engine.dispose()
+            if tracing is not None:
+                # uvicorn ends the process by re-raising its stop signal, so atexit hooks do
+                # not run: the spans still batched go out now.
+                await asyncio.to_thread(tracing.force_flush)
 
     app = FastAPI(
         title="百胜云市场 · 店铺订购",
