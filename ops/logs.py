@@ -5,7 +5,8 @@ or plain text, carrying the trace, the order number and the ``extra=`` fields.
   so a line leads to its trace and a trace to its lines.
 - ``order_no``: Temporal's activity and workflow loggers attach their run context to each
   record, and the workflow id of a shop order *is* its order number; in the API, a request
-  whose route has an ``{order_no}`` names it (``OrderOfTheRequest``); an explicit
+  whose route has an ``{order_no}`` (or a ``{refund_id}``, derived from its order's number)
+  names it (``OrderOfTheRequest``); an explicit
   ``extra={"order_no": …}`` also counts.
 - uvicorn's own loggers, the access log included, go through the same handler.
 """
@@ -22,7 +23,7 @@ from typing import Any
 from opentelemetry import trace
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from domain.ids import ORDER_NO_PATTERN
+from domain.ids import ORDER_NO_PATTERN, REFUND_ID_PATTERN, order_no_of_refund
 
 # The ASGI scope of the request being answered: its route's path parameters appear in it
 # once the router has matched (the router updates this very dict).
@@ -58,9 +59,16 @@ class OrderOfTheRequest:
 
 
 def order_no_of_request() -> str | None:
+    """The order the current request's route names: its ``{order_no}``, or the order a
+    ``{refund_id}`` belongs to."""
     scope = _current_request.get()
-    order_no = (scope or {}).get("path_params", {}).get("order_no")
-    return order_no if isinstance(order_no, str) and ORDER_NO_PATTERN.match(order_no) else None
+    params = (scope or {}).get("path_params", {})
+    order_no, refund_id = params.get("order_no"), params.get("refund_id")
+    if isinstance(order_no, str) and ORDER_NO_PATTERN.match(order_no):
+        return order_no
+    if isinstance(refund_id, str) and REFUND_ID_PATTERN.match(refund_id):
+        return order_no_of_refund(refund_id)
+    return None
 
 
 def order_no_of(record: logging.LogRecord) -> str | None:

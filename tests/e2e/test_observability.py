@@ -14,6 +14,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.trace import format_span_id, format_trace_id
 
 from devstack.processes import free_port
+from domain.ids import refund_id_for
 from ops.logs import (
     UVICORN_LOGGERS,
     JsonFormatter,
@@ -130,6 +131,13 @@ async def test_the_lines_of_a_request_about_an_order_name_it_once_its_route_matc
 
     await OrderOfTheRequest(app)({"type": "http", "path": "/"}, nothing, ignore)
     assert [line.get("order_no") for line in lines] == [None, "BS-ZX202210181408314977"]
+
+    async def refund_route(scope: MutableMapping[str, Any], receive: Any, send: Any) -> None:
+        scope["path_params"] = {"refund_id": refund_id_for("BS-ZX202210181408314977")}
+        lines.append(json.loads(JsonFormatter().format(record())))
+
+    await OrderOfTheRequest(refund_route)({"type": "http", "path": "/"}, nothing, ignore)
+    assert lines[-1]["order_no"] == "BS-ZX202210181408314977"
     assert "order_no" not in json.loads(JsonFormatter().format(record()))
 
 
