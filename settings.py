@@ -155,6 +155,13 @@ class Settings(BaseSettings):
     # Prometheus metrics of the worker (Temporal runtime); 0 turns them off.
     worker_metrics_port: int = 9464
     log_format: Literal["text", "json"] = "text"
+    # Traces (README "Traces"): spans as JSON lines to TRACES_FILE (in development by default
+    # DATA_DIR/traces.jsonl) and by OTLP/HTTP when an OTLP endpoint is set (the standard
+    # OpenTelemetry variables); OTEL_SDK_DISABLED=true turns both off.
+    traces_file: Path | None = None
+    otel_exporter_otlp_endpoint: str = ""
+    otel_exporter_otlp_traces_endpoint: str = ""
+    otel_sdk_disabled: bool = False
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     public_base_url: str = ""
@@ -277,6 +284,24 @@ class Settings(BaseSettings):
             return [o.strip() for o in self.temporal_ui_origin.split(",") if o.strip()]
         port = self.temporal_ui_port
         return [f"http://127.0.0.1:{port}", f"http://localhost:{port}"]
+
+    @property
+    def effective_traces_file(self) -> Path | None:
+        """Where spans are written as JSON lines: TRACES_FILE, else in development a file
+        under DATA_DIR; production writes none (it exports by OTLP when configured)."""
+        if self.traces_file is not None:
+            return self.traces_file
+        return self.data_dir / "traces.jsonl" if self.is_development else None
+
+    @property
+    def otlp_traces_endpoint(self) -> str:
+        """The OTLP/HTTP traces URL, as the OpenTelemetry variables define it (the general
+        endpoint gets /v1/traces appended); "" when none is set."""
+        if self.otel_exporter_otlp_traces_endpoint:
+            return self.otel_exporter_otlp_traces_endpoint
+        if self.otel_exporter_otlp_endpoint:
+            return self.otel_exporter_otlp_endpoint.rstrip("/") + "/v1/traces"
+        return ""
 
     @property
     def mail_dir(self) -> Path:

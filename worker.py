@@ -19,6 +19,7 @@ from activities.mail import MailActivities
 from activities.persistence import PersistenceActivities
 from db.engine import make_engine, make_sessionmaker
 from ops.logs import configure_logging
+from ops.tracing import WORKER_SERVICE, start_tracing
 from settings import Settings, get_settings
 from workflows.client import connect
 from workflows.digest import DailyDigestWorkflow
@@ -77,6 +78,8 @@ def runtime_for(settings: Settings) -> Runtime | None:
 async def main() -> None:
     settings = get_settings()
     configure_logging(settings.log_format)
+    # Before connecting: the client (and so this worker) traces only when this set it up.
+    start_tracing(settings, WORKER_SERVICE)
     engine = make_engine(settings.effective_database_url)
     client = await connect(settings, runtime_for(settings))
     worker = build_worker(client, settings, make_sessionmaker(engine))

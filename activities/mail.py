@@ -27,6 +27,7 @@ from jinja2 import (
     UndefinedError,
     select_autoescape,
 )
+from opentelemetry import trace
 from sqlalchemy import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
@@ -46,6 +47,9 @@ BUILD_ERRORS = (ValueError, KeyError, TypeError, UndefinedError, MessageError)
 FAILED_NOTICES_METRIC = "shop_orders_notices_failed"
 # Enough of the server's answer to tell why; the rest is noise in the 操作记录.
 REASON_MAX_CHARS = 300
+# The SMTP conversation's span, inside the activity's: how long the server took, and its
+# refusal when there is one.
+tracer = trace.get_tracer(__name__)
 # What the buyer's 我的消息 holds for a notice whose e-mail could not be built.
 UNBUILDABLE_MESSAGE_BODY = "该通知的内容无法生成，请联系客服了解详情。"
 
@@ -188,7 +192,7 @@ class MailActivities:
             if message is None:
                 await self._give_up(session, row, request, build_error)
             try:
-                await self._deliver(message)
+                await self._deliver(message, request)
             except (aiosmtplib.SMTPException, OSError) as err:
                 refusal = permanent_refusal(err)
                 if refusal is not None:
@@ -238,17 +242,30 @@ class MailActivities:
         ).add(1, {"template": template})
         raise undeliverable(reason)
 
-    async def _deliver(self, message: EmailMessage) -> None:
+    async def _deliver(self, message: EmailMessage, request: contracts.EmailRequest) -> None:
         settings = self._settings
-        await aiosmtplib.send(
-            message,
-            hostname=settings.smtp_host or "127.0.0.1",
-            port=settings.smtp_port,
-            username=settings.smtp_username,
-            password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
-            start_tls=settings.smtp_use_tls,
-            timeout=20,
-        )
+        hostname = settings.smtp_host or "127.0.0.1"
+        attributes: dict[str, str | int] = {
+            "shop.template": request.notice.template.value,
+            "server.address": hostname,
+            "server.port": settings.smtp_port,
+        }
+        if request.order_no:  # the daily digests are about no one order
+            attributes["shop.order_no"] = request.order_no
+        with tracer.start_as_current_span(
+            "smtp send", kind=trace.SpanKind.CLIENT, attributes=attributes
+        ):
+            await aiosmtplib.send(
+                message,
+                hostname=hostname,
+                port=settings.smtp_port,
+                username=settings.smtp_username,
+                password=(
+                    settings.smtp_password.get_secret_value() if settings.smtp_password else None
+                ),
+                start_tls=settings.smtp_use_tls,
+                timeout=20,
+            )
 
 
 def permanent_refusal(error: Exception) -> str | None:

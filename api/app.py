@@ -11,6 +11,7 @@ from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from temporalio.client import Client
+from temporalio.contrib.opentelemetry import ReplaySafeTracerProvider
 
 from api import auth, docs, errors, metrics, openapi, openapi_examples
 from api.card_cipher import CardCipher
@@ -38,6 +39,8 @@ from api.state import AppState, TemporalConnection
 from api.web import pages as web
 from db.engine import make_engine, make_sessionmaker
 from domain.statuses import STAFF
+from ops.logs import OrderOfTheRequest, configure_logging
+from ops.tracing import API_SERVICE, start_tracing
 from settings import Settings, get_settings
 from workflows.client import payload_keys
 from workflows.codec import EncryptionCodec
@@ -69,8 +72,15 @@ def create_app(
     temporal: Client | None = None,
     sessions: async_sessionmaker[AsyncSession] | None = None,
 ) -> FastAPI:
-    """Build the app. Tests hand in their own Temporal client and session factory."""
-    settings = settings or get_settings()
+    """Build the app. Tests hand in their own settings, Temporal client and session factory."""
+    tracing: ReplaySafeTracerProvider | None = None
+    if settings is None:
+        # Called by uvicorn's --factory: this is the API process. Its logs and traces are set
+        # up here (uvicorn has configured its loggers by now), before the Temporal client
+        # connects, which traces only when tracing is on.
+        settings = get_settings()
+        configure_logging(settings.log_format)
+        tracing = start_tracing(settings, API_SERVICE)
     # The contract and the docs are for developers; production keeps them off the internet.
     docs_open = settings.is_development
     keys = payload_keys(settings)
@@ -100,6 +110,10 @@ def create_app(
             sweeper.cancel()
             if engine is not None:
                 await engine.dispose()
+            if tracing is not None:
+                # uvicorn ends the process by re-raising its stop signal, so atexit hooks do
+                # not run: the spans still batched go out now.
+                await asyncio.to_thread(tracing.force_flush)
 
     app = FastAPI(
         title="百胜云市场 · 店铺订购",
@@ -117,6 +131,10 @@ def create_app(
         redoc_url=None,
         # One proof document (or one bank CSV) and a handful of fields per form.
         form_limits={"max_files": 1, "max_fields": 32},
+        # FastAPI's own OpenTelemetry spans (request, dependencies, endpoint) follow the
+        # tracer provider ops.tracing sets; off while there is none. Its HTTP metrics and
+        # log events are not wanted: /metrics has ours, the log lines carry the trace id.
+        telemetry={"metrics": False, "logs": False},
     )
     # The Temporal UI decrypts history payloads through /codec, called from its own origin.
     app.state.codec = EncryptionCodec(keys)
@@ -152,4 +170,8 @@ def create_app(
     # Open in development; in production only staff read the figures.
     staff_only = [] if settings.is_development else [Depends(auth.require_roles(*STAFF))]
     metrics.install(app, readers=staff_only)
+    # The log lines of a request about one order name it. Outermost: the access line is
+    # written as the response goes out, which the metrics middleware does from a context of
+    # its own.
+    app.add_middleware(OrderOfTheRequest)
     return app

@@ -80,6 +80,12 @@ def print_banner(settings: Settings, api_url: str) -> None:
         if not settings.smtp_host
         else f"sent to {settings.smtp_host}:{settings.smtp_port}"
     )
+    traces_file = settings.effective_traces_file
+    traces = str(traces_file.resolve()) if traces_file else "no file"
+    if settings.otlp_traces_endpoint:
+        traces += f" · OTLP {settings.otlp_traces_endpoint}"
+    if settings.otel_sdk_disabled:
+        traces = "off (OTEL_SDK_DISABLED)"
     if not settings.is_development:
         logins = "none (ENVIRONMENT=production creates no demo accounts)"
     else:
@@ -93,6 +99,7 @@ def print_banner(settings: Settings, api_url: str) -> None:
   Temporal UI     {temporal_ui}
   E-mails         {mail}
   Logs            {(settings.data_dir / "logs").resolve()}
+  Traces          {traces}
   Demo logins     {logins}
   Press Ctrl-C to stop everything; a second `make run` finds every order where it was.
 """,

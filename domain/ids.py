@@ -49,3 +49,10 @@ def refund_id_for(order_number: str) -> str:
     if not ORDER_NO_PATTERN.match(order_number):
         raise ValueError(f"{order_number!r} is not a main order number")
     return "TK" + order_number.removeprefix("BS-ZX")
+
+
+def order_no_of_refund(refund_id: str) -> str:
+    """The order a refund id was derived from (``refund_id_for`` backwards)."""
+    if not REFUND_ID_PATTERN.match(refund_id):
+        raise ValueError(f"{refund_id!r} is not a refund id")
+    return "BS-ZX" + refund_id.removeprefix("TK")

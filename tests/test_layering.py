@@ -22,7 +22,8 @@ MAY_IMPORT: dict[str, set[str]] = {
     "workflows": {"domain", "activities", "settings"},
     "activities": {"domain", "db", "settings"},
     "db": {"domain", "settings"},
-    "api": {"domain", "db", "workflows", "settings"},
+    # ops.logs and ops.tracing: the API process sets up its logs and traces as the worker does.
+    "api": {"domain", "db", "workflows", "ops", "settings"},
     "ops": {"domain", "workflows", "settings"},
     "devstack": {"domain", "db", "workflows", "settings"},
 }

@@ -29,7 +29,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.order import OrderState
     from domain.steps import deadline
     from domain.steps import notices as notice_records
-    from workflows import search_attributes
+    from workflows import search_attributes, trace_context
     from workflows.messages import Carried, OrderOutcome, StartOrder, UpgradeAnswer
 
 # Persistence must not give up: the database coming back is a matter of time.
@@ -88,6 +88,8 @@ class ShopOrderWorkflow:
         self._saved_version = start.order.version
         # Rebuilt on replay, as every accepted update's handler runs again.
         self._keys: dict[str, str] = dict(carried.keys)
+        # The trace of the update that queued each e-mail, by occasion (not carried over).
+        self._mail_traces: dict[str, dict[str, str]] = {}
         self._upgrade_asked = False
         # The timer armed for the next reminder or deadline, and the moment it is for.
         self._timer: asyncio.Task[None] | None = None
@@ -193,17 +195,18 @@ class ShopOrderWorkflow:
         while self._outbox:
             notice = self._outbox[0]
             try:
-                await workflow.execute_activity(
-                    contracts.SEND_EMAIL,
-                    contracts.EmailRequest(
-                        key=f"{self._state.order_no}:{notice.occasion}",
-                        order_no=self._state.order_no,
-                        notice=notice,
-                    ),
-                    result_type=contracts.EmailResult,
-                    start_to_close_timeout=ACTIVITY_TIMEOUT,
-                    retry_policy=MAIL_RETRY,
-                )
+                with trace_context.resumed(self._mail_traces.pop(notice.occasion, None)):
+                    await workflow.execute_activity(
+                        contracts.SEND_EMAIL,
+                        contracts.EmailRequest(
+                            key=f"{self._state.order_no}:{notice.occasion}",
+                            order_no=self._state.order_no,
+                            notice=notice,
+                        ),
+                        result_type=contracts.EmailResult,
+                        start_to_close_timeout=ACTIVITY_TIMEOUT,
+                        retry_policy=MAIL_RETRY,
+                    )
             except ActivityError as err:
                 reason = self._undeliverable_reason(err)
                 if reason is None:
@@ -324,6 +327,8 @@ class ShopOrderWorkflow:
                     raise
                 raise _refused(refusal.message, "invalid_transition") from None
             self._outbox += notices
+            caller = trace_context.current()
+            self._mail_traces |= {notice.occasion: caller for notice in notices if caller}
             self._publish()
             return self._state
 

@@ -56,6 +56,13 @@ def test_app_services_get_required_secrets_and_point_at_the_stack(service: str) 
 
 
 @pytest.mark.parametrize("service", ["api", "worker"])
+def test_app_services_log_json_and_trace_to_the_configured_collector(service: str) -> None:
+    env = env_of(service)
+    assert env["LOG_FORMAT"] == "json"
+    assert env["OTEL_EXPORTER_OTLP_ENDPOINT"] == "${OTEL_EXPORTER_OTLP_ENDPOINT:-}"
+
+
+@pytest.mark.parametrize("service", ["api", "worker"])
 def test_app_services_start_after_migrations_and_search_attributes(service: str) -> None:
     depends = SERVICES[service]["depends_on"]
     assert depends["migrate"]["condition"] == "service_completed_successfully"
