@@ -1,6 +1,7 @@
-"""/docs (Swagger UI) and /redoc served from the project, never from a CDN: their scripts and
-styles are the copies the fastapi-offline package ships, so the pages work on a closed
-network. Development only (api/app.py): production keeps the contract off the internet."""
+"""/docs (Swagger UI) served from the project, never from a CDN: its script and styles are
+the copies the fastapi-offline package ships, so the page works on a closed network.
+Development only (api/app.py): production keeps the contract off the internet. No ReDoc:
+its bundle fetches its own logo from a CDN, which the page's policy (rightly) refuses."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ from importlib.resources import files
 
 from fastapi import FastAPI
 from fastapi.openapi.docs import (
-    get_redoc_html,
     get_swagger_ui_html,
     get_swagger_ui_oauth2_redirect_html,
 )
@@ -17,9 +17,8 @@ from fastapi.staticfiles import StaticFiles
 
 SWAGGER_UI = "/docs"
 OAUTH2_REDIRECT = "/docs/oauth2-redirect"
-REDOC = "/redoc"
 ASSETS = "/docs/assets"
-PAGES = (SWAGGER_UI, OAUTH2_REDIRECT, REDOC)
+PAGES = (SWAGGER_UI, OAUTH2_REDIRECT)
 ASSET_DIRECTORY = files("fastapi_offline") / "static"
 
 
@@ -43,13 +42,3 @@ def install(app: FastAPI, *, openapi_url: str) -> None:
     @app.get(OAUTH2_REDIRECT, include_in_schema=False)
     async def swagger_ui_redirect() -> HTMLResponse:
         return get_swagger_ui_oauth2_redirect_html()
-
-    @app.get(REDOC, include_in_schema=False)
-    async def redoc() -> HTMLResponse:
-        return get_redoc_html(
-            openapi_url=openapi_url,
-            title=title,
-            redoc_js_url=f"{ASSETS}/redoc.standalone.js",
-            redoc_favicon_url=f"{ASSETS}/favicon.png",
-            with_google_fonts=False,
-        )

@@ -22,15 +22,14 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "frame-ancestors 'none'",
     )
 )
-# Swagger UI (development only) starts from an inline script, and ReDoc runs a worker from a
-# blob; both load their assets from this site (api/docs.py). Nothing else has that freedom.
+# Swagger UI (development only) starts from an inline script and loads its assets from this
+# site (api/docs.py). Nothing else has that freedom.
 DOCS_CONTENT_SECURITY_POLICY = "; ".join(
     (
         "default-src 'self'",
         "script-src 'self' 'unsafe-inline'",
         "style-src 'self' 'unsafe-inline'",
         "img-src 'self' data:",
-        "worker-src 'self' blob:",
         "object-src 'none'",
         "base-uri 'none'",
         "frame-ancestors 'none'",

@@ -29,7 +29,7 @@ HEADINGS = {
     503: "系统繁忙",
 }
 # Paths that belong to programs, whatever their Accept header says.
-PROGRAM_PATHS = ("/api/", "/codec", "/metrics", "/openapi.json", "/docs", "/redoc")
+PROGRAM_PATHS = ("/api/", "/codec", "/metrics", "/openapi.json", "/docs")
 
 
 def wants_page(request: Request) -> bool:

@@ -24,7 +24,6 @@ WHO: dict[tuple[str, str], str | frozenset[str]] = {
     ("GET", "/openapi.json"): ANYONE,
     ("GET", "/docs"): ANYONE,
     ("GET", "/docs/oauth2-redirect"): ANYONE,
-    ("GET", "/redoc"): ANYONE,
     ("GET", "/metrics"): ANYONE,
     ("GET", "/api/health"): ANYONE,
     ("POST", "/api/auth/token"): ANYONE,

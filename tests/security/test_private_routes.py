@@ -2,7 +2,7 @@
 
 Threat: the OpenAPI document, its docs and the metrics are public in production.
 
-Control: in production /docs, /redoc and /openapi.json answer 404 and /metrics only staff;
+Control: in production /docs and /openapi.json answer 404 and /metrics only staff;
 development keeps them open.
 
 The contract, its docs and the metrics are for developers and staff: in production
@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.security.apps import BUYER, REVIEWER, app_settings, serving, signed_in
 
-DOCS = ["/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"]
+DOCS = ["/openapi.json", "/docs", "/docs/oauth2-redirect"]
 
 
 async def test_openapi_and_metrics_not_public_in_production(
