@@ -26,6 +26,13 @@ browser:
 			echo "browser tests need: sudo apt-get install -y chromium fonts-wqy-microhei"; \
 		fi; \
 	fi
+	@# axe-core (package-lock.json) checks every page the browser tests visit; kept when present.
+	@if [ ! -f node_modules/axe-core/axe.min.js ]; then \
+		if ! command -v npm >/dev/null && [ "$$(id -u)" = 0 ]; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm; \
+		fi; \
+		npm ci --no-audit --no-fund --silent; \
+	fi
 
 test: install browser
 	$(BIN)/pytest

@@ -90,7 +90,9 @@ async def place_order(buyer: Person, code: str, shop_name: str) -> str:
     await page.click("#next-step")
     await expect(page.get_by_role("heading", name="补充信息")).to_be_visible()
     if await page.locator("input[name=invoice_profile_id]").count() == 0:
-        await add_profile(page.locator("form[action='/my/profiles']"), PROFILE)
+        # 添加一个新开票 is part of the order's form, saved by its own button.
+        adding = page.locator("details", has=page.locator("#new-profile-title"))
+        await add_profile(adding, PROFILE)
         await expect(page.get_by_text("发票信息已保存")).to_be_visible()
     fields = {"service_market_order_no": unique("SM"), "shop_name": shop_name, "seller_nick": "5432",
               "baison_staff": "001", "reminder_name": "李雷", "reminder_mobile": "13800138000",
@@ -108,14 +110,16 @@ async def place_order(buyer: Person, code: str, shop_name: str) -> str:
 
 
 async def add_profile(form: Locator, profile: dict[str, str]) -> None:
-    """Fills and saves an invoice-profile form (opening the ``details`` it is folded in)."""
+    """Fills and saves an invoice-profile form, or the checkout's fieldset of one (opening
+    the ``details`` it is folded in)."""
     await form.evaluate("form => { const d = form.closest('details'); if (d) d.open = true; }")
+    await expect(form.locator("input[name=title]")).to_be_visible()
     for name, value in profile.items():
         if name == "invoice_type":
             await form.locator("select[name=invoice_type]").select_option(value)
         else:
             await form.locator(f"input[name={name}]").fill(value)
-    await form.locator("button[type=submit]").click()
+    await form.locator("button[type=submit]").first.click()
 
 
 async def open_order(buyer: Person, order_no: str) -> Locator:
