@@ -67,6 +67,30 @@ async def assert_accessible(page: Page) -> None:
         raise AssertionError("\n".join(lines))
 
 
+async def assert_focus_visible(page: Page) -> None:
+    """The element that has the keyboard's focus is drawn with a visible outline."""
+    shown = await page.evaluate(
+        """() => {
+            const style = getComputedStyle(document.activeElement);
+            return style.outlineStyle !== "none" && parseFloat(style.outlineWidth) >= 2;
+        }"""
+    )
+    focused = await page.evaluate("document.activeElement.outerHTML.slice(0, 120)")
+    assert shown, f"no visible focus outline on {focused}"
+
+
+async def tab_to(page: Page, selector: str, *, backwards: bool = False, limit: int = 150) -> None:
+    """Presses Tab (Shift+Tab ``backwards``) until the element matching ``selector`` has the
+    focus, as someone without a mouse moves through a page; its focus must be visible."""
+    key = "Shift+Tab" if backwards else "Tab"
+    for _ in range(limit):
+        await page.keyboard.press(key)
+        if await page.evaluate("s => document.activeElement.matches(s)", selector):
+            await assert_focus_visible(page)
+            return
+    raise AssertionError(f"{key} never reaches {selector} on {page.url}")
+
+
 class Person:
     """One signed-in person in their own browser context, screenshotting each step; each
     page opened or screenshotted is checked with axe-core."""
