@@ -42,7 +42,7 @@ from tests.security.app_under_test import (
     settings_for,
     web_sign_in,
 )
-from tests.support.browser import CONTEXT_OPTIONS
+from tests.support.browser import CONTEXT_OPTIONS, chromium_environment
 from tests.support.http_api import form_token
 from tests.support.samples import PDF, PROFILE, REFUND_FORM
 
@@ -315,6 +315,7 @@ async def test_browser_cross_site_form_is_403_and_own_forms_work(
             executable_path=CHROMIUM,
             args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync", "--no-first-run"],
+            env=chromium_environment(),
         )  # fmt: skip
         try:
             page = await (await browser.new_context(**CONTEXT_OPTIONS)).new_page()
@@ -366,7 +367,9 @@ async def test_browser_cross_site_login_form_signs_nobody_in(
         async_playwright() as playwright,
     ):
         browser = await playwright.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--no-first-run"]
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--no-first-run"],
+            env=chromium_environment(),
         )
         try:
             context = await browser.new_context(**CONTEXT_OPTIONS)
