@@ -15,6 +15,7 @@ from api.errors import Problem
 from api.routes.common import AdminInvoiceParams, InvoiceParams, OrderParams, RefundParams
 from api.routes.orders import order_page
 from api.services import invoices, refunds
+from api.web.action_errors import FailedAction
 from api.web.plumbing import (
     ACTION_NAMES,
     HOME,
@@ -101,8 +102,15 @@ async def refunds_page(
 
 
 async def refund_detail(
-    request: Request, me: Actor, session: AsyncSession, refund_id: str, section: str
+    request: Request,
+    me: Actor,
+    session: AsyncSession,
+    refund_id: str,
+    section: str,
+    failed: FailedAction | None = None,
 ) -> Response:
+    """退款详情; ``failed`` (a refused action form, api.web.action_errors) comes back with
+    its error beside its input."""
     try:
         state = await refunds.visible(session=session, actor=me, refund_id=refund_id)
     except Problem as problem:
@@ -111,10 +119,12 @@ async def refund_detail(
         request,
         "refund_detail.html",
         me,
+        422 if failed else 200,
         section=section,
         o=responses.order_out(state, me),
         r=responses.refund_out(state, me),
         staff_actions=me.role in STAFF,
+        failed=failed,
     )
 
 
