@@ -8,10 +8,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from playwright.async_api import Browser
+from playwright.async_api import Browser, expect
 
 from tests.support import jd_walk
-from tests.support.browser import person
+from tests.support.browser import Person, person
 from tests.support.http_api import Api, ok, placed_jd_order, refund_applied, refund_chosen
 from tests.support.samples import REVIEWER, unique
 
@@ -39,6 +39,20 @@ async def orders_in_every_state(e2e: Api) -> dict[str, Any]:
     return {"returned": returned, "choosing": choosing, "applied": applied["order_no"],
             "refund": applied["refund"]["refund_id"], "invoice": invoice,
             "agreed": agreed["order_no"], "returned_invoice": returned_invoice}  # fmt: skip
+
+
+async def headers_on_one_line(someone: Person) -> None:
+    """No table header wraps (签约名/称, 操/作): each is one line high at desktop width."""
+    wrapped = await someone.page.evaluate(
+        """() => [...document.querySelectorAll("th")].filter(th => {
+            const size = parseFloat(getComputedStyle(th).fontSize);
+            const range = document.createRange();
+            range.selectNodeContents(th);
+            return th.offsetParent !== null && range.getClientRects().length > 1
+                && range.getBoundingClientRect().height > size * 2;
+        }).map(th => th.textContent.trim())"""
+    )
+    assert not wrapped, f"{someone.page.url}: headers wrap: {wrapped}"
 
 
 async def test_every_page_fits_a_phone_and_a_laptop(e2e: Api, browser: Browser) -> None:
@@ -79,9 +93,40 @@ async def test_every_page_fits_a_phone_and_a_laptop(e2e: Api, browser: Browser) 
         someone = await person(browser, base_url, name)
         for page_name, path in visits.items():
             await someone.open(path)
+            await headers_on_one_line(someone)
             await someone.at_both_widths(page_name)
         await someone.page.context.close()
     signed_out = await person(browser, base_url, "nobody", sign_in=False)
     await signed_out.open("/login")
     await signed_out.at_both_widths("login")
     await signed_out.page.context.close()
+
+
+async def test_catalog_descriptions_end_on_whole_lines(e2e: Api, browser: Browser) -> None:
+    """A card's 说明 shows whole lines (three at most, an ellipsis after), never half a
+    line cut by the card's height."""
+    buyer = await person(browser, f"http://127.0.0.1:{e2e.settings.api_port}", "leiliang")
+    await buyer.open("/shop?line=E3")
+    heights = await buyer.page.evaluate(
+        """() => [...document.querySelectorAll(".product .notice")].map(n =>
+            [n.clientHeight, parseFloat(getComputedStyle(n).lineHeight)])"""
+    )
+    assert heights
+    for height, line in heights:
+        assert height % line == 0 and height <= 3 * line, (height, line)
+    await buyer.page.context.close()
+
+
+async def test_back_office_refunds_say_refund_management_as_the_guide(
+    e2e: Api, browser: Browser
+) -> None:
+    """The guide's 退款管理: the back office's menu and the refund pages' breadcrumb agree."""
+    applied = await refund_applied(e2e, shop_name=unique("面包屑店"))
+    reviewer = await person(browser, f"http://127.0.0.1:{e2e.settings.api_port}", "bmp")
+    page = reviewer.page
+    await reviewer.open(f"/admin/refunds/{applied['refund']['refund_id']}")
+    await expect(page.locator("header nav a.on")).to_have_text("退款管理")
+    await expect(page.locator(".crumbs")).to_have_text("bmp后台 > 退款管理 > 退款详情")
+    await page.locator(".crumbs a", has_text="退款管理").click()
+    await expect(page.locator(".crumbs")).to_have_text("bmp后台 > 退款管理")
+    await page.context.close()
