@@ -291,6 +291,44 @@ async def checkout_profile(
     )  # fmt: skip
 
 
+@router.post("/shop/{code}/checkout/profile/{profile_id}", response_model=None)
+async def checkout_profile_edit(
+    request: Request, code: str, profile_id: int, me: BuyerPage, session: SessionDep
+) -> Response:
+    """A saved profile edited on the checkout (its fields, ``profile_<id>_…``, are part of
+    the order's form): saved, and the checkout comes back with everything typed; a refusal
+    shows its errors beside the profile's fields."""
+    product = await _product(session, code)
+    if product is None:
+        return redirect("/shop", err=f"没有商品 {code}")
+    raw = await request.form()
+    form = forms.text_fields(raw)
+    module_codes = [str(v) for v in raw.getlist("module_codes")]
+    prefix = f"profile_{profile_id}_"
+    edited = {k.removeprefix(prefix): v for k, v in form.items() if k.startswith(prefix)}
+    try:
+        await profiles.replace(
+            session=session,
+            owner=me.username,
+            profile_id=profile_id,
+            data=forms.invoice_profile(edited),
+        )
+    except ValidationError as error:
+        editing = RefusedProfile(profile_id, edited, field_errors(error))
+        return await _checkout(
+            request, me, session, product, module_codes, form, status_code=422, editing=editing
+        )
+    except Problem as problem:
+        return await _checkout(
+            request, me, session, product, module_codes, form, status_code=problem.status,
+            extra_flashes=[("error", problem.detail)],
+        )  # fmt: skip
+    return await _checkout(
+        request, me, session, product, module_codes, form,
+        extra_flashes=[("ok", "发票信息已更新")],
+    )  # fmt: skip
+
+
 def _back(form: dict[str, Any]) -> str:
     return local_path(str(form.get("back") or "/my/orders"), "/my/orders")
 

@@ -154,10 +154,21 @@ async def test_buyer_forms(e2e: Api, browser: Browser, tmp_path: Path) -> None:
                   button="button[formaction$='/checkout/profile']")  # fmt: skip
     await refused(page, adding, PROFILE | {"taxpayer_id": "123", "recipient_mobile": "123"},
                   ["taxpayer_id", "recipient_mobile"], button="button[formaction$='/checkout/profile']")  # fmt: skip
-    editing = page.locator("form[action^='/my/profiles/']:not([action$='/delete'])").first
-    await refused(
-        page, editing, {"taxpayer_id": "12", "recipient_name": "改过的名字"}, ["taxpayer_id"]
-    )
+    # A saved profile's edit belongs to the order's form: the order's fields survive it.
+    edit = page.locator("button[formaction*='/checkout/profile/']").first
+    prefix = f"profile_{(await edit.get_attribute('formaction') or '').rsplit('/', 1)[-1]}_"
+    typed = {f"{prefix}taxpayer_id": "12", f"{prefix}recipient_name": "改过的名字",
+             "shop_name": "保留的店名"}  # fmt: skip
+    await refused(page, page.locator("section.content"), typed, [f"{prefix}taxpayer_id"],
+                  button="button[formaction*='/checkout/profile/']")  # fmt: skip
+    await page.fill(f"[name={prefix}taxpayer_id]", "91310000MA1FL4CT3U")
+    await page.locator("button[formaction*='/checkout/profile/']").first.click()
+    await expect(page.locator(".flash.ok")).to_have_text("发票信息已更新")
+    await expect(page.locator("#shop_name")).to_have_value("保留的店名")
+    # Enter in one of the order's fields sends the order (its default button), not an edit.
+    await page.locator("#shop_name").press("Enter")
+    await expect(page).to_have_url(re.compile(r"/shop/JD0001/checkout$"))
+    await expect(page.locator("#reminder_mobile + .field-error")).to_be_visible()
 
     # 修改信息 of a returned order.
     await buyer.open(f"/my/orders/{returned}/edit")
