@@ -17,14 +17,22 @@ install: $(STAMP)
 run: install
 	$(BIN)/python -m devstack
 
-# The browser tests drive Debian's Chromium; the CJK font keeps Chinese from rendering as boxes.
+# The browser tests drive Debian's Chromium; the CJK font keeps Chinese from rendering as boxes,
+# chromium-l10n has Chromium's own words (file and date inputs) in Chinese.
 browser:
-	@if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi "wenquanyi micro hei"; then \
+	@if [ ! -x /usr/bin/chromium ] || [ ! -f /usr/lib/chromium/locales/zh-CN.pak ] || ! fc-list 2>/dev/null | grep -qi "wenquanyi micro hei"; then \
 		if [ "$$(id -u)" = 0 ]; then \
-			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-l10n fonts-wqy-microhei; \
 		else \
-			echo "browser tests need: sudo apt-get install -y chromium fonts-wqy-microhei"; \
+			echo "browser tests need: sudo apt-get install -y chromium chromium-l10n fonts-wqy-microhei"; \
 		fi; \
+	fi
+	@# axe-core (package-lock.json) checks every page the browser tests visit; kept when present.
+	@if [ ! -f node_modules/axe-core/axe.min.js ]; then \
+		if ! command -v npm >/dev/null && [ "$$(id -u)" = 0 ]; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm; \
+		fi; \
+		npm ci --no-audit --no-fund --silent; \
 	fi
 
 test: install browser

@@ -114,8 +114,8 @@ async def confirm_batch(
     if refund_col is None or reference_col is None or amount_col is None:
         raise Problem(
             422,
-            "银行回单的表头须包含退款编号（或 refund_id）、退款金额(元)（或 amount_fen）"
-            "和银行流水号（或 bank_reference）",
+            "银行回单的表头须包含「退款编号」「退款金额(元)」和「银行流水号」三列"
+            "（即导出的待打款 CSV 的列名）",
         )
     if len(rows) - 1 > MAX_LINES:
         raise Problem(413, f"银行回单每个文件最多 {MAX_LINES} 行，请拆分后分批上传")
@@ -192,7 +192,9 @@ async def _apply_line(
         )
     except Problem as problem:
         return LineResult(number, refund_id, "refused", problem.detail)
-    return LineResult(number, refund_id, "applied", f"{amount / 100:.2f} 元 paid out ({reference})")
+    return LineResult(
+        number, refund_id, "applied", f"已打款 {amount / 100:.2f} 元（银行流水号 {reference}）"
+    )
 
 
 def daily_totals(rows: Iterable[models.Payout]) -> list[tuple[str, int, int]]:

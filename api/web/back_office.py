@@ -3,24 +3,25 @@ review refunds, issue, ship or return invoices."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import command_builders as build
 from api import responses
 from api.deps import SessionDep, TemporalDep
 from api.errors import Problem
 from api.routes.common import AdminInvoiceParams
-from api.services import invoices, queues
-from api.web import forms, listings, sending
+from api.services import invoices, orders, queues, refunds
+from api.web import forms, listings
+from api.web.action_errors import FailedAction, failed_action
 from api.web.lookups import order_or_404
 from api.web.plumbing import (
     ACTION_NAMES,
-    PageRedirect,
     ReviewerPage,
     StaffPage,
     redirect,
@@ -46,43 +47,31 @@ ORDER_DONE = {
     "void": "已作废",
     "settlement": "已记录平台结算",
 }
-ORDER_INPUT_MISSING = {"approve": "平台实付金额应为大于 0 的数字（元）"}
+# Each form's inputs, which its refusals are shown beside.
+ORDER_INPUTS = {"approve": ["platform_amount_yuan"], "return": ["reason"], "void": ["reason"]}
 
 REFUND_COMMANDS: dict[str, Callable[[Actor, SubmittedForm], Command]] = {
     "agree": lambda me, form: build.agree_refund(me, forms.no_note()),
     "return": lambda me, form: build.return_refund(me, forms.reason(form)),
 }
 REFUND_DONE = {"agree": "已同意退款，等待财务打款", "return": "已退回买家修改"}
+REFUND_INPUTS = {"return": ["reason"]}
 
 INVOICE_COMMANDS: dict[str, Callable[[Actor, str, SubmittedForm], InvoiceCommand]] = {
     "issue": lambda me, no, form: build.issue_invoice(me, no, forms.issue_invoice(form)),
     "ship": lambda me, no, form: build.ship_invoice(me, no, forms.ship_invoice(form)),
     "return": lambda me, no, form: build.return_invoice(me, no, forms.reason(form)),
 }
+INVOICE_INPUTS = {
+    "issue": ["invoice_number"],
+    "ship": ["courier", "tracking_no"],
+    "return": ["reason"],
+}
 INVOICE_DONE = {
     "issue": "已开票",
     "ship": "已寄送，已邮件通知买家",
     "return": "已打回，已邮件通知买家",
 }
-
-
-def _command_or_back(
-    commands: Mapping[str, Callable[[Actor, SubmittedForm], Command]],
-    action: str,
-    me: Actor,
-    form: SubmittedForm,
-    back: str,
-    missing_input: str,
-) -> Command:
-    """What the button ``action`` sends, else a redirect to ``back`` saying what is wrong."""
-    if action not in commands:
-        raise PageRedirect(redirect(back, err="未知操作"))
-    try:
-        return commands[action](me, form)
-    except ValidationError:
-        raise PageRedirect(redirect(back, err=missing_input)) from None
-    except Problem as problem:
-        raise PageRedirect(redirect(back, err=problem.detail)) from problem
 
 
 # --- orders ------------------------------------------------------------------------------
@@ -106,14 +95,26 @@ async def admin_orders(request: Request, me: ReviewerPage, session: SessionDep) 
 async def admin_order(
     request: Request, order_no: str, me: ReviewerPage, session: SessionDep
 ) -> Response:
+    return await _order_page(request, me, session, order_no)
+
+
+async def _order_page(
+    request: Request,
+    me: Actor,
+    session: AsyncSession,
+    order_no: str,
+    failed: FailedAction | None = None,
+) -> Response:
     state = await order_or_404(session, me, order_no)
     return render(
         request,
         "admin_order.html",
         me,
+        422 if failed else 200,
         section="admin",
         o=responses.order_out(state, me),
         action_labels=ACTION_NAMES,
+        failed=failed,
     )
 
 
@@ -127,10 +128,26 @@ async def admin_order_action(
     client: TemporalDep,
 ) -> Response:
     back = f"/admin/orders/{order_no}"
-    missing = ORDER_INPUT_MISSING.get(action, "请填写原因")
+    if action not in ORDER_COMMANDS:
+        return redirect(back, err="未知操作")
     form = await forms.form_of(request)
-    command = _command_or_back(ORDER_COMMANDS, action, me, form, back, missing)
-    return await sending.to_order(session, client, order_no, command, ORDER_DONE[action], back)
+    inputs = ORDER_INPUTS.get(action)
+    try:
+        command = ORDER_COMMANDS[action](me, form)
+        await orders.act(
+            session=session, client=client, order_no=order_no, command=command, idempotency_key=None
+        )
+    except (ValidationError, Problem) as error:
+        if inputs is None or getattr(error, "status", 422) == 404:
+            return redirect(back, err=_refusal(error))
+        return await _order_page(
+            request, me, session, order_no, failed_action(action, form, inputs, error)
+        )
+    return redirect(back, ok=ORDER_DONE[action])
+
+
+def _refusal(error: ValidationError | Problem) -> str:
+    return error.detail if isinstance(error, Problem) else "请检查填写的内容"
 
 
 # --- refunds -----------------------------------------------------------------------------
@@ -158,10 +175,24 @@ async def admin_refund_action(
     client: TemporalDep,
 ) -> Response:
     back = f"/admin/refunds/{refund_id}"
-    missing = "请填写退款修改原因"
+    if action not in REFUND_COMMANDS:
+        return redirect(back, err="未知操作")
     form = await forms.form_of(request)
-    command = _command_or_back(REFUND_COMMANDS, action, me, form, back, missing)
-    return await sending.to_refund(session, client, refund_id, command, REFUND_DONE[action], back)
+    inputs = REFUND_INPUTS.get(action)
+    try:
+        command = REFUND_COMMANDS[action](me, form)
+        await refunds.act(
+            session=session, client=client, refund_id=refund_id, command=command,
+            idempotency_key=None,
+        )  # fmt: skip
+    except (ValidationError, Problem) as error:
+        if inputs is None or getattr(error, "status", 422) == 404:
+            return redirect(back, err=_refusal(error))
+        failed = failed_action(f"refund-{action}-{refund_id}", form, inputs, error)
+        return await listings.refund_detail(
+            request, me, session, refund_id, "admin-refunds", failed=failed
+        )
+    return redirect(back, ok=REFUND_DONE[action])
 
 
 # --- invoices ----------------------------------------------------------------------------
@@ -178,14 +209,31 @@ async def admin_invoices(request: Request, me: ReviewerPage, session: SessionDep
 async def admin_invoice(
     request: Request, invoice_app_no: str, me: ReviewerPage, session: SessionDep
 ) -> Response:
-    return await listings.invoice_detail(request, me, session, invoice_app_no, "admin-invoices")
+    """开票详情, with the issue / ship / return forms the application allows now."""
+    return await _invoice_page(request, me, session, invoice_app_no)
 
 
-def _referring_page(request: Request) -> str:
-    """The path of the page the form was on (the list or an order)."""
+async def _invoice_page(
+    request: Request,
+    me: Actor,
+    session: AsyncSession,
+    invoice_app_no: str,
+    failed: FailedAction | None = None,
+) -> Response:
+    return await listings.invoice_detail(
+        request, me, session, invoice_app_no, "admin-invoices", failed
+    )
+
+
+def _referring_page(request: Request, invoice_app_no: str) -> str:
+    """The path of the page the form was on (the list or an order); the invoice's own page
+    when that was a refused form's answer (its address is the form's, not a page's)."""
     referer = str(request.headers.get("referer") or "")
     if referer.startswith("http") and referer.count("/") >= 3:
-        return "/" + referer.split("/", 3)[3]
+        path = "/" + referer.split("/", 3)[3]
+        if path.rsplit("/", 1)[-1].split("?")[0] not in INVOICE_COMMANDS:
+            return path
+        return f"/admin/invoices/{invoice_app_no}"
     return "/admin/invoices"
 
 
@@ -198,15 +246,18 @@ async def admin_invoice_action(
     session: SessionDep,
     client: TemporalDep,
 ) -> Response:
+    """Back to the page the form was on; a refusal opens the invoice's own page (开票详情)
+    with the error beside the input and what was typed kept."""
     form = await forms.form_of(request)
-    back = _referring_page(request)
+    back = _referring_page(request, invoice_app_no)
     if action not in INVOICE_COMMANDS:
         return redirect(back, err="未知操作")
     try:
         command = INVOICE_COMMANDS[action](me, invoice_app_no, form)
         await invoices.act(session=session, client=client, command=command, idempotency_key=None)
-    except ValidationError:
-        return redirect(back, err="请填写完整信息")
-    except Problem as problem:
-        return redirect(back, err=problem.detail)
+    except (ValidationError, Problem) as error:
+        if getattr(error, "status", 422) == 404:
+            return redirect(back, err=_refusal(error))
+        failed = failed_action(f"{action}-{invoice_app_no}", form, INVOICE_INPUTS[action], error)
+        return await _invoice_page(request, me, session, invoice_app_no, failed)
     return redirect(back, ok=f"{invoice_app_no} {INVOICE_DONE[action]}")

@@ -262,6 +262,9 @@ async def submit_refund(
         )
     except (ValidationError, Problem) as error:
         errors = field_errors(error)
+        if state.refund is None and not form.get("card_no", "").strip():
+            # A first application needs the card; said with the rest, not after it.
+            errors.setdefault("card_no", "请填写银行卡号")
         return _refund_form(
             request,
             me,
@@ -329,8 +332,13 @@ async def edit_invoice(
     request: Request, invoice_app_no: str, me: BuyerPage, session: SessionDep, client: TemporalDep
 ) -> Response:
     form = await forms.form_of(request)
+    # The form shows every field filled in: one the buyer emptied is refused, not "unchanged".
+    emptied = forms.emptied(form, forms.PROFILE_FIELDS)
     try:
-        command = build.edit_invoice(me, invoice_app_no, forms.invoice_profile_patch(form))
+        patch = forms.invoice_profile_patch(form)
+        if emptied:
+            raise Problem(422, "请填写完整的发票信息")
+        command = build.edit_invoice(me, invoice_app_no, patch)
         state, _ = await invoices.act(
             session=session, client=client, command=command, idempotency_key=None
         )
@@ -338,6 +346,7 @@ async def edit_invoice(
         state, invoice = await invoices.visible(
             session=session, actor=me, invoice_app_no=invoice_app_no
         )
+        errors = emptied | field_errors(error)
         return render(
             request,
             "invoice_edit.html",
@@ -346,7 +355,9 @@ async def edit_invoice(
             section="my",
             i=responses.invoice_out(state, invoice, me),
             form=form,
-            errors=field_errors(error),
-            extra_flashes=[("error", error.detail)] if isinstance(error, Problem) else [],
+            errors=errors,
+            extra_flashes=[("error", error.detail)]
+            if isinstance(error, Problem) and not errors
+            else [],
         )
     return redirect(f"/my/invoices?order_no={state.order_no}", ok="发票信息已修改，已重新申请开票")

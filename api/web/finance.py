@@ -15,7 +15,8 @@ from api.card_cipher import CardCipher
 from api.deps import CardCipherDep, SessionDep, TemporalDep
 from api.errors import Problem
 from api.services import bank_cards, payout_batch, refunds
-from api.web import forms, sending
+from api.web import forms
+from api.web.action_errors import FailedAction, failed_action
 from api.web.plumbing import FinancePage, page_number, query_link, redirect, render
 from db import queries
 from domain.order import Actor
@@ -35,6 +36,7 @@ async def _finance_page(
     session: AsyncSession,
     cipher: CardCipher,
     report: payout_batch.BatchReport | None = None,
+    failed: FailedAction | None = None,
 ) -> Response:
     number = page_number(request)
     # 同意退款 (to pay) unless the filter asks for 已退款 (paid).
@@ -55,10 +57,12 @@ async def _finance_page(
         request,
         "finance.html",
         me,
+        422 if failed else 200,
         section="finance",
         page=responses.refund_page_out(found, me, page=number, page_size=WAITING_PAGE_SIZE),
         card_numbers=card_numbers,
         report=report,
+        failed=failed,
         status=status.value,
         statuses=[(s.value, s.label) for s in FINANCE_STATUSES.values()],
         page_link=lambda n: query_link(request, page=n),
@@ -83,29 +87,43 @@ async def finance_batch(
     cipher: CardCipherDep,
 ) -> Response:
     upload = (await request.form()).get("file")
-    if not isinstance(upload, UploadFile):
-        return redirect("/finance", err="请选择银行回单 CSV 文件")
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        failed = failed_action("batch", {}, ["file"], "请选择银行回单 CSV 文件")
+        return await _finance_page(request, me, session, cipher, failed=failed)
     try:
         data = await payout_batch.read_file(upload)
         report = await payout_batch.confirm_batch(
             session=session, client=client, actor=me, data=data
         )
     except Problem as problem:
-        return redirect("/finance", err=problem.detail)
+        failed = failed_action("batch", {}, ["file"], problem)
+        return await _finance_page(request, me, session, cipher, failed=failed)
     return await _finance_page(request, me, session, cipher, report)
 
 
 @router.post("/finance/refunds/{refund_id}/payout", response_model=None)
 async def payout(
-    request: Request, refund_id: str, me: FinancePage, session: SessionDep, client: TemporalDep
+    request: Request,
+    refund_id: str,
+    me: FinancePage,
+    session: SessionDep,
+    client: TemporalDep,
+    cipher: CardCipherDep,
 ) -> Response:
+    """确认打款 from the list; a refusal comes back with the error beside 银行流水号."""
+    form = await forms.form_of(request)
     try:
-        command = build.payout(me, forms.payout(await forms.form_of(request)))
-    except ValidationError:
-        return redirect("/finance", err="请填写银行流水号")
-    return await sending.to_refund(
-        session, client, refund_id, command, f"{refund_id} 已确认打款", "/finance"
-    )
+        command = build.payout(me, forms.payout(form))
+        await refunds.act(
+            session=session, client=client, refund_id=refund_id, command=command,
+            idempotency_key=None,
+        )  # fmt: skip
+    except (ValidationError, Problem) as error:
+        if getattr(error, "status", 422) == 404:
+            return redirect("/finance", err=str(getattr(error, "detail", "")))
+        failed = failed_action(f"payout-{refund_id}", form, ["bank_reference"], error)
+        return await _finance_page(request, me, session, cipher, failed=failed)
+    return redirect("/finance", ok=f"{refund_id} 已确认打款")
 
 
 @router.get("/finance/ledger", response_class=HTMLResponse, response_model=None)

@@ -6,6 +6,7 @@ Each parser raises pydantic's ValidationError (or Problem) for what does not fit
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -23,6 +24,7 @@ from domain.inputs import (
     PlaceOrderInput,
     SupplementaryPatch,
 )
+from domain.validation import FIELD_LABELS
 
 PROFILE_FIELDS = (
     "invoice_type",
@@ -104,6 +106,17 @@ def address(form: dict[str, Any]) -> AddressInput:
 
 def invoice_profile(form: dict[str, Any]) -> InvoiceProfileInput:
     return InvoiceProfileInput.model_validate(clean(form, *PROFILE_FIELDS))
+
+
+def emptied(
+    form: dict[str, Any], names: tuple[str, ...], labels: Mapping[str, str] = FIELD_LABELS
+) -> dict[str, str]:
+    """Says 请填写… for each named field the form sent blank."""
+    return {
+        n: f"请填写{labels.get(n, '该项')}"
+        for n in names
+        if n in form and isinstance(form[n], str) and not form[n].strip()
+    }
 
 
 def invoice_profile_patch(form: dict[str, Any]) -> InvoiceProfilePatch:

@@ -3,8 +3,10 @@ profiles the buyer saves from the checkout page or the user center's profile pag
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
@@ -33,7 +35,29 @@ from domain.validation import CONSIGNEE_LABELS
 
 router = APIRouter(include_in_schema=False)
 
+
+@dataclass(frozen=True)
+class RefusedProfile:
+    """An invoice-profile form that was refused: which (a profile's id, or "new"), what it
+    held, and each field's error."""
+
+    profile: int | str
+    form: dict[str, Any]
+    errors: dict[str, str]
+
+
+def _editing(refused: RefusedProfile | None) -> dict[str, Any]:
+    if refused is None:
+        return {"editing_profile": None, "editing_form": {}, "editing_errors": {}}
+    return {
+        "editing_profile": refused.profile,
+        "editing_form": refused.form,
+        "editing_errors": refused.errors,
+    }
+
+
 DEFAULT_LINE = "E3"
+AGREEMENT_MISSING = "请先阅读并同意订购协议"
 
 
 @router.get("/shop", response_class=HTMLResponse, response_model=None)
@@ -123,6 +147,7 @@ async def _checkout(
     new_profile: dict[str, Any] | None = None,
     profile_errors: dict[str, str] | None = None,
     extra_flashes: list[tuple[str, str]] | None = None,
+    editing: RefusedProfile | None = None,
 ) -> Response:
     saved = await saved_profiles(session, me)
     address_book = await saved_addresses(session, me)
@@ -155,6 +180,7 @@ async def _checkout(
         new_profile=new_profile,
         profile_errors=profile_errors or {},
         extra_flashes=extra_flashes or [],
+        **_editing(editing),
     )
 
 
@@ -202,11 +228,13 @@ async def checkout(
         )
     except ValidationError as error:
         errors = field_errors(error)
+        if not form.get("agreement_accepted"):  # said at once, not after the rest is right
+            errors["agreement_accepted"] = AGREEMENT_MISSING
         return await _checkout(request, me, session, product, module_codes, form, errors, 422)
     except Problem as problem:
         errors = field_errors(problem) or {"form": problem.detail}
         if "agreement_accepted" in errors:
-            errors["agreement_accepted"] = "请先阅读并同意订购协议"
+            errors["agreement_accepted"] = AGREEMENT_MISSING
         return await _checkout(
             request, me, session, product, module_codes, form, errors, problem.status
         )
@@ -224,13 +252,21 @@ PROFILES_PAGE = "/my/profiles"
 @router.get(PROFILES_PAGE, response_class=HTMLResponse, response_model=None)
 async def profiles_page(request: Request, me: BuyerPage, session: SessionDep) -> Response:
     """The user center's list of invoice profiles ("你有 N 张发票信息"): add, edit, delete."""
+    return await _profiles_page(request, me, session)
+
+
+async def _profiles_page(
+    request: Request, me: Actor, session: AsyncSession, editing: RefusedProfile | None = None
+) -> Response:
     return render(
         request,
         "my_profiles.html",
         me,
+        422 if editing else 200,
         section="my",
         profiles=await saved_profiles(session, me),
         back=PROFILES_PAGE,
+        **_editing(editing),
     )
 
 
@@ -258,12 +294,60 @@ async def checkout_profile(
     )  # fmt: skip
 
 
+@router.post("/shop/{code}/checkout/profile/{profile_id}", response_model=None)
+async def checkout_profile_edit(
+    request: Request, code: str, profile_id: int, me: BuyerPage, session: SessionDep
+) -> Response:
+    """A saved profile edited on the checkout (its fields, ``profile_<id>_…``, are part of
+    the order's form): saved, and the checkout comes back with everything typed; a refusal
+    shows its errors beside the profile's fields."""
+    product = await _product(session, code)
+    if product is None:
+        return redirect("/shop", err=f"没有商品 {code}")
+    raw = await request.form()
+    form = forms.text_fields(raw)
+    module_codes = [str(v) for v in raw.getlist("module_codes")]
+    prefix = f"profile_{profile_id}_"
+    edited = {k.removeprefix(prefix): v for k, v in form.items() if k.startswith(prefix)}
+    try:
+        await profiles.replace(
+            session=session,
+            owner=me.username,
+            profile_id=profile_id,
+            data=forms.invoice_profile(edited),
+        )
+    except ValidationError as error:
+        editing = RefusedProfile(profile_id, edited, field_errors(error))
+        return await _checkout(
+            request, me, session, product, module_codes, form, status_code=422, editing=editing
+        )
+    except Problem as problem:
+        return await _checkout(
+            request, me, session, product, module_codes, form, status_code=problem.status,
+            extra_flashes=[("error", problem.detail)],
+        )  # fmt: skip
+    return await _checkout(
+        request, me, session, product, module_codes, form,
+        extra_flashes=[("ok", "发票信息已更新")],
+    )  # fmt: skip
+
+
 def _back(form: dict[str, Any]) -> str:
     return local_path(str(form.get("back") or "/my/orders"), "/my/orders")
 
 
-def _profile_refused(error: ValidationError) -> str:
-    return "发票信息有误：" + "；".join(field_errors(error).values())
+async def _profile_refused(
+    request: Request, me: Actor, session: AsyncSession, editing: RefusedProfile
+) -> Response:
+    """The page the profile form was on, that form open with its errors beside its fields
+    and what was typed kept: the checkout (same modules) or 发票信息管理."""
+    back = urlsplit(_back(editing.form))
+    code = back.path.removeprefix("/shop/").removesuffix("/checkout")
+    product = await _product(session, code) if back.path.endswith("/checkout") else None
+    if product is None:
+        return await _profiles_page(request, me, session, editing)
+    modules = parse_qs(back.query).get("module", [])
+    return await _checkout(request, me, session, product, modules, status_code=422, editing=editing)
 
 
 @router.post("/my/profiles", response_model=None)
@@ -272,7 +356,8 @@ async def create_profile(request: Request, me: BuyerPage, session: SessionDep) -
     try:
         await profiles.create(session=session, owner=me.username, data=forms.invoice_profile(form))
     except ValidationError as error:
-        return redirect(_back(form), err=_profile_refused(error))
+        editing = RefusedProfile("new", form, field_errors(error))
+        return await _profile_refused(request, me, session, editing)
     return redirect(_back(form), ok="发票信息已保存")
 
 
@@ -289,7 +374,8 @@ async def update_profile(
             data=forms.invoice_profile(form),
         )
     except ValidationError as error:
-        return redirect(_back(form), err=_profile_refused(error))
+        editing = RefusedProfile(profile_id, form, field_errors(error))
+        return await _profile_refused(request, me, session, editing)
     except Problem as problem:
         return redirect(_back(form), err=problem.detail)
     return redirect(_back(form), ok="发票信息已更新")

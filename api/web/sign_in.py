@@ -78,10 +78,21 @@ async def login(request: Request, session: SessionDep, settings: SettingsDep) ->
             next=next_page,
             extra_flashes=[("error", FORM_EXPIRED)],
         )
-    try:
-        actor = await sign_in_with_password(
-            request, session, username, str(form.get("password", ""))
+    password = str(form.get("password", ""))
+    missing = {
+        name: message
+        for name, value, message in (
+            ("username", username, "请填写账号"),
+            ("password", password, "请填写密码"),
         )
+        if not value
+    }
+    if missing:
+        return _login_form(
+            request, settings, None, 422, username=username, next=next_page, errors=missing
+        )
+    try:
+        actor = await sign_in_with_password(request, session, username, password)
     except Problem as refusal:
         page = _login_form(
             request,

@@ -108,6 +108,10 @@ async def save_account(request: Request, me: BuyerPage, session: SessionDep) -> 
     return redirect("/my/account", ok="账户信息已保存")
 
 
+PASSWORD_LABELS = {"current_password": "当前密码", "new_password": "新密码",
+                   "confirm_password": "确认新密码"}  # fmt: skip
+
+
 @router.post("/my/account/password", response_model=None)
 async def change_password(
     request: Request, me: BuyerPage, signed_in: CurrentSignIn, session: SessionDep
@@ -121,7 +125,7 @@ async def change_password(
             raise invalid_field("confirm_password", "两次输入的新密码不一致")
         await change_own_password(request, session, signed_in, body)
     except (ValidationError, Problem) as error:
-        errors = field_errors(error)
+        errors = forms.emptied(form, tuple(PASSWORD_LABELS), PASSWORD_LABELS) | field_errors(error)
         # A refusal naming no field (too many attempts) is shown above the forms.
         flashes = [("error", error.detail)] if isinstance(error, Problem) and not errors else []
         return _account_page(

@@ -62,7 +62,7 @@ async def test_upload_bank_file_without_the_needed_header_is_422(api: Api) -> No
     response = await _upload(api, b"a,b,c\n1,2,3\n")
 
     assert response.status_code == 422
-    assert "表头须包含退款编号" in response.json()["detail"]
+    assert "表头须包含「退款编号」" in response.json()["detail"]
 
 
 async def test_upload_bank_line_with_a_line_break_in_the_reference_refuses_that_line(
@@ -90,8 +90,12 @@ async def test_upload_bank_file_over_2mb_on_the_page_says_so(api: Api) -> None:
         "/finance/batch", files={"file": ("bank.csv", _oversized(), "text/csv")}
     )
 
-    assert page.status_code == 200 and str(page.url).endswith("/finance")
-    assert "银行回单文件超过 2 MB，请拆分后分批上传" in page.text
+    # The finance page again, the refusal beside the file input.
+    assert page.status_code == 422
+    assert (
+        'class="field-error" id="batch-file-error">银行回单文件超过 2 MB，请拆分后分批上传'
+        in page.text
+    )
     assert "成功 " not in page.text  # no report: nothing of the file was applied
 
 
@@ -101,5 +105,5 @@ async def test_upload_malformed_bank_file_on_the_page_says_why(api: Api) -> None
 
     page = await finance.post("/finance/batch", files={"file": ("bank.csv", body, "text/csv")})
 
-    assert page.status_code == 200
+    assert page.status_code == 422
     assert "银行回单 CSV 格式有误" in page.text

@@ -42,6 +42,7 @@ from tests.security.app_under_test import (
     settings_for,
     web_sign_in,
 )
+from tests.support.browser import CONTEXT_OPTIONS, chromium_environment
 from tests.support.http_api import form_token
 from tests.support.samples import PDF, PROFILE, REFUND_FORM
 
@@ -314,9 +315,10 @@ async def test_browser_cross_site_form_is_403_and_own_forms_work(
             executable_path=CHROMIUM,
             args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync", "--no-first-run"],
+            env=chromium_environment(),
         )  # fmt: skip
         try:
-            page = await (await browser.new_context(locale="zh-CN")).new_page()
+            page = await (await browser.new_context(**CONTEXT_OPTIONS)).new_page()
             # The app's own login form (its token bound to the pre-sign-in cookie) works.
             await page.goto(f"{base_url}/login")
             await page.fill("#username", username)
@@ -365,10 +367,12 @@ async def test_browser_cross_site_login_form_signs_nobody_in(
         async_playwright() as playwright,
     ):
         browser = await playwright.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--no-first-run"]
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--no-first-run"],
+            env=chromium_environment(),
         )
         try:
-            context = await browser.new_context(locale="zh-CN")
+            context = await browser.new_context(**CONTEXT_OPTIONS)
             page = await context.new_page()
             await page.goto(f"{base_url}/login")  # the victim has the pre-sign-in cookie
             fields = {"username": attackers_account, "password": PASSWORD}

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Browser, expect
 
-from tests.support.browser import PHONE, Person, person
+from tests.support.browser import PHONE, person
 from tests.support.http_api import Api
 from tests.support.samples import PDF, PROFILE, unique
 
@@ -21,6 +21,10 @@ async def test_jd_order_through_the_pages(e2e: Api, browser: Browser, tmp_path: 
     buyer = await person(browser, base_url, "leiliang")
     reviewer = await person(browser, base_url, "bmp")
     page = buyer.page
+    # The browser is a Chinese buyer's: zh-CN, in Shanghai's time.
+    assert await page.evaluate("navigator.language") == "zh-CN"
+    zone = await page.evaluate("Intl.DateTimeFormat().resolvedOptions().timeZone")
+    assert zone == "Asia/Shanghai"
 
     # 店铺订购: the E3 catalog with its cards, then the JD product and its modules.
     await page.goto(f"{buyer.base_url}/shop?line=E3")
@@ -64,7 +68,7 @@ async def test_jd_order_through_the_pages(e2e: Api, browser: Browser, tmp_path: 
     # The reviewer returns it with a reason.
     await reviewer.page.goto(f"{reviewer.base_url}/admin/orders/{order_no}")
     await reviewer.page.fill("input[name=reason]", "店铺名称与平台不一致")
-    await reviewer.page.click("text=打回")
+    await reviewer.page.click("form[action$='/return'] button")
     await expect(reviewer.page.get_by_text("已打回")).to_be_visible()
     await reviewer.shot("05-returned-by-reviewer")
 
@@ -118,14 +122,11 @@ async def test_pages_fit_a_phone_375px_wide(e2e: Api, browser: Browser) -> None:
         ("leiliang", ["/shop?line=E3", "/shop/JD0001", "/my/orders", "/my/refunds", "/my/invoices", "/my/profiles"]),
         ("bmp", ["/admin/orders", "/admin/refunds", "/admin/invoices"]),
     ):  # fmt: skip
-        context = await browser.new_context(viewport=PHONE, locale="zh-CN", is_mobile=True)
-        someone = Person(
-            await context.new_page(), f"http://127.0.0.1:{e2e.settings.api_port}", name
-        )
-        await someone.sign_in()
+        base_url = f"http://127.0.0.1:{e2e.settings.api_port}"
+        someone = await person(browser, base_url, name, viewport=PHONE)
         for path in paths:
             await someone.page.goto(f"{someone.base_url}{path}")
             width = await someone.page.evaluate("document.documentElement.scrollWidth")
             assert width <= PHONE["width"], f"{path} is {width}px wide on a 375px phone"
         await someone.shot(f"phone-{name}")
-        await context.close()
+        await someone.page.context.close()

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from db import models
 from db.passwords import hash_password
 from domain.statuses import Role
-from tests.support.browser import PHONE, Person, person
+from tests.support.browser import PHONE, Person, person, tab_to
 from tests.support.http_api import Api
 from tests.support.samples import PDF, PROFILE, REFUND_ACCOUNT, unique
 
@@ -90,7 +90,9 @@ async def place_order(buyer: Person, code: str, shop_name: str) -> str:
     await page.click("#next-step")
     await expect(page.get_by_role("heading", name="补充信息")).to_be_visible()
     if await page.locator("input[name=invoice_profile_id]").count() == 0:
-        await add_profile(page.locator("form[action='/my/profiles']"), PROFILE)
+        # 添加一个新开票 is part of the order's form, saved by its own button.
+        adding = page.locator("details", has=page.locator("#new-profile-title"))
+        await add_profile(adding, PROFILE)
         await expect(page.get_by_text("发票信息已保存")).to_be_visible()
     fields = {"service_market_order_no": unique("SM"), "shop_name": shop_name, "seller_nick": "5432",
               "baison_staff": "001", "reminder_name": "李雷", "reminder_mobile": "13800138000",
@@ -108,14 +110,16 @@ async def place_order(buyer: Person, code: str, shop_name: str) -> str:
 
 
 async def add_profile(form: Locator, profile: dict[str, str]) -> None:
-    """Fills and saves an invoice-profile form (opening the ``details`` it is folded in)."""
+    """Fills and saves an invoice-profile form, or the checkout's fieldset of one (opening
+    the ``details`` it is folded in)."""
     await form.evaluate("form => { const d = form.closest('details'); if (d) d.open = true; }")
+    await expect(form.locator("input[name=title]")).to_be_visible()
     for name, value in profile.items():
         if name == "invoice_type":
             await form.locator("select[name=invoice_type]").select_option(value)
         else:
             await form.locator(f"input[name={name}]").fill(value)
-    await form.locator("button[type=submit]").click()
+    await form.locator("button[type=submit]").first.click()
 
 
 async def open_order(buyer: Person, order_no: str) -> Locator:
@@ -548,3 +552,55 @@ async def test_user_center_pages(
     await expect(page.get_by_text("你有 0 条未读消息")).to_be_visible()
     await walk.shot(buyer, "messages-all-read")
     await walk.phone_shot(buyer, "messages-all-read")
+
+
+async def test_checkout_with_the_keyboard_only(
+    sign_in: SignIn, session_maker: async_sessionmaker[AsyncSession]
+) -> None:
+    """From the product page to 订购成功 with Tab, Shift+Tab, Space, Enter and typing only
+    (a buyer of their own: no invoice profile yet, so one is added on the way); every
+    control reached shows where the focus is."""
+    walk = Walk("keyboard")
+    buyer = await sign_in(await new_buyer(session_maker, "demo"))
+    page, keys = buyer.page, buyer.page.keyboard
+    await buyer.open("/shop/JD0001")
+
+    # 附加服务: the first module unticked and ticked again with Space, then 下一步 with Enter.
+    await tab_to(page, "input[name=module]")
+    await keys.press("Space")
+    await expect(page.locator("#next-step")).to_be_disabled()
+    await keys.press("Space")
+    await expect(page.locator("#running-total")).to_have_text("RMB 2000.00")
+    await tab_to(page, "#next-step")
+    await keys.press("Enter")
+    await expect(page.get_by_role("heading", name="补充信息")).to_be_visible()
+
+    # 添加一个新开票 (open: none saved yet), saved with its own button.
+    for name in ("title", "taxpayer_id", "recipient_name", "recipient_mobile", "recipient_address"):
+        await tab_to(page, f"#new-profile-{name}")
+        await keys.type(PROFILE[name])
+    await tab_to(page, "button[formaction$='/checkout/profile']")
+    await keys.press("Enter")
+    await expect(page.locator(".flash.ok")).to_contain_text("发票信息已保存")
+
+    # 补充信息, the agreement ticked with Space, a remark added going back with Shift+Tab.
+    fields = {"service_market_order_no": unique("SM"), "shop_name": unique("键盘店"),
+              "seller_nick": "5432", "baison_staff": "001", "reminder_name": "李雷",
+              "reminder_mobile": "13800138000", "reminder_email": "l123@example.com"}  # fmt: skip
+    for name, value in fields.items():
+        await tab_to(page, f"#{name}")
+        await keys.type(value)
+    await tab_to(page, "input[name=agreement_accepted]")
+    await keys.press("Space")
+    await expect(page.locator("input[name=agreement_accepted]")).to_be_checked()
+    await tab_to(page, "#remark", backwards=True)
+    await keys.type("键盘下单")
+    await walk.shot(buyer, "checkout-filled")
+    await tab_to(page, "button.big")
+    await keys.press("Enter")
+    flash = page.locator(".flash.ok")
+    await expect(flash).to_contain_text("订购成功")
+    await walk.shot(buyer, "placed")
+    found = re.search(r"BS-ZX\d{18}", await flash.inner_text())
+    assert found is not None
+    await expect(page.locator(f"#row-{found.group(0)}")).to_contain_text("付款成功")

@@ -50,3 +50,26 @@ document.addEventListener("DOMContentLoaded", () => {
   const province = document.querySelector("[data-region-province]");
   if (province) showProvinceCities(province);
 });
+
+// Phones stack table rows (app.css); each cell is labelled with its column's header.
+function labelTableCells(table) {
+  const rows = Array.from(table.rows);
+  const head = rows.find((row) => row.querySelector(":scope > th"));
+  if (!head) return;
+  const labels = [];
+  Array.from(head.cells).forEach((cell) => {
+    for (let i = 0; i < (cell.colSpan || 1); i += 1) labels.push(cell.textContent.trim());
+  });
+  rows.forEach((row) => {
+    if (row === head) return;
+    let column = 0;
+    Array.from(row.cells).forEach((cell) => {
+      const label = labels[column];
+      if (cell.colSpan === 1 && label && !cell.hasAttribute("data-label")) cell.dataset.label = label;
+      column += cell.colSpan || 1;
+    });
+  });
+}
+document.addEventListener("DOMContentLoaded", () => {
+  document.querySelectorAll("table").forEach(labelTableCells);
+});

@@ -1,0 +1,49 @@
+"""A back-office or finance action form that was refused: its page comes back with the
+error beside the form's field and what was typed still in it, not in a banner above an
+emptied form."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import ValidationError
+
+from api.errors import Problem
+from api.web.plumbing import field_errors
+
+# The API's name of a field where the page's input has another (it asks for yuan).
+PAGE_FIELD = {"platform_amount_fen": "platform_amount_yuan"}
+
+
+@dataclass(frozen=True)
+class FailedAction:
+    """Which form on the page (``form_id``, as the template names it), what it held, and
+    each of its inputs' error."""
+
+    form_id: str
+    values: Mapping[str, Any] = field(default_factory=dict)
+    errors: Mapping[str, str] = field(default_factory=dict)
+
+
+def failed_action(
+    form_id: str,
+    form: Mapping[str, Any],
+    inputs: Sequence[str],
+    error: Problem | ValidationError | str,
+) -> FailedAction:
+    """The refusal placed beside the inputs it names; one naming none of them (a rule of
+    the order's, say) goes beside the form's first input."""
+    if isinstance(error, str):
+        named: dict[str, str] = {}
+        general = error
+    else:
+        named = {PAGE_FIELD.get(k, k): v for k, v in field_errors(error).items() if v}
+        general = error.detail if isinstance(error, Problem) else ""
+    errors = {name: message for name, message in named.items() if name in inputs}
+    stray = [message for name, message in named.items() if name not in inputs]
+    if not errors:
+        errors = {inputs[0]: "；".join(stray) or general or "请检查填写的内容"}
+    values = {name: str(form.get(name, "")) for name in inputs}
+    return FailedAction(form_id, values, errors)

@@ -1,0 +1,132 @@
+"""Every page the people of the browser tests visit, at a phone's 375 px and a laptop's
+1366 px: no horizontal scroll of the page (wide tables scroll inside their own box or
+stack their rows), axe-core finds nothing serious or critical, and each page is kept as
+``phone-<page>.png`` and ``desktop-<page>.png`` in test-artifacts/browser/."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from playwright.async_api import Browser, expect
+
+from tests.support import jd_walk
+from tests.support.browser import Person, person
+from tests.support.http_api import Api, ok, placed_jd_order, refund_applied, refund_chosen
+from tests.support.samples import REVIEWER, unique
+
+pytestmark = pytest.mark.e2e
+
+
+async def orders_in_every_state(e2e: Api) -> dict[str, Any]:
+    """An order for each kind of page: returned (修改信息), refund chosen (退款申请 form),
+    refund applied (its refund and invoice), refund agreed (finance's list), an invoice
+    returned (发票修改)."""
+    reviewer = await e2e.login(REVIEWER.username)
+    returned = await placed_jd_order(e2e, shop_name=unique("打回店"))
+    reason = {"reason": "店铺名称有误"}
+    path = f"/api/admin/orders/{returned}/return"
+    await ok(e2e.http.post(path, json=reason, headers=reviewer))
+    choosing = await refund_chosen(e2e, shop_name=unique("退款店"))
+    applied = await refund_applied(e2e, shop_name=unique("申请店"))
+    [invoice] = [i["invoice_app_no"] for i in applied["invoices"] if i["status"] == "applied"]
+    agreed = await jd_walk.refund_agreed(e2e.send, await placed_jd_order(e2e))
+    corrected = await refund_chosen(e2e, shop_name=unique("发票店"))
+    order = await ok(e2e.http.get(f"/api/orders/{corrected}", headers=await e2e.login("leiliang")))
+    [returned_invoice] = [i["invoice_app_no"] for i in order["invoices"] if i["status"] == "applied"]  # fmt: skip
+    path = f"/api/admin/invoices/{returned_invoice}/return"
+    await ok(e2e.http.post(path, json={"reason": "抬头有误"}, headers=reviewer))
+    return {"returned": returned, "choosing": choosing, "applied": applied["order_no"],
+            "refund": applied["refund"]["refund_id"], "invoice": invoice,
+            "agreed": agreed["order_no"], "returned_invoice": returned_invoice}  # fmt: skip
+
+
+async def headers_on_one_line(someone: Person) -> None:
+    """No table header wraps (签约名/称, 操/作): each is one line high at desktop width."""
+    wrapped = await someone.page.evaluate(
+        """() => [...document.querySelectorAll("th")].filter(th => {
+            const size = parseFloat(getComputedStyle(th).fontSize);
+            const range = document.createRange();
+            range.selectNodeContents(th);
+            return th.offsetParent !== null && range.getClientRects().length > 1
+                && range.getBoundingClientRect().height > size * 2;
+        }).map(th => th.textContent.trim())"""
+    )
+    assert not wrapped, f"{someone.page.url}: headers wrap: {wrapped}"
+
+
+async def test_every_page_fits_a_phone_and_a_laptop(e2e: Api, browser: Browser) -> None:
+    made = await orders_in_every_state(e2e)
+    base_url = f"http://127.0.0.1:{e2e.settings.api_port}"
+    pages = {
+        "leiliang": {
+            "catalog": "/shop?line=E3",
+            "product": "/shop/JD0001",
+            "checkout": "/shop/JD0001/checkout?module=ERP",
+            "agreement": "/shop/JD0001/agreement",
+            "my-orders": f"/my/orders?expand={made['applied']}",
+            "my-order": f"/my/orders/{made['applied']}",
+            "order-edit": f"/my/orders/{made['returned']}/edit",
+            "my-refunds": "/my/refunds",
+            "refund-detail": f"/my/refunds/{made['refund']}",
+            "refund-form": f"/my/orders/{made['choosing']}/refund",
+            "my-invoices": "/my/invoices",
+            "invoice-detail": f"/my/invoices/{made['invoice']}",
+            "invoice-edit": f"/my/invoices/{made['returned_invoice']}/edit",
+            "my-profiles": "/my/profiles",
+            "my-addresses": "/my/addresses",
+            "my-account": "/my/account",
+            "my-messages": "/my/messages",
+            "error-page": "/no/such/page",
+        },
+        "bmp": {
+            "admin-orders": "/admin/orders",
+            "admin-order": f"/admin/orders/{made['applied']}",
+            "admin-refunds": "/admin/refunds",
+            "admin-refund": f"/admin/refunds/{made['refund']}",
+            "admin-invoices": "/admin/invoices",
+            "admin-invoice": f"/admin/invoices/{made['invoice']}",
+        },
+        "finance": {"finance": "/finance", "ledger": "/finance/ledger"},
+    }
+    for name, visits in pages.items():
+        someone = await person(browser, base_url, name)
+        for page_name, path in visits.items():
+            await someone.open(path)
+            await headers_on_one_line(someone)
+            await someone.at_both_widths(page_name)
+        await someone.page.context.close()
+    signed_out = await person(browser, base_url, "nobody", sign_in=False)
+    await signed_out.open("/login")
+    await signed_out.at_both_widths("login")
+    await signed_out.page.context.close()
+
+
+async def test_catalog_descriptions_end_on_whole_lines(e2e: Api, browser: Browser) -> None:
+    """A card's 说明 shows whole lines (three at most, an ellipsis after), never half a
+    line cut by the card's height."""
+    buyer = await person(browser, f"http://127.0.0.1:{e2e.settings.api_port}", "leiliang")
+    await buyer.open("/shop?line=E3")
+    heights = await buyer.page.evaluate(
+        """() => [...document.querySelectorAll(".product .notice")].map(n =>
+            [n.clientHeight, parseFloat(getComputedStyle(n).lineHeight)])"""
+    )
+    assert heights
+    for height, line in heights:
+        assert height % line == 0 and height <= 3 * line, (height, line)
+    await buyer.page.context.close()
+
+
+async def test_back_office_refunds_say_refund_management_as_the_guide(
+    e2e: Api, browser: Browser
+) -> None:
+    """The guide's 退款管理: the back office's menu and the refund pages' breadcrumb agree."""
+    applied = await refund_applied(e2e, shop_name=unique("面包屑店"))
+    reviewer = await person(browser, f"http://127.0.0.1:{e2e.settings.api_port}", "bmp")
+    page = reviewer.page
+    await reviewer.open(f"/admin/refunds/{applied['refund']['refund_id']}")
+    await expect(page.locator("header nav a.on")).to_have_text("退款管理")
+    await expect(page.locator(".crumbs")).to_have_text("bmp后台 > 退款管理 > 退款详情")
+    await page.locator(".crumbs a", has_text="退款管理").click()
+    await expect(page.locator(".crumbs")).to_have_text("bmp后台 > 退款管理")
+    await page.context.close()
