@@ -21,6 +21,7 @@ import psutil
 from temporalio.client import Client
 
 from bench import ceiling, lifecycle, orders, report, scale, summary, variants
+from bench.ceiling_workflow import ACTIVITY, LOCAL, WRITES
 from bench.config import Config, parse
 from bench.lifecycle import UPDATES_PER_LIFECYCLE, Session
 from bench.meter import Meter
@@ -51,11 +52,15 @@ class Run:
         pids[DRIVER] = os.getpid()
         return Meter(pids)
 
-    async def ceiling_level(self, concurrency: int, total: int) -> dict[str, Any]:
+    async def ceiling_level(self, concurrency: int, total: int, writes: str) -> dict[str, Any]:
         meter = self.meter("temporal", "ceiling-worker")
         meter.start()
         level = await ceiling.run_level(
-            self.client, updates=UPDATES_PER_LIFECYCLE, total=total, concurrency=concurrency
+            self.client,
+            updates=UPDATES_PER_LIFECYCLE,
+            total=total,
+            concurrency=concurrency,
+            writes=writes,
         )
         level["usage"] = meter.stop()
         return level
@@ -69,23 +74,38 @@ class Run:
 
     async def levels(self) -> None:
         config = self.config
-        say(f"warm-up: {config.warmup} bare and {config.warmup} full lifecycles")
-        await ceiling.run_level(
-            self.client, updates=UPDATES_PER_LIFECYCLE, total=config.warmup, concurrency=4
-        )
+        say(f"warm-up: {config.warmup} bare (each ceiling) and {config.warmup} full lifecycles")
+        for writes in WRITES:
+            await ceiling.run_level(
+                self.client,
+                updates=UPDATES_PER_LIFECYCLE,
+                total=config.warmup,
+                concurrency=4,
+                writes=writes,
+            )
         await lifecycle.run_level(self.session, total=config.warmup, concurrency=4)
         levels = []
         # Ceiling and lifecycle alternate per level, so both see the same state of the
         # server (its database grows during the run).
         for concurrency in config.concurrency:
             total = config.total_for(concurrency)
-            say(f"ceiling   c={concurrency}: {total} bare lifecycles")
-            bare = await self.ceiling_level(concurrency, total)
+            say(f"ceiling   c={concurrency}: {total} bare lifecycles, local activity writes")
+            bare = await self.ceiling_level(concurrency, total, LOCAL)
             say(f"  {bare['lifecycles_per_s']}/s")
+            say(f"ceiling   c={concurrency}: {total} bare lifecycles, regular activity writes")
+            bare_activity = await self.ceiling_level(concurrency, total, ACTIVITY)
+            say(f"  {bare_activity['lifecycles_per_s']}/s")
             say(f"lifecycle c={concurrency}: {total} JD lifecycles over HTTP")
             full = await self.lifecycle_level(concurrency, total)
             say(f"  {full['lifecycles_per_s']}/s ({full['failed']} failed)")
-            levels.append({"concurrency": concurrency, "ceiling": bare, "lifecycle": full})
+            levels.append(
+                {
+                    "concurrency": concurrency,
+                    "ceiling": bare,
+                    "ceiling_activity": bare_activity,
+                    "lifecycle": full,
+                }
+            )
         self.results["levels"] = levels
 
     async def profile(self) -> None:
