@@ -108,6 +108,39 @@ class Run:
             )
         self.results["levels"] = levels
 
+    async def scale_out(self) -> None:
+        """The same JD lifecycles with a second worker and a second API process (same task
+        queue, same database), the driver taking the two APIs in turn; compared with the
+        single-process level of the same concurrency measured above."""
+        levels = self.config.scale_out
+        if not levels:
+            return
+        say("scale-out: a second worker and a second API process")
+        self.bench.add_worker("worker-2")
+        url = self.bench.add_api("api-2")
+        measured = []
+        try:
+            async with lifecycle.client(url, max(levels)) as http:
+                password = self.bench.settings.demo_password.get_secret_value()
+                second = await Session.open(http, password)
+                sessions = [self.session, second]
+                await lifecycle.run_level(sessions, total=4, concurrency=2)  # both warm
+                for concurrency in levels:
+                    total = self.config.total_for(concurrency)
+                    say(f"scale-out c={concurrency}: {total} JD lifecycles, 2 workers + 2 APIs")
+                    meter = self.meter("temporal", "worker", "worker-2", "api", "api-2", "mail")
+                    meter.start()
+                    level = await lifecycle.run_level(
+                        sessions, total=total, concurrency=concurrency
+                    )
+                    level["usage"] = meter.stop()
+                    say(f"  {level['lifecycles_per_s']}/s ({level['failed']} failed)")
+                    measured.append(level)
+        finally:
+            self.bench.retire("api-2")
+            self.bench.retire("worker-2")
+        self.results["scale_out"] = {"workers": 2, "apis": 2, "levels": measured}
+
     async def profile(self) -> None:
         config = self.config
         if config.profile_lifecycles <= 0:
@@ -269,6 +302,7 @@ async def measure(config: Config, bench: BenchStack) -> dict[str, Any]:
         session = await Session.open(http, bench.settings.demo_password.get_secret_value())
         run = Run(config, bench, client, session)
         await run.levels()
+        await run.scale_out()
         await run.profile()
         await run.variants()
         await run.scale()

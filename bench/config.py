@@ -25,6 +25,8 @@ class Config:
     list_requests: int = 200
     open_workflows: int = 10_000
     open_concurrency: int = 64
+    # Levels run again with 2 worker and 2 API processes (same task queue, same database).
+    scale_out: list[int] = field(default_factory=lambda: [8, 32])
     database_url: str = ""
     data_dir: Path = field(default_factory=lambda: Path(tempfile.gettempdir()))
     keep_data: bool = False
@@ -56,6 +58,7 @@ QUICK = {
     "list_requests": 45,
     "open_workflows": 300,
     "open_concurrency": 16,
+    "scale_out": [4],
 }
 
 
@@ -92,6 +95,11 @@ def parse(argv: list[str] | None = None) -> Config:
     parser.add_argument("--open-workflows", type=int, help="open runs to start; 0 skips")
     parser.add_argument("--open-concurrency", type=int)
     parser.add_argument(
+        "--scale-out",
+        type=lambda t: _levels(t) if t.strip() else [],
+        help="levels run again with 2 workers and 2 APIs, e.g. 8,32 (default); '' for none",
+    )
+    parser.add_argument(
         "--database-url",
         default=os.environ.get("DATABASE_URL", ""),
         help="a PostgreSQL server URL (a database of its own is made there); "
@@ -122,6 +130,7 @@ def parse(argv: list[str] | None = None) -> Config:
         "list_requests",
         "open_workflows",
         "open_concurrency",
+        "scale_out",
         "data_dir",
         "out_json",
         "out_md",

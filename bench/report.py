@@ -9,7 +9,13 @@ from bench.goals import LATENCY_GOAL, THROUGHPUT_GOAL
 from bench.markdown import fmt, ok, table
 from bench.meter import OTHER
 from bench.report_goals import goals_section
-from bench.report_sections import lists_section, open_section, profile_section, variant_section
+from bench.report_sections import (
+    lists_section,
+    open_section,
+    profile_section,
+    scale_out_section,
+    variant_section,
+)
 from bench.summary import summarise
 
 
@@ -87,6 +93,8 @@ def render(doc: dict[str, Any]) -> str:
         out += _previous_section(doc["previous"], summary["levels"])
     for level, raw in zip(summary["levels"], doc["levels"], strict=True):
         out += _level_section(level, raw)
+    if "scale_out" in doc:
+        out += scale_out_section(doc["scale_out"], summary.get("scale_out", []))
     if "profile" in doc:
         out += profile_section(doc["profile"])
     if "variants" in doc:

@@ -76,6 +76,51 @@ def variant_section(variants: dict[str, Any], derived: dict[str, Any]) -> list[s
     return out
 
 
+def scale_out_section(raw: dict[str, Any], derived: list[dict[str, Any]]) -> list[str]:
+    out = [
+        f"## Scale-out: {raw['workers']} workers and {raw['apis']} API processes",
+        "",
+        "A second worker (same task queue) and a second API (same database) started beside "
+        "the first ones; the driver hands lifecycles to the two APIs in turn. Every lifecycle "
+        "is checked step by step (each answer's status, the invoice shipped at the end); "
+        "*failed* counts those that were not. On this machine all processes share the same "
+        "cores, so the curve shows what a second process costs and whether the work "
+        "parallelises, not what a second machine would add.",
+        "",
+    ]
+    rows = [
+        [
+            d["concurrency"],
+            d["single_per_s"],
+            d["lifecycle_per_s"],
+            d["vs_single"],
+            f"{d['lifecycles']} / {d['failed']}",
+            f"{fmt(d.get('second_worker_share'))} / {fmt(d.get('second_api_share'))}",
+            d["cpu_ms"]["workers"],
+            d["cpu_ms"]["apis"],
+            d["cpu_ms"]["temporal"],
+            d["cpu_ms"]["stack"],
+        ]
+        for d in derived
+    ]
+    out += table(
+        [
+            "c",
+            "1 worker + 1 API lifecycles/s",
+            "2 + 2 lifecycles/s",
+            "×",
+            "lifecycles / failed",
+            "second worker / API share of CPU",
+            "workers CPU ms",
+            "APIs CPU ms",
+            "dev server CPU ms",
+            "stack CPU ms",
+        ],
+        rows,
+    )
+    return out
+
+
 def lists_section(lists: dict[str, Any]) -> list[str]:
     out = [
         f"## List endpoints with {lists['orders_in_database']:,} orders",

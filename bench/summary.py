@@ -165,6 +165,45 @@ def _open_goal(opened: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _scale_out(scale_out: dict[str, Any], levels: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each 2-worker, 2-API level beside the single-process level of the same concurrency."""
+    single = {lv["concurrency"]: lv for lv in levels}
+    out = []
+    for level in scale_out["levels"]:
+        usage, n = level["usage"], level["lifecycles"]
+        one = single.get(level["concurrency"])
+        out.append(
+            {
+                "concurrency": level["concurrency"],
+                "lifecycle_per_s": level["lifecycles_per_s"],
+                "single_per_s": one["lifecycle_per_s"] if one else None,
+                "vs_single": ratio(level["lifecycles_per_s"], one["lifecycle_per_s"])
+                if one
+                else None,
+                "failed": level["failed"],
+                "lifecycles": n,
+                "cpu_ms": {
+                    "temporal": _cpu_ms(usage, "temporal", n),
+                    "workers": _stack_ms(usage, ("worker", "worker-2"), n),
+                    "apis": _stack_ms(usage, ("api", "api-2"), n),
+                    "mail": _cpu_ms(usage, "mail", n),
+                    "stack": _stack_ms(usage, (*FULL_STACK, "worker-2", "api-2"), n),
+                },
+                # How evenly the two took the work (0.5 = evenly).
+                "second_worker_share": _share(usage, "worker-2", "worker"),
+                "second_api_share": _share(usage, "api-2", "api"),
+                "route_p50_ms": {r: v.get("p50_ms") for r, v in level["routes"].items()},
+            }
+        )
+    return out
+
+
+def _share(usage: dict[str, Any], second: str, first: str) -> float | None:
+    if second not in usage or first not in usage:
+        return None
+    return ratio(usage[second]["cpu_s"], usage[second]["cpu_s"] + usage[first]["cpu_s"])
+
+
 def _variants(variants: dict[str, Any]) -> dict[str, Any]:
     measured = variants["measured"]
     base = measured.get("baseline")
@@ -205,6 +244,8 @@ def summarise(document: dict[str, Any]) -> dict[str, Any]:
         },
         "levels": levels,
     }
+    if "scale_out" in document:
+        summary["scale_out"] = _scale_out(document["scale_out"], levels)
     if "lists" in document:
         summary["lists_goal"] = _lists_goal(document["lists"])
     if "open_workflows" in document:
