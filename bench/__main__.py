@@ -20,14 +20,14 @@ from typing import Any
 import psutil
 from temporalio.client import Client
 
-from bench import ceiling, lifecycle, orders, report, scale, summary, variants
+from bench import capacity, ceiling, footprint, lifecycle, orders, report, scale, summary, variants
 from bench.ceiling_workflow import ACTIVITY, LOCAL, WRITES
 from bench.config import Config, parse
 from bench.lifecycle import UPDATES_PER_LIFECYCLE, Session
 from bench.meter import Meter
 from bench.profile import Profiler
 from bench.stack import BenchStack, start
-from devstack.processes import worker_command
+from devstack.processes import api_command, api_healthy, wait_until, worker_command
 from workflows.client import connect
 
 DRIVER = "driver"
@@ -108,6 +108,17 @@ class Run:
             )
         self.results["levels"] = levels
 
+    async def footprint(self) -> None:
+        """What an order leaves behind, while every order in the run has walked the JD path
+        (before the bulk load and the open orders)."""
+        say("footprint: history and projection rows of the JD orders so far")
+        self.results["footprint"] = {
+            "temporal": await footprint.temporal_per_order(self.client),
+            "database": await footprint.database_per_order(
+                self.bench.settings.effective_database_url
+            ),
+        }
+
     async def scale_out(self) -> None:
         """The same JD lifecycles with a second worker and a second API process (same task
         queue, same database), the driver taking the two APIs in turn; compared with the
@@ -175,9 +186,11 @@ class Run:
         measured: dict[str, Any] = {}
         failed: dict[str, str] = {}
         for name in ["baseline", *config.variants]:
+            process = "api" if variants.is_api(name) else "worker"
             try:
                 if name != "baseline":
-                    await asyncio.wait_for(self._swap_worker(variants.command(name)), 180)
+                    swap = self._swap(process, variants.command(name, self.bench.settings))
+                    await asyncio.wait_for(swap, 180)
                 say(f"variant {name}: {total} lifecycles at c={concurrency}")
                 level = await asyncio.wait_for(self.lifecycle_level(concurrency, total), 900)
                 say(f"  {level['lifecycles_per_s']}/s")
@@ -189,15 +202,23 @@ class Run:
                 failed[name] = str(error)[:500]
             finally:
                 if name != "baseline":
-                    await self._swap_worker(worker_command())
+                    original = (
+                        api_command(self.bench.settings) if process == "api" else worker_command()
+                    )
+                    await self._swap(process, original)
         self.results["variants"] = {
             "concurrency": concurrency,
             "lifecycles": total,
             "measured": measured,
         }
 
-    async def _swap_worker(self, command: list[str]) -> None:
-        self.bench.replace("worker", command)
+    async def _swap(self, process: str, command: list[str]) -> None:
+        self.bench.replace(process, command)
+        if process == "api":
+            port = self.bench.settings.api_port
+            await asyncio.to_thread(
+                wait_until, lambda: api_healthy(port), "API variant", 90, self.bench.stack
+            )
         # A few unmeasured lifecycles: the new worker is polling and has warmed up.
         await lifecycle.run_level(self.session, total=4, concurrency=2)
 
@@ -302,6 +323,7 @@ async def measure(config: Config, bench: BenchStack) -> dict[str, Any]:
         session = await Session.open(http, bench.settings.demo_password.get_secret_value())
         run = Run(config, bench, client, session)
         await run.levels()
+        await run.footprint()
         await run.scale_out()
         await run.profile()
         await run.variants()
@@ -316,7 +338,9 @@ def main(argv: list[str] | None = None) -> int:
         # Re-write the Markdown from a JSON file (the report is always made from the JSON).
         source = Path(argv[1]) if len(argv) > 1 else Config().out_json
         target = Path(argv[2]) if len(argv) > 2 else Config().out_md
-        target.write_text(report.render(json.loads(source.read_text())), encoding="utf-8")
+        document = json.loads(source.read_text())
+        target.write_text(report.render(document), encoding="utf-8")
+        target.with_name("capacity.md").write_text(capacity.render(document), encoding="utf-8")
         return 0
     config = parse(argv)
     data_dir = Path(tempfile.mkdtemp(prefix="shop-orders-bench-", dir=config.data_dir))
@@ -352,7 +376,9 @@ def main(argv: list[str] | None = None) -> int:
         json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
     )
     config.out_md.write_text(report.render(document), encoding="utf-8")
-    say(f"wrote {config.out_json} and {config.out_md}")
+    capacity_md = config.out_md.with_name("capacity.md")
+    capacity_md.write_text(capacity.render(document), encoding="utf-8")
+    say(f"wrote {config.out_json}, {config.out_md} and {capacity_md}")
     return 0
 
 

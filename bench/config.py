@@ -19,7 +19,9 @@ class Config:
     warmup: int = 8
     profile_concurrency: int = 8
     profile_lifecycles: int = 60
-    variants: list[str] = field(default_factory=lambda: ["sandboxed"])
+    variants: list[str] = field(
+        default_factory=lambda: ["sandboxed", "uvloop", "api-plain", "api-uvloop"]
+    )
     variant_lifecycles: int = 100
     list_orders: int = 100_000
     list_requests: int = 200

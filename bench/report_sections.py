@@ -38,9 +38,10 @@ def profile_section(profile: dict[str, Any]) -> list[str]:
 
 def variant_section(variants: dict[str, Any], derived: dict[str, Any]) -> list[str]:
     out = [
-        "## Worker variants (a change measured against the production worker)",
+        "## Variants (a change measured against the production worker or API)",
         "",
-        f"The real worker swapped for `python -m bench.variants NAME` (bench/variants.py); "
+        f"The real worker swapped for `python -m bench.variants NAME`, or the API started with "
+        f"other uvicorn options (`api-…`; bench/variants.py); "
         f"{variants['lifecycles']} lifecycles each at c={variants['concurrency']}, baseline "
         "measured in the same phase.",
         "",
@@ -55,6 +56,8 @@ def variant_section(variants: dict[str, Any], derived: dict[str, Any]) -> list[s
                 d["throughput_vs_baseline"],
                 d["worker_cpu_ms"],
                 d["worker_cpu_vs_baseline"],
+                d.get("api_cpu_ms"),
+                d.get("api_cpu_vs_baseline"),
                 d["temporal_cpu_ms"],
                 d["stack_cpu_ms"],
                 round(sum(p50) / len(p50), 2) if p50 else None,
@@ -66,6 +69,8 @@ def variant_section(variants: dict[str, Any], derived: dict[str, Any]) -> list[s
             "lifecycles/s",
             "× baseline",
             "worker CPU ms/lifecycle",
+            "× baseline",
+            "API CPU ms/lifecycle",
             "× baseline",
             "dev server CPU ms/lifecycle",
             "stack CPU ms/lifecycle",

@@ -219,6 +219,11 @@ def _variants(variants: dict[str, Any]) -> dict[str, Any]:
             "throughput_vs_baseline": ratio(level["lifecycles_per_s"], base["lifecycles_per_s"]),
             "worker_cpu_ms": _cpu_ms(level["usage"], "worker", n),
             "temporal_cpu_ms": _cpu_ms(level["usage"], "temporal", n),
+            "api_cpu_ms": _cpu_ms(level["usage"], "api", n),
+            "api_cpu_vs_baseline": ratio(
+                _cpu_ms(level["usage"], "api", n),
+                _cpu_ms(base["usage"], "api", base["lifecycles"]),
+            ),
             "stack_cpu_ms": _stack_ms(level["usage"], FULL_STACK, n),
             "worker_cpu_vs_baseline": ratio(
                 _cpu_ms(level["usage"], "worker", n),

@@ -1,9 +1,18 @@
-"""Worker variants: the real worker with one change each, to measure a fix before anyone
-makes it (the bench may not change the code it measures). `python -m bench.variants NAME`
-runs worker.py's main with the change applied; names combine with '+'.
+"""Variants: the real worker or API with one change each, to measure a fix before anyone
+makes it (the bench may not change the code it measures).
+
+Worker variants: `python -m bench.variants NAME` runs worker.py's main with the change
+applied; names combine with '+'.
 
 - ``sandboxed``: workflows run in the sandbox (worker.SANDBOXED, as the lifecycle tests
   run them) instead of without it: what its checks on every activation cost.
+- ``uvloop``: the worker's event loop is uvloop's instead of asyncio's.
+
+API variants (named ``api-…``) start uvicorn with other options:
+
+- ``api-plain``: asyncio's event loop and the pure-Python HTTP parser (h11), whatever
+  else is installed;
+- ``api-uvloop``: uvloop and httptools (what uvicorn[standard] brings).
 """
 
 from __future__ import annotations
@@ -13,18 +22,41 @@ import sys
 from collections.abc import Callable
 
 import worker
+from devstack.processes import api_command
+from settings import Settings
+
+API_PREFIX = "api-"
 
 
 def _sandboxed() -> None:
     worker.WORKFLOW_RUNNER = worker.SANDBOXED
 
 
+def _uvloop() -> None:
+    import uvloop
+
+    asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+
+
 VARIANTS: dict[str, Callable[[], None]] = {
     "sandboxed": _sandboxed,
+    "uvloop": _uvloop,
+}
+API_VARIANTS: dict[str, list[str]] = {
+    "api-plain": ["--loop", "asyncio", "--http", "h11"],
+    "api-uvloop": ["--loop", "uvloop", "--http", "httptools"],
 }
 
 
-def command(name: str) -> list[str]:
+def is_api(name: str) -> bool:
+    return name.startswith(API_PREFIX)
+
+
+def command(name: str, settings: Settings | None = None) -> list[str]:
+    if is_api(name):
+        if name not in API_VARIANTS or settings is None:
+            raise SystemExit(f"unknown API variant {name!r}; known: {', '.join(API_VARIANTS)}")
+        return [*api_command(settings), *API_VARIANTS[name]]
     for part in name.split("+"):
         if part not in VARIANTS:
             raise SystemExit(f"unknown worker variant {part!r}; known: {', '.join(VARIANTS)}")
