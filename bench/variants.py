@@ -7,6 +7,8 @@ applied; names combine with '+'.
 - ``sandboxed``: workflows run in the sandbox (worker.SANDBOXED, as the lifecycle tests
   run them) instead of without it: what its checks on every activation cost.
 - ``uvloop``: the worker's event loop is uvloop's instead of asyncio's.
+- ``long-counters``: a placement numbers and writes the order in one transaction, as it
+  did before, holding the two counter rows' locks until the whole order is written.
 
 API variants (named ``api-…``) start uvicorn with other options:
 
@@ -38,9 +40,43 @@ def _uvloop() -> None:
     asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
 
 
+def _long_counters() -> None:
+    from sqlalchemy.exc import IntegrityError
+    from temporalio import activity
+    from temporalio.exceptions import ApplicationError
+
+    from activities import contracts
+    from activities.persistence import ALLOCATION_ATTEMPTS, PersistenceActivities, numbers_request
+
+    @activity.defn(name=contracts.RECORD_PLACEMENT)
+    async def record_placement(
+        self: PersistenceActivities, new: contracts.NewOrder
+    ) -> contracts.Placement:
+        state = new.state
+        request = numbers_request(state, new.invoice_count)
+        for _attempt in range(ALLOCATION_ATTEMPTS):
+            try:
+                async with self.transaction(state) as session:
+                    numbers = await self.allocate(session, request)
+                    numbered = state.model_copy(
+                        update={
+                            "serial_no": numbers.serial_no,
+                            "reserved_invoice_nos": list(numbers.invoice_app_nos),
+                        }
+                    )
+                    written = await self.insert_order(session, numbered)
+            except IntegrityError:
+                continue
+            return contracts.Placement(numbers=numbers, written=written)
+        raise ApplicationError(f"could not record new order {state.order_no}")
+
+    PersistenceActivities.record_placement = record_placement  # type: ignore[method-assign]
+
+
 VARIANTS: dict[str, Callable[[], None]] = {
     "sandboxed": _sandboxed,
     "uvloop": _uvloop,
+    "long-counters": _long_counters,
 }
 API_VARIANTS: dict[str, list[str]] = {
     "api-plain": ["--loop", "asyncio", "--http", "h11"],
