@@ -314,6 +314,29 @@ def previous_run(path: Path) -> dict[str, Any] | None:
     }
 
 
+def capacity_path(report_md: Path) -> Path:
+    """capacity.md beside benchmarks.md (capacity-sqlite.md beside benchmarks-sqlite.md)."""
+    name = report_md.name.replace("benchmarks", "capacity", 1)
+    if name == report_md.name:
+        name = f"{report_md.stem}-capacity.md"
+    return report_md.with_name(name)
+
+
+def beside_run(path: Path) -> dict[str, Any]:
+    """The goal figures of another run (the other database), for the report's side table."""
+    other = json.loads(path.read_text(encoding="utf-8"))
+    derived = other.get("summary") or summary.summarise(other)
+    return {
+        "file": path.name,
+        "generated_at": other.get("generated_at"),
+        "commit": other.get("commit"),
+        "database": other.get("database"),
+        "levels": derived.get("levels", []),
+        "lists_goal": derived.get("lists_goal"),
+        "open_goal": derived.get("open_goal"),
+    }
+
+
 def machine() -> dict[str, Any]:
     return {
         "cpus": psutil.cpu_count(),
@@ -347,7 +370,7 @@ def main(argv: list[str] | None = None) -> int:
         target = Path(argv[2]) if len(argv) > 2 else Config().out_md
         document = json.loads(source.read_text())
         target.write_text(report.render(document), encoding="utf-8")
-        target.with_name("capacity.md").write_text(capacity.render(document), encoding="utf-8")
+        capacity_path(target).write_text(capacity.render(document), encoding="utf-8")
         return 0
     config = parse(argv)
     data_dir = Path(tempfile.mkdtemp(prefix="shop-orders-bench-", dir=config.data_dir))
@@ -374,6 +397,8 @@ def main(argv: list[str] | None = None) -> int:
         "state_bytes": state_sizes(),
         **results,
     }
+    if config.beside is not None and config.beside.exists():
+        document["beside"] = beside_run(config.beside)
     previous = previous_run(config.out_json)
     if previous is not None:
         document["previous"] = previous
@@ -383,7 +408,7 @@ def main(argv: list[str] | None = None) -> int:
         json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
     )
     config.out_md.write_text(report.render(document), encoding="utf-8")
-    capacity_md = config.out_md.with_name("capacity.md")
+    capacity_md = capacity_path(config.out_md)
     capacity_md.write_text(capacity.render(document), encoding="utf-8")
     say(f"wrote {config.out_json}, {config.out_md} and {capacity_md}")
     return 0

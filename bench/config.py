@@ -30,6 +30,8 @@ class Config:
     # Levels run again with 2 worker and 2 API processes (same task queue, same database).
     scale_out: list[int] = field(default_factory=lambda: [8, 32])
     database_url: str = ""
+    # Another run's JSON (the SQLite run beside the PostgreSQL reference) shown in the report.
+    beside: Path | None = None
     data_dir: Path = field(default_factory=lambda: Path(tempfile.gettempdir()))
     keep_data: bool = False
     quick: bool = False
@@ -43,8 +45,8 @@ class Config:
 
     def public(self) -> dict[str, Any]:
         values = asdict(self)
-        for key in ("data_dir", "out_json", "out_md"):
-            values[key] = str(values[key])
+        for key in ("data_dir", "out_json", "out_md", "beside"):
+            values[key] = None if values[key] is None else str(values[key])
         values["database_url"] = "postgresql (own database)" if self.database_url else "sqlite"
         return values
 
@@ -107,6 +109,11 @@ def parse(argv: list[str] | None = None) -> Config:
         help="a PostgreSQL server URL (a database of its own is made there); "
         "default DATABASE_URL, else SQLite as `make run`",
     )
+    parser.add_argument(
+        "--beside",
+        type=Path,
+        help="another run's JSON (e.g. the SQLite run) whose goal figures the report shows beside",
+    )
     parser.add_argument("--data-dir", type=Path, help="parent of the run's temporary DATA_DIR")
     parser.add_argument("--keep-data", action="store_true", help="keep DATA_DIR (logs, dbs)")
     parser.add_argument("--out-json", type=Path)
@@ -133,6 +140,7 @@ def parse(argv: list[str] | None = None) -> Config:
         "open_workflows",
         "open_concurrency",
         "scale_out",
+        "beside",
         "data_dir",
         "out_json",
         "out_md",

@@ -8,7 +8,7 @@ from bench.findings import findings
 from bench.goals import LATENCY_GOAL, THROUGHPUT_GOAL
 from bench.markdown import fmt, ok, table
 from bench.meter import OTHER
-from bench.report_goals import goals_section
+from bench.report_goals import beside_section, goals_section
 from bench.report_sections import (
     lists_section,
     open_section,
@@ -48,6 +48,8 @@ def render(doc: dict[str, Any]) -> str:
         "",
     ]
     out += goals_section(summary)
+    if doc.get("beside"):
+        out += beside_section(doc["beside"])
     out += [
         "## Against the ceiling",
         "",

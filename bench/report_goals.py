@@ -30,6 +30,49 @@ def _spenders(level: dict[str, Any]) -> str:
     return ", ".join(f"{PROCESS_NAMES.get(n, n)} +{ms:.0f} ms" for n, ms in parts) or "–"
 
 
+def beside_section(beside: dict[str, Any]) -> list[str]:
+    """The same goals in the other database's run (measured separately, same code)."""
+    out = [
+        f"### Beside it: {beside.get('database')}",
+        "",
+        f"From `docs/{beside['file']}` ({beside.get('generated_at')}, commit "
+        f"{beside.get('commit') or 'not recorded'}): the same bench on the other database, "
+        "a separate run minutes apart; ratios are to the ceiling measured in that run.",
+        "",
+    ]
+    rows = []
+    for level in beside.get("levels", []):
+        met_routes = sum(1 for r in level["route_ratios"].values() if r.get("met"))
+        rows.append(
+            [
+                level["concurrency"],
+                f"{fmt(level['lifecycle_per_s'])} / {fmt(level['ceiling_per_s'])} = "
+                f"{fmt(level['throughput_ratio'])} {ok(level['throughput_goal_met'])}",
+                f"{fmt(level['cpu']['ratio']['stack'])} {ok(level.get('cpu_goal_met', False))}",
+                f"{met_routes}/{len(level['route_ratios'])}",
+                _spenders(level),
+            ]
+        )
+    out += table(
+        [
+            "c",
+            "JD / honest ceiling lifecycles/s",
+            "stack CPU ×",
+            "routes meeting p50 and p99",
+            "CPU above the ceiling, by process",
+        ],
+        rows,
+    )
+    lists = beside.get("lists_goal")
+    if lists:
+        out += [
+            f"Lists at {lists['orders']:,} orders: worst p99 {fmt(lists['worst_p99_ms'])} ms "
+            f"{ok(lists['met'])}.",
+            "",
+        ]
+    return out
+
+
 def goals_section(summary: dict[str, Any]) -> list[str]:
     out = [
         "## Goals (issue #15)",
