@@ -215,7 +215,10 @@ class Run:
         }
 
     async def _swap(self, process: str, command: list[str]) -> None:
-        self.bench.replace(process, command)
+        child = self.bench.replace(process, command)
+        await asyncio.sleep(3)
+        if child.process.poll() is not None:  # a variant that cannot start says so at once
+            raise RuntimeError(f"{process} variant exited: {child.log_tail(5)}")
         if process == "api":
             port = self.bench.settings.api_port
             await asyncio.to_thread(

@@ -23,7 +23,13 @@ import asyncio
 import sys
 from collections.abc import Callable
 
+from sqlalchemy.exc import IntegrityError
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
 import worker
+from activities import contracts
+from activities.persistence import ALLOCATION_ATTEMPTS, PersistenceActivities, numbers_request
 from devstack.processes import api_command
 from settings import Settings
 
@@ -40,37 +46,33 @@ def _uvloop() -> None:
     asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
 
 
+@activity.defn(name=contracts.RECORD_PLACEMENT)
+async def _record_placement_in_one_transaction(  # type: ignore[no-untyped-def]
+    self, new: contracts.NewOrder
+) -> contracts.Placement:
+    """PersistenceActivities.record_placement as it was: numbers and order together.
+    (``self`` unannotated: Temporal leaves such a first parameter out of the arguments.)"""
+    state = new.state
+    request = numbers_request(state, new.invoice_count)
+    for _attempt in range(ALLOCATION_ATTEMPTS):
+        try:
+            async with self.transaction(state) as session:
+                numbers = await self.allocate(session, request)
+                numbered = state.model_copy(
+                    update={
+                        "serial_no": numbers.serial_no,
+                        "reserved_invoice_nos": list(numbers.invoice_app_nos),
+                    }
+                )
+                written = await self.insert_order(session, numbered)
+        except IntegrityError:
+            continue
+        return contracts.Placement(numbers=numbers, written=written)
+    raise ApplicationError(f"could not record new order {state.order_no}")
+
+
 def _long_counters() -> None:
-    from sqlalchemy.exc import IntegrityError
-    from temporalio import activity
-    from temporalio.exceptions import ApplicationError
-
-    from activities import contracts
-    from activities.persistence import ALLOCATION_ATTEMPTS, PersistenceActivities, numbers_request
-
-    @activity.defn(name=contracts.RECORD_PLACEMENT)
-    async def record_placement(
-        self: PersistenceActivities, new: contracts.NewOrder
-    ) -> contracts.Placement:
-        state = new.state
-        request = numbers_request(state, new.invoice_count)
-        for _attempt in range(ALLOCATION_ATTEMPTS):
-            try:
-                async with self.transaction(state) as session:
-                    numbers = await self.allocate(session, request)
-                    numbered = state.model_copy(
-                        update={
-                            "serial_no": numbers.serial_no,
-                            "reserved_invoice_nos": list(numbers.invoice_app_nos),
-                        }
-                    )
-                    written = await self.insert_order(session, numbered)
-            except IntegrityError:
-                continue
-            return contracts.Placement(numbers=numbers, written=written)
-        raise ApplicationError(f"could not record new order {state.order_no}")
-
-    PersistenceActivities.record_placement = record_placement  # type: ignore[method-assign]
+    PersistenceActivities.record_placement = _record_placement_in_one_transaction  # type: ignore[method-assign,assignment]
 
 
 VARIANTS: dict[str, Callable[[], None]] = {
