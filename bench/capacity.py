@@ -211,6 +211,22 @@ def render(doc: dict[str, Any]) -> str:
             for r in data["volumes"]
         ],
     )
+    scale_out = (doc.get("summary") or {}).get("scale_out") or []
+    if scale_out:
+        out += [
+            "Scale-out measured in the run (2 workers + 2 API processes, same task queue and "
+            "database, on the same cores): "
+            + "; ".join(
+                f"c={d['concurrency']}: {fmt(d['lifecycle_per_s'])} lifecycles/s "
+                f"({fmt(d['vs_single'])}× one of each), {d['failed']} failed, second worker "
+                f"{fmt(d.get('second_worker_share'))} and second API "
+                f"{fmt(d.get('second_api_share'))} of the work"
+                for d in scale_out
+            )
+            + ". Workers and APIs share the work evenly, so the cores above can be spread "
+            "over processes and machines; on one machine a second process adds no cores.",
+            "",
+        ]
     out += ["## What to scale in docker-compose.yml", ""]
     out += [f"- **{r['orders_per_month']:,} a month**: {_topology(r)}." for r in data["volumes"]]
     out += [
