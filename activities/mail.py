@@ -34,6 +34,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities import contracts, inbox
+from activities.smtp import SmtpConnections
 from db import models
 from db.upsert import insert_for
 from domain.notices import Notice, Template
@@ -130,6 +131,7 @@ class MailActivities:
         self._sessions = session_maker
         self._settings = settings
         self._mailer = Mailer(settings.mail_from)
+        self._smtp = SmtpConnections(settings)
 
     @activity.defn(name=contracts.SEND_EMAIL)
     async def send_email(self, request: contracts.EmailRequest) -> contracts.EmailResult:
@@ -255,17 +257,7 @@ class MailActivities:
         with tracer.start_as_current_span(
             "smtp send", kind=trace.SpanKind.CLIENT, attributes=attributes
         ):
-            await aiosmtplib.send(
-                message,
-                hostname=hostname,
-                port=settings.smtp_port,
-                username=settings.smtp_username,
-                password=(
-                    settings.smtp_password.get_secret_value() if settings.smtp_password else None
-                ),
-                start_tls=settings.smtp_use_tls,
-                timeout=20,
-            )
+            await self._smtp.send(message)
 
 
 def permanent_refusal(error: Exception) -> str | None:

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import timeit
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -20,13 +21,15 @@ from typing import Any
 import psutil
 from temporalio.client import Client
 
-from bench import ceiling, lifecycle, orders, report, scale, summary, variants
+from bench import capacity, ceiling, footprint, lifecycle, orders, report, scale, summary, variants
+from bench.ceiling_workflow import ACTIVITY, LOCAL, WRITES
 from bench.config import Config, parse
 from bench.lifecycle import UPDATES_PER_LIFECYCLE, Session
 from bench.meter import Meter
 from bench.profile import Profiler
 from bench.stack import BenchStack, start
-from devstack.processes import worker_command
+from devstack.processes import api_command, api_healthy, wait_until, worker_command
+from domain.order import OrderState
 from workflows.client import connect
 
 DRIVER = "driver"
@@ -51,11 +54,15 @@ class Run:
         pids[DRIVER] = os.getpid()
         return Meter(pids)
 
-    async def ceiling_level(self, concurrency: int, total: int) -> dict[str, Any]:
+    async def ceiling_level(self, concurrency: int, total: int, writes: str) -> dict[str, Any]:
         meter = self.meter("temporal", "ceiling-worker")
         meter.start()
         level = await ceiling.run_level(
-            self.client, updates=UPDATES_PER_LIFECYCLE, total=total, concurrency=concurrency
+            self.client,
+            updates=UPDATES_PER_LIFECYCLE,
+            total=total,
+            concurrency=concurrency,
+            writes=writes,
         )
         level["usage"] = meter.stop()
         return level
@@ -69,24 +76,83 @@ class Run:
 
     async def levels(self) -> None:
         config = self.config
-        say(f"warm-up: {config.warmup} bare and {config.warmup} full lifecycles")
-        await ceiling.run_level(
-            self.client, updates=UPDATES_PER_LIFECYCLE, total=config.warmup, concurrency=4
-        )
+        say(f"warm-up: {config.warmup} bare (each ceiling) and {config.warmup} full lifecycles")
+        for writes in WRITES:
+            await ceiling.run_level(
+                self.client,
+                updates=UPDATES_PER_LIFECYCLE,
+                total=config.warmup,
+                concurrency=4,
+                writes=writes,
+            )
         await lifecycle.run_level(self.session, total=config.warmup, concurrency=4)
         levels = []
         # Ceiling and lifecycle alternate per level, so both see the same state of the
         # server (its database grows during the run).
         for concurrency in config.concurrency:
             total = config.total_for(concurrency)
-            say(f"ceiling   c={concurrency}: {total} bare lifecycles")
-            bare = await self.ceiling_level(concurrency, total)
+            say(f"ceiling   c={concurrency}: {total} bare lifecycles, local activity writes")
+            bare = await self.ceiling_level(concurrency, total, LOCAL)
             say(f"  {bare['lifecycles_per_s']}/s")
+            say(f"ceiling   c={concurrency}: {total} bare lifecycles, regular activity writes")
+            bare_activity = await self.ceiling_level(concurrency, total, ACTIVITY)
+            say(f"  {bare_activity['lifecycles_per_s']}/s")
             say(f"lifecycle c={concurrency}: {total} JD lifecycles over HTTP")
             full = await self.lifecycle_level(concurrency, total)
             say(f"  {full['lifecycles_per_s']}/s ({full['failed']} failed)")
-            levels.append({"concurrency": concurrency, "ceiling": bare, "lifecycle": full})
+            levels.append(
+                {
+                    "concurrency": concurrency,
+                    "ceiling": bare,
+                    "ceiling_activity": bare_activity,
+                    "lifecycle": full,
+                }
+            )
         self.results["levels"] = levels
+
+    async def footprint(self) -> None:
+        """What an order leaves behind, while every order in the run has walked the JD path
+        (before the bulk load and the open orders)."""
+        say("footprint: history and projection rows of the JD orders so far")
+        self.results["footprint"] = {
+            "temporal": await footprint.temporal_per_order(self.client),
+            "database": await footprint.database_per_order(
+                self.bench.settings.effective_database_url
+            ),
+        }
+
+    async def scale_out(self) -> None:
+        """The same JD lifecycles with a second worker and a second API process (same task
+        queue, same database), the driver taking the two APIs in turn; compared with the
+        single-process level of the same concurrency measured above."""
+        levels = self.config.scale_out
+        if not levels:
+            return
+        say("scale-out: a second worker and a second API process")
+        self.bench.add_worker("worker-2")
+        url = self.bench.add_api("api-2")
+        measured = []
+        try:
+            async with lifecycle.client(url, max(levels)) as http:
+                password = self.bench.settings.demo_password.get_secret_value()
+                second = await Session.open(http, password)
+                sessions = [self.session, second]
+                await lifecycle.run_level(sessions, total=4, concurrency=2)  # both warm
+                for concurrency in levels:
+                    total = self.config.total_for(concurrency)
+                    say(f"scale-out c={concurrency}: {total} JD lifecycles, 2 workers + 2 APIs")
+                    meter = self.meter("temporal", "worker", "worker-2", "api", "api-2", "mail")
+                    meter.start()
+                    level = await lifecycle.run_level(
+                        sessions, total=total, concurrency=concurrency
+                    )
+                    level["usage"] = meter.stop()
+                    say(f"  {level['lifecycles_per_s']}/s ({level['failed']} failed)")
+                    measured.append(level)
+        finally:
+            self.bench.retire("api-2")
+            self.bench.retire("worker-2")
+        self.results["scale_out"] = {"workers": 2, "apis": 2, "levels": measured}
 
     async def profile(self) -> None:
         config = self.config
@@ -122,9 +188,11 @@ class Run:
         measured: dict[str, Any] = {}
         failed: dict[str, str] = {}
         for name in ["baseline", *config.variants]:
+            process = "api" if variants.is_api(name) else "worker"
             try:
                 if name != "baseline":
-                    await asyncio.wait_for(self._swap_worker(variants.command(name)), 180)
+                    swap = self._swap(process, variants.command(name, self.bench.settings))
+                    await asyncio.wait_for(swap, 180)
                 say(f"variant {name}: {total} lifecycles at c={concurrency}")
                 level = await asyncio.wait_for(self.lifecycle_level(concurrency, total), 900)
                 say(f"  {level['lifecycles_per_s']}/s")
@@ -136,15 +204,26 @@ class Run:
                 failed[name] = str(error)[:500]
             finally:
                 if name != "baseline":
-                    await self._swap_worker(worker_command())
+                    original = (
+                        api_command(self.bench.settings) if process == "api" else worker_command()
+                    )
+                    await self._swap(process, original)
         self.results["variants"] = {
             "concurrency": concurrency,
             "lifecycles": total,
             "measured": measured,
         }
 
-    async def _swap_worker(self, command: list[str]) -> None:
-        self.bench.replace("worker", command)
+    async def _swap(self, process: str, command: list[str]) -> None:
+        child = self.bench.replace(process, command)
+        await asyncio.sleep(3)
+        if child.process.poll() is not None:  # a variant that cannot start says so at once
+            raise RuntimeError(f"{process} variant exited: {child.log_tail(5)}")
+        if process == "api":
+            port = self.bench.settings.api_port
+            await asyncio.to_thread(
+                wait_until, lambda: api_healthy(port), "API variant", 90, self.bench.stack
+            )
         # A few unmeasured lifecycles: the new worker is polling and has warmed up.
         await lifecycle.run_level(self.session, total=4, concurrency=2)
 
@@ -190,13 +269,18 @@ class Run:
             say(f"  worker RSS {opened['worker_rss_mb']} MB with {opened['started']} open")
 
 
-def state_sizes() -> dict[str, int]:
+def state_sizes() -> dict[str, Any]:
     """JSON size of a JD order's state when placed and once its invoice is shipped: what
     every transition sends to its persistence activity and gets back from its update."""
     path = orders.stages(datetime.now(UTC))[: len(orders.PATHS[0][1]) + 1]
+    shipped = path[-1].model_dump_json()
+    rounds = 200
+    validate_s = timeit.timeit(lambda: OrderState.model_validate_json(shipped), number=rounds)
     return {
         "placed": len(path[0].model_dump_json()),
-        "invoice_shipped": len(path[-1].model_dump_json()),
+        "invoice_shipped": len(shipped),
+        # What the API's ownership check pays to read the stored state (JSON + validation).
+        "validate_ms": round(validate_s / rounds * 1000, 4),
     }
 
 
@@ -233,6 +317,29 @@ def previous_run(path: Path) -> dict[str, Any] | None:
     }
 
 
+def capacity_path(report_md: Path) -> Path:
+    """capacity.md beside benchmarks.md (capacity-sqlite.md beside benchmarks-sqlite.md)."""
+    name = report_md.name.replace("benchmarks", "capacity", 1)
+    if name == report_md.name:
+        name = f"{report_md.stem}-capacity.md"
+    return report_md.with_name(name)
+
+
+def beside_run(path: Path) -> dict[str, Any]:
+    """The goal figures of another run (the other database), for the report's side table."""
+    other = json.loads(path.read_text(encoding="utf-8"))
+    derived = other.get("summary") or summary.summarise(other)
+    return {
+        "file": path.name,
+        "generated_at": other.get("generated_at"),
+        "commit": other.get("commit"),
+        "database": other.get("database"),
+        "levels": derived.get("levels", []),
+        "lists_goal": derived.get("lists_goal"),
+        "open_goal": derived.get("open_goal"),
+    }
+
+
 def machine() -> dict[str, Any]:
     return {
         "cpus": psutil.cpu_count(),
@@ -249,6 +356,8 @@ async def measure(config: Config, bench: BenchStack) -> dict[str, Any]:
         session = await Session.open(http, bench.settings.demo_password.get_secret_value())
         run = Run(config, bench, client, session)
         await run.levels()
+        await run.footprint()
+        await run.scale_out()
         await run.profile()
         await run.variants()
         await run.scale()
@@ -262,7 +371,9 @@ def main(argv: list[str] | None = None) -> int:
         # Re-write the Markdown from a JSON file (the report is always made from the JSON).
         source = Path(argv[1]) if len(argv) > 1 else Config().out_json
         target = Path(argv[2]) if len(argv) > 2 else Config().out_md
-        target.write_text(report.render(json.loads(source.read_text())), encoding="utf-8")
+        document = json.loads(source.read_text())
+        target.write_text(report.render(document), encoding="utf-8")
+        capacity_path(target).write_text(capacity.render(document), encoding="utf-8")
         return 0
     config = parse(argv)
     data_dir = Path(tempfile.mkdtemp(prefix="shop-orders-bench-", dir=config.data_dir))
@@ -289,6 +400,8 @@ def main(argv: list[str] | None = None) -> int:
         "state_bytes": state_sizes(),
         **results,
     }
+    if config.beside is not None and config.beside.exists():
+        document["beside"] = beside_run(config.beside)
     previous = previous_run(config.out_json)
     if previous is not None:
         document["previous"] = previous
@@ -298,7 +411,9 @@ def main(argv: list[str] | None = None) -> int:
         json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
     )
     config.out_md.write_text(report.render(document), encoding="utf-8")
-    say(f"wrote {config.out_json} and {config.out_md}")
+    capacity_md = capacity_path(config.out_md)
+    capacity_md.write_text(capacity.render(document), encoding="utf-8")
+    say(f"wrote {config.out_json}, {config.out_md} and {capacity_md}")
     return 0
 
 

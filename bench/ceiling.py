@@ -1,5 +1,7 @@
 """Driving the bare workflow: start + as many updates as the JD lifecycle has routes, each
-update awaited before the next, exactly as an HTTP client walks an order."""
+update awaited before the next, exactly as an HTTP client walks an order. ``writes`` picks
+the ceiling: "local" (a no-op local activity per update, as the product writes) or
+"activity" (a regular one, the earlier ceiling)."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ from typing import Any
 
 from temporalio.client import Client
 
-from bench.ceiling_workflow import BareWorkflow
+from bench.ceiling_workflow import LOCAL, BareWorkflow
 from bench.load import closed_loop
 from bench.stack import CEILING_QUEUE
 from bench.stats import Recorder
@@ -23,7 +25,7 @@ UPDATE = "update_round_trip"
 
 
 async def run_level(
-    client: Client, *, updates: int, total: int, concurrency: int
+    client: Client, *, updates: int, total: int, concurrency: int, writes: str = LOCAL
 ) -> dict[str, Any]:
     recorder = Recorder()
     tag = uuid.uuid4().hex[:8]
@@ -32,7 +34,10 @@ async def run_level(
         started = time.perf_counter()
         with recorder.timed(START):
             handle = await client.start_workflow(
-                BareWorkflow.run, id=f"bare-{tag}-{index}", task_queue=CEILING_QUEUE
+                BareWorkflow.run,
+                writes,
+                id=f"bare-{writes}-{tag}-{index}",
+                task_queue=CEILING_QUEUE,
             )
         for step in range(updates):
             with recorder.timed(FIRST_UPDATE if step == 0 else UPDATE):
@@ -41,4 +46,4 @@ async def run_level(
                 recorder.add(PLACE, time.perf_counter() - started)
 
     result = await closed_loop(lifecycle, total=total, concurrency=concurrency)
-    return result.level(concurrency) | {"latency": recorder.summaries()}
+    return result.level(concurrency) | {"writes": writes, "latency": recorder.summaries()}

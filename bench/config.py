@@ -19,13 +19,19 @@ class Config:
     warmup: int = 8
     profile_concurrency: int = 8
     profile_lifecycles: int = 60
-    variants: list[str] = field(default_factory=lambda: ["sandboxed"])
+    variants: list[str] = field(
+        default_factory=lambda: ["sandboxed", "uvloop", "long-counters", "api-plain", "api-uvloop"]
+    )
     variant_lifecycles: int = 100
     list_orders: int = 100_000
     list_requests: int = 200
     open_workflows: int = 10_000
     open_concurrency: int = 64
+    # Levels run again with 2 worker and 2 API processes (same task queue, same database).
+    scale_out: list[int] = field(default_factory=lambda: [8, 32])
     database_url: str = ""
+    # Another run's JSON (the SQLite run beside the PostgreSQL reference) shown in the report.
+    beside: Path | None = None
     data_dir: Path = field(default_factory=lambda: Path(tempfile.gettempdir()))
     keep_data: bool = False
     quick: bool = False
@@ -39,8 +45,8 @@ class Config:
 
     def public(self) -> dict[str, Any]:
         values = asdict(self)
-        for key in ("data_dir", "out_json", "out_md"):
-            values[key] = str(values[key])
+        for key in ("data_dir", "out_json", "out_md", "beside"):
+            values[key] = None if values[key] is None else str(values[key])
         values["database_url"] = "postgresql (own database)" if self.database_url else "sqlite"
         return values
 
@@ -56,6 +62,7 @@ QUICK = {
     "list_requests": 45,
     "open_workflows": 300,
     "open_concurrency": 16,
+    "scale_out": [4],
 }
 
 
@@ -92,10 +99,20 @@ def parse(argv: list[str] | None = None) -> Config:
     parser.add_argument("--open-workflows", type=int, help="open runs to start; 0 skips")
     parser.add_argument("--open-concurrency", type=int)
     parser.add_argument(
+        "--scale-out",
+        type=lambda t: _levels(t) if t.strip() else [],
+        help="levels run again with 2 workers and 2 APIs, e.g. 8,32 (default); '' for none",
+    )
+    parser.add_argument(
         "--database-url",
         default=os.environ.get("DATABASE_URL", ""),
         help="a PostgreSQL server URL (a database of its own is made there); "
         "default DATABASE_URL, else SQLite as `make run`",
+    )
+    parser.add_argument(
+        "--beside",
+        type=Path,
+        help="another run's JSON (e.g. the SQLite run) whose goal figures the report shows beside",
     )
     parser.add_argument("--data-dir", type=Path, help="parent of the run's temporary DATA_DIR")
     parser.add_argument("--keep-data", action="store_true", help="keep DATA_DIR (logs, dbs)")
@@ -122,6 +139,8 @@ def parse(argv: list[str] | None = None) -> Config:
         "list_requests",
         "open_workflows",
         "open_concurrency",
+        "scale_out",
+        "beside",
         "data_dir",
         "out_json",
         "out_md",

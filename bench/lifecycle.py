@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -82,12 +83,21 @@ def client(base_url: str, concurrency: int) -> httpx.AsyncClient:
     return httpx.AsyncClient(base_url=base_url, timeout=120, limits=limits)
 
 
-async def run_level(session: Session, *, total: int, concurrency: int) -> dict[str, Any]:
+async def run_level(
+    session: Session | Sequence[Session], *, total: int, concurrency: int
+) -> dict[str, Any]:
+    """``total`` JD lifecycles, ``concurrency`` at a time; given several sessions (one per
+    API process), lifecycles take them in turn, as a round-robin load balancer would."""
     recorder = Recorder()
     run = uuid.uuid4().hex[:6]
+    sessions = [session] if isinstance(session, Session) else list(session)
 
     async def lifecycle(index: int) -> None:
-        await walk(session, recorder, f"{run}{index:06d}{time.time_ns() % 10_000:04d}")
+        await walk(
+            sessions[index % len(sessions)],
+            recorder,
+            f"{run}{index:06d}{time.time_ns() % 10_000:04d}",
+        )
 
     result = await closed_loop(lifecycle, total=total, concurrency=concurrency)
     return result.level(concurrency) | {

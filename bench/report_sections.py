@@ -38,9 +38,10 @@ def profile_section(profile: dict[str, Any]) -> list[str]:
 
 def variant_section(variants: dict[str, Any], derived: dict[str, Any]) -> list[str]:
     out = [
-        "## Worker variants (a change measured against the production worker)",
+        "## Variants (a change measured against the production worker or API)",
         "",
-        f"The real worker swapped for `python -m bench.variants NAME` (bench/variants.py); "
+        f"The real worker swapped for `python -m bench.variants NAME`, or the API started with "
+        f"other uvicorn options (`api-…`; bench/variants.py); "
         f"{variants['lifecycles']} lifecycles each at c={variants['concurrency']}, baseline "
         "measured in the same phase.",
         "",
@@ -55,6 +56,8 @@ def variant_section(variants: dict[str, Any], derived: dict[str, Any]) -> list[s
                 d["throughput_vs_baseline"],
                 d["worker_cpu_ms"],
                 d["worker_cpu_vs_baseline"],
+                d.get("api_cpu_ms"),
+                d.get("api_cpu_vs_baseline"),
                 d["temporal_cpu_ms"],
                 d["stack_cpu_ms"],
                 round(sum(p50) / len(p50), 2) if p50 else None,
@@ -67,9 +70,56 @@ def variant_section(variants: dict[str, Any], derived: dict[str, Any]) -> list[s
             "× baseline",
             "worker CPU ms/lifecycle",
             "× baseline",
+            "API CPU ms/lifecycle",
+            "× baseline",
             "dev server CPU ms/lifecycle",
             "stack CPU ms/lifecycle",
             "mean route p50 × baseline",
+        ],
+        rows,
+    )
+    return out
+
+
+def scale_out_section(raw: dict[str, Any], derived: list[dict[str, Any]]) -> list[str]:
+    out = [
+        f"## Scale-out: {raw['workers']} workers and {raw['apis']} API processes",
+        "",
+        "A second worker (same task queue) and a second API (same database) started beside "
+        "the first ones; the driver hands lifecycles to the two APIs in turn. Every lifecycle "
+        "is checked step by step (each answer's status, the invoice shipped at the end); "
+        "*failed* counts those that were not. On this machine all processes share the same "
+        "cores, so the curve shows what a second process costs and whether the work "
+        "parallelises, not what a second machine would add.",
+        "",
+    ]
+    rows = [
+        [
+            d["concurrency"],
+            d["single_per_s"],
+            d["lifecycle_per_s"],
+            d["vs_single"],
+            f"{d['lifecycles']} / {d['failed']}",
+            f"{fmt(d.get('second_worker_share'))} / {fmt(d.get('second_api_share'))}",
+            d["cpu_ms"]["workers"],
+            d["cpu_ms"]["apis"],
+            d["cpu_ms"]["temporal"],
+            d["cpu_ms"]["stack"],
+        ]
+        for d in derived
+    ]
+    out += table(
+        [
+            "c",
+            "1 worker + 1 API lifecycles/s",
+            "2 + 2 lifecycles/s",
+            "×",
+            "lifecycles / failed",
+            "second worker / API share of CPU",
+            "workers CPU ms",
+            "APIs CPU ms",
+            "dev server CPU ms",
+            "stack CPU ms",
         ],
         rows,
     )

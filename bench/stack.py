@@ -15,7 +15,16 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from devstack.processes import Child, Stack, child_env, free_port
+from devstack.processes import (
+    Child,
+    Stack,
+    api_command,
+    api_healthy,
+    child_env,
+    free_port,
+    wait_until,
+    worker_command,
+)
 from devstack.system import start_system
 from settings import Settings
 from tests.support.databases import create_database, drop_database
@@ -60,6 +69,11 @@ class BenchStack:
 
     def replace(self, name: str, command: list[str]) -> Child:
         """Stop one child and start ``command`` under its name (a worker variant)."""
+        self.retire(name)
+        return self.stack.start(name, command)
+
+    def retire(self, name: str) -> None:
+        """Stop one child and forget it (the scale-out's extra processes)."""
         old = self.child(name)
         old.process.terminate()
         try:
@@ -68,7 +82,19 @@ class BenchStack:
             old.process.kill()
             old.process.wait()
         self.stack.children.remove(old)
-        return self.stack.start(name, command)
+
+    def add_worker(self, name: str) -> Child:
+        """Another worker process on the same task queue and database (its own metrics
+        port: two cannot bind one)."""
+        metrics = f"WORKER_METRICS_PORT={free_port()}"
+        return self.stack.start(name, ["env", metrics, *worker_command()])
+
+    def add_api(self, name: str) -> str:
+        """Another API process on a port of its own; its base URL once it is healthy."""
+        port = free_port()
+        self.stack.start(name, api_command(self.settings.model_copy(update={"api_port": port})))
+        wait_until(lambda: api_healthy(port), name, 90, self.stack)
+        return f"http://127.0.0.1:{port}"
 
     def stop(self) -> None:
         self.stack.stop()

@@ -145,10 +145,10 @@ class Order(Base):
     order_no: Mapped[str] = mapped_column(String(32), primary_key=True)
     buyer: Mapped[str] = mapped_column(String(64))  # ix_orders_buyer_placed_at leads with it
     status: Mapped[str] = mapped_column(String(16), index=True)
-    platform: Mapped[str] = mapped_column(String(16), index=True)
+    platform: Mapped[str] = mapped_column(String(16))  # ix_orders_platform_tabs leads with it
     product_line: Mapped[str] = mapped_column(String(8))
     product_code: Mapped[str] = mapped_column(String(40))
-    shop_name: Mapped[str] = mapped_column(String(200), index=True)
+    shop_name: Mapped[str] = mapped_column(String(200))  # ix_orders_shop_name
     service_market_order_no: Mapped[str] = mapped_column(String(64), index=True)
     placement_key: Mapped[str | None] = mapped_column(String(128))
     # Unique; orders placed before AppKeys existed have none.
@@ -156,7 +156,7 @@ class Order(Base):
     refund_status: Mapped[str | None] = mapped_column(String(24), index=True)
     invoice_status: Mapped[str | None] = mapped_column(String(16), index=True)
     subtotal_fen: Mapped[int] = mapped_column(BigInteger)
-    placed_at: Mapped[datetime] = mapped_column(index=True)
+    placed_at: Mapped[datetime]  # ix_orders_placed_at_order_no leads with it
     service_end_at: Mapped[datetime]
     version: Mapped[int] = mapped_column(Integer)
     state: Mapped[dict[str, Any]]
@@ -177,6 +177,18 @@ class Order(Base):
         Index("ix_orders_buyer_placed_at", "buyer", "placed_at", "order_no"),
         # A buyer's tab counts, read from the index alone.
         Index("ix_orders_buyer_tabs", "buyer", "status", "refund_status"),
+        # The same under a platform filter, staff's and a buyer's (migration 0010).
+        Index("ix_orders_platform_tabs", "platform", "status", "refund_status"),
+        Index("ix_orders_buyer_platform_tabs", "buyer", "platform", "status", "refund_status"),
+        # Staff's page found in the index alone, its rows read afterwards.
+        Index("ix_orders_placed_at_order_no", "placed_at", "order_no"),
+        # 店铺名称 contains …: trigrams on PostgreSQL (pg_trgm), a plain index on SQLite.
+        Index(
+            "ix_orders_shop_name",
+            "shop_name",
+            postgresql_using="gin",
+            postgresql_ops={"shop_name": "gin_trgm_ops"},
+        ),
     )
 
 

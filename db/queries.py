@@ -179,14 +179,18 @@ async def orders_page(
     counts = (await session.execute(select(*counted).where(*conditions))).one()
     tab_counts = {t.value: int(n) for t, n in zip(TAB_CONDITIONS, counts, strict=True)}
 
-    listed = select(_order.state).where(*conditions)
+    # The page's order numbers first (from an index where one serves: a deep page skips
+    # index entries, not whole rows), then their states.
+    newest_first = (_order.placed_at.desc(), _order.order_no.desc())
+    keys = select(_order.order_no).where(*conditions)
     tab_condition = TAB_CONDITIONS[tab]
     if tab_condition is not None:
-        listed = listed.where(tab_condition)
+        keys = keys.where(tab_condition)
+    on_page = keys.order_by(*newest_first).offset(page.offset).limit(page.size).subquery()
     rows = await session.scalars(
-        listed.order_by(_order.placed_at.desc(), _order.order_no.desc())
-        .offset(page.offset)
-        .limit(page.size)
+        select(_order.state)
+        .join(on_page, _order.order_no == on_page.c.order_no)
+        .order_by(*newest_first)
     )
     return OrderPage(
         items=[OrderState.model_validate(s) for s in rows],
