@@ -3,13 +3,24 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# uv installs exactly what uv.lock pins. Taken from PATH, else from PyPI through pip into
+# .tools/ once; it never downloads a Python (this machine's PYTHON is the interpreter).
+UV_VERSION := 0.13.9
+TOOLS := .tools
+UV := $(or $(shell command -v uv 2>/dev/null),$(TOOLS)/bin/uv)
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+SYNC := $(UV) sync --frozen --python $(PYTHON)
 
-.PHONY: install browser run test bench lint format histories upgrade-runs clean
+.PHONY: install browser run test bench lint format histories upgrade-runs lock clean
 
-$(STAMP): pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+$(TOOLS)/bin/uv:
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet uv==$(UV_VERSION)
+
+# The package (editable) and the dev group (tests, browser driver, linters, dev stack).
+$(STAMP): pyproject.toml uv.lock | $(UV)
+	$(SYNC)
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -41,7 +52,7 @@ test: install browser
 # Throughput and latency against the engine's own ceiling (not part of `make test`);
 # writes docs/benchmarks.json and docs/benchmarks.md. `make bench BENCH_ARGS=--quick`.
 bench: install
-	$(BIN)/pip install --quiet -e '.[dev,bench]'
+	$(SYNC) --group bench
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
 lint: install
@@ -62,5 +73,9 @@ histories: install
 upgrade-runs: install
 	$(BIN)/python -m ops upgrade-runs --wait $(UPGRADE_ARGS)
 
+# After a change to the dependencies in pyproject.toml: resolve again and commit uv.lock.
+lock: | $(UV)
+	$(UV) lock --python $(PYTHON)
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache

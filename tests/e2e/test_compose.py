@@ -108,5 +108,5 @@ def test_api_publishes_its_port_and_health_endpoint() -> None:
 
 def test_dockerfile_builds_both_processes() -> None:
     dockerfile = (ROOT / "Dockerfile").read_text()
-    assert "pip install ." in dockerfile and "USER app" in dockerfile
+    assert "uv sync --frozen" in dockerfile and "USER app" in dockerfile
     assert "api.app:create_app" in dockerfile

@@ -6,7 +6,8 @@ code.
 
 Control: only the API is published; Temporal runs the server image with schemas set up by
 `temporal-sql-tool`; images pinned; health checks and restart policies on every long-running
-service; two workers; the app image built from the project's Dockerfile without dev extras.
+service; two workers; the app image built from the project's Dockerfile and uv.lock without
+dependency groups.
 
 The production topology (docker-compose.yml, Dockerfile) keeps the trust boundary: only
 the API is published, Temporal runs as Temporal recommends for production, every image is
@@ -137,9 +138,13 @@ def test_app_services_run_in_production(service: str) -> None:
     assert SERVICES[service]["environment"]["ENVIRONMENT"] == "production"
 
 
-def test_dockerfile_installs_no_dev_extras_and_sets_no_development() -> None:
-    installs = [line for line in DOCKERFILE.splitlines() if "pip install" in line]
-    assert installs and not any("[" in line or " -e " in line for line in installs)
+def test_dockerfile_installs_from_the_lock_without_any_group_and_sets_no_development() -> None:
+    installs = [line for line in DOCKERFILE.splitlines() if "uv sync" in line]
+    assert installs and all(
+        "--frozen" in line and "--no-default-groups" in line and "--group" not in line
+        for line in installs
+    )
+    assert not any("pip install ." in line or " -e " in line for line in DOCKERFILE.splitlines())
     assert not re.search(r"ENVIRONMENT\s*=?\s*development", DOCKERFILE)
     assert "COPY tests" not in DOCKERFILE and "COPY devstack" not in DOCKERFILE
     assert "USER app" in DOCKERFILE  # not root
@@ -159,7 +164,7 @@ def _first_party_imports(path: Path) -> set[str]:
 def test_image_holds_everything_the_worker_and_api_import_and_no_dev_tool() -> None:
     """Every first-party package the worker and the API reach is copied into the image (a
     missing one would crash the production worker at start), and no dev tool is installed:
-    the Temporal CLI, its test server and the SMTP catcher are dev extras."""
+    the Temporal CLI, its test server and the SMTP catcher are in dependency groups only."""
     needed, todo = set(), ["worker", "api"]
     while todo:
         name = todo.pop()
