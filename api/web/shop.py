@@ -301,12 +301,7 @@ async def checkout_profile_edit(
     """A saved profile edited on the checkout (its fields, ``profile_<id>_…``, are part of
     the order's form): saved, and the checkout comes back with everything typed; a refusal
     shows its errors beside the profile's fields."""
-    product = await _product(session, code)
-    if product is None:
-        return redirect("/shop", err=f"没有商品 {code}")
-    raw = await request.form()
-    form = forms.text_fields(raw)
-    module_codes = [str(v) for v in raw.getlist("module_codes")]
+    product, form, module_codes = await _checkout_post(request, session, code)
     prefix = f"profile_{profile_id}_"
     edited = {k.removeprefix(prefix): v for k, v in form.items() if k.startswith(prefix)}
     try:
@@ -329,6 +324,28 @@ async def checkout_profile_edit(
     return await _checkout(
         request, me, session, product, module_codes, form,
         extra_flashes=[("ok", "发票信息已更新")],
+    )  # fmt: skip
+
+
+@router.post("/shop/{code}/checkout/profile/{profile_id}/delete", response_model=None)
+async def checkout_profile_delete(
+    request: Request, code: str, profile_id: int, me: BuyerPage, session: SessionDep
+) -> Response:
+    """删除 a saved profile on the checkout: the checkout comes back with everything typed
+    (the deleted profile no longer chosen)."""
+    product, form, module_codes = await _checkout_post(request, session, code)
+    try:
+        await profiles.delete(session=session, owner=me.username, profile_id=profile_id)
+    except Problem as problem:
+        return await _checkout(
+            request, me, session, product, module_codes, form, status_code=problem.status,
+            extra_flashes=[("error", problem.detail)],
+        )  # fmt: skip
+    if form.get("invoice_profile_id") == str(profile_id):
+        form = {k: v for k, v in form.items() if k != "invoice_profile_id"}
+    return await _checkout(
+        request, me, session, product, module_codes, form,
+        extra_flashes=[("ok", "发票信息已删除")],
     )  # fmt: skip
 
 

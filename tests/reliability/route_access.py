@@ -87,6 +87,7 @@ WHO: dict[tuple[str, str], str | frozenset[str]] = {
     ("POST", "/shop/{code}/checkout"): BUYER,
     ("GET", "/shop/{code}/agreement"): BUYER,
     ("POST", "/shop/{code}/checkout/profile"): BUYER,
+    ("POST", "/shop/{code}/checkout/profile/{profile_id}/delete"): BUYER,
     ("POST", "/shop/{code}/checkout/profile/{profile_id}"): BUYER,
     ("GET", "/my/profiles"): BUYER,
     ("POST", "/my/profiles"): BUYER,

@@ -209,3 +209,20 @@ async def test_a_refused_refund_form_keeps_what_was_typed_and_asks_for_the_file_
     assert f'value="{ENTERPRISE_REFUND_FORM["account_name"]}"' in page.text
     assert 'value="6222-02"' in page.text
     assert "已选的文件不会保留，请重新选择退款证明文件" in page.text
+
+
+async def test_deleting_a_profile_at_checkout_keeps_the_order_form(api: Api) -> None:
+    buyer = await signed_in_pages(api, "leiliang")
+    title = unique("将删除抬头")
+    typed = {"module_codes": "ERP", "shop_name": unique("删前店"), "seller_nick": "删前NICK"}
+    saved = await buyer.post(
+        "/shop/JD0001/checkout/profile", data=typed | PROFILE | {"title": title}
+    )
+    profile_id = re.search(r'value="(\d+)" checked> ' + re.escape(title), saved.text).group(1)  # type: ignore[union-attr]
+    deleted = await buyer.post(
+        f"/shop/JD0001/checkout/profile/{profile_id}/delete",
+        data=typed | {"invoice_profile_id": profile_id},
+    )
+    assert deleted.status_code == 200 and "发票信息已删除" in deleted.text
+    assert title not in deleted.text
+    assert f'value="{typed["shop_name"]}"' in deleted.text and 'value="删前NICK"' in deleted.text

@@ -1,7 +1,7 @@
 // Small progressive enhancements; every page works without them.
 document.addEventListener("submit", (event) => {
-  const form = event.target;
-  const message = form.dataset.confirm;
+  // The asking button's own confirmation first (a delete inside a larger form), else the form's.
+  const message = event.submitter?.dataset.confirm || event.target.dataset.confirm;
   if (message && !window.confirm(message)) event.preventDefault();
 });
 document.addEventListener("change", (event) => {
