@@ -4,8 +4,8 @@ and the relay (make bench profiles it).
 
 A connection is used by one message at a time and put back when the server took the
 message; after any error it is closed, never reused. A kept connection the server has
-dropped meanwhile (idle timeout, restart) is noticed when used: the message goes once more
-on a new connection, as nothing was sent on the dead one.
+dropped meanwhile (idle timeout, restart) is noticed by a NOOP before it is used, and a new
+one is opened: a message is never sent twice by this module.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from settings import Settings
 TIMEOUT_S = 20
 # Idle connections kept; more e-mails at once open more, closed again when done.
 KEEP = 4
-GONE = (aiosmtplib.SMTPServerDisconnected, ConnectionError)
 
 
 class SmtpConnections:
@@ -30,19 +29,11 @@ class SmtpConnections:
         self._idle: list[aiosmtplib.SMTP] = []
 
     async def send(self, message: EmailMessage) -> None:
-        client, reused = await self._take()
+        # Sent once: a connection that fails mid-message may have delivered it already, so
+        # the retry is the activity's own (its outbox row records the attempt), never here.
+        client = await self._take()
         try:
             await client.send_message(message)
-        except GONE:
-            await _close(client)
-            if not reused:
-                raise
-            client = await self._connect()
-            try:
-                await client.send_message(message)
-            except BaseException:
-                await _close(client)
-                raise
         except BaseException:
             await _close(client)
             raise
@@ -53,13 +44,15 @@ class SmtpConnections:
         for client in idle:
             await _close(client)
 
-    async def _take(self) -> tuple[aiosmtplib.SMTP, bool]:
+    async def _take(self) -> aiosmtplib.SMTP:
+        """A kept connection that still answers (NOOP: a server that dropped it meanwhile is
+        noticed before any message is sent on it), else a new one."""
         while self._idle:
             client = self._idle.pop()
-            if client.is_connected:
-                return client, True
+            if await _answers(client):
+                return client
             await _close(client)
-        return await self._connect(), False
+        return await self._connect()
 
     async def _connect(self) -> aiosmtplib.SMTP:
         settings = self._settings
@@ -79,6 +72,16 @@ class SmtpConnections:
             self._idle.append(client)
         else:
             await _close(client)
+
+
+async def _answers(client: aiosmtplib.SMTP) -> bool:
+    if not client.is_connected:
+        return False
+    try:
+        await client.noop()
+    except (aiosmtplib.SMTPException, OSError):
+        return False
+    return True
 
 
 async def _close(client: aiosmtplib.SMTP) -> None:

@@ -58,7 +58,9 @@ class DailyDigestWorkflow:
             cause = err.cause
             if isinstance(cause, ApplicationError) and cause.type == contracts.NOTICE_UNDELIVERABLE:
                 return f"undeliverable: {cause.message}"
-            raise
+            # Out of retries (SMTP or the database down for hours): the other digest still
+            # goes; the failure is the run's result, for ops in the Temporal UI.
+            return f"failed: {cause or err}"
         if result.already_sent:
             return "already sent"
         return "sent" if result.sent else "not sent"

@@ -211,6 +211,15 @@ class ShopOrderWorkflow:
                 reason = self._undeliverable_reason(err)
                 if reason is None:
                     raise
+                if notice.staff is not None:
+                    # A staff alert (超时) is the back office's business: its failure (which may
+                    # name a staff address) stays out of the buyer's 操作记录; ops see it here,
+                    # in the run's failed activity and in the mail metrics.
+                    workflow.logger.warning(
+                        "staff notice %s undeliverable: %s", notice.occasion, reason
+                    )
+                    self._outbox.pop(0)
+                    continue
                 # Never sendable: written down for people to see, and the next one goes out.
                 async with self._lock:
                     notice_records.record_failed_notice(self._state, workflow.now(), notice, reason)

@@ -24,6 +24,7 @@ from api.web.plumbing import (
     ACTION_NAMES,
     ReviewerPage,
     StaffPage,
+    local_path,
     redirect,
     render,
 )
@@ -232,7 +233,7 @@ def _referring_page(request: Request, invoice_app_no: str) -> str:
     if referer.startswith("http") and referer.count("/") >= 3:
         path = "/" + referer.split("/", 3)[3]
         if path.rsplit("/", 1)[-1].split("?")[0] not in INVOICE_COMMANDS:
-            return path
+            return local_path(path, "/admin/invoices")  # "//elsewhere" is not ours
         return f"/admin/invoices/{invoice_app_no}"
     return "/admin/invoices"
 

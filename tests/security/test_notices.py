@@ -17,6 +17,7 @@ import asyncio
 import urllib.request
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -71,11 +72,12 @@ class RefusingSink(SmtpSink):
         return "250 OK"
 
 
-@pytest.fixture
-async def refusing_lifecycle(
-    time_skipping_env: WorkflowEnvironment,
-    session_maker: async_sessionmaker[AsyncSession],
+@asynccontextmanager
+async def _refusing(
+    env: WorkflowEnvironment,
+    sessions: async_sessionmaker[AsyncSession],
     tmp_path: Path,
+    staff_emails: str = "",
 ) -> AsyncIterator[Lifecycle]:
     sink = RefusingSink()
     sink.port = free_port()
@@ -83,11 +85,33 @@ async def refusing_lifecycle(
     controller.start()
     try:
         async with running_lifecycle(
-            time_skipping_env, session_maker, sink, tmp_path, "notices"
+            env, sessions, sink, tmp_path, "notices", staff_emails=staff_emails
         ) as running:
             yield running
     finally:
         controller.stop()
+
+
+@pytest.fixture
+async def refusing_lifecycle(
+    time_skipping_env: WorkflowEnvironment,
+    session_maker: async_sessionmaker[AsyncSession],
+    tmp_path: Path,
+) -> AsyncIterator[Lifecycle]:
+    async with _refusing(time_skipping_env, session_maker, tmp_path) as running:
+        yield running
+
+
+@pytest.fixture
+async def refusing_staff_lifecycle(
+    time_skipping_env: WorkflowEnvironment,
+    session_maker: async_sessionmaker[AsyncSession],
+    tmp_path: Path,
+) -> AsyncIterator[Lifecycle]:
+    """The reviewers' only address is refused too: their 超时 alerts fail for good."""
+    staff = f"reviewer={REFUSED_ADDRESS}"
+    async with _refusing(time_skipping_env, session_maker, tmp_path, staff) as running:
+        yield running
 
 
 async def _outbox(
@@ -141,6 +165,29 @@ async def test_send_notice_refused_for_good_is_failed_and_the_next_is_delivered(
     assert failed[0].actor == "system" and EVENT_LABELS["notice_failed"] == "通知发送失败"
     projected = await _projected_events(lifecycle.sessions, order_no)
     assert [a for a, _ in projected].count("notice_failed") == 2
+
+
+async def test_staff_alert_refused_for_good_stays_out_of_the_buyers_record(
+    refusing_staff_lifecycle: Lifecycle,
+) -> None:
+    """A failed 超时 alert may name a staff address and says the order is late: the back
+    office's business, never a line of the 操作记录 the buyer reads."""
+    lifecycle = refusing_staff_lifecycle
+    handle, state = await lifecycle.place(SettlementMode.INVOICE_AND_REFUND)
+    await lifecycle.env.sleep(timedelta(days=2, hours=1))  # past the review limit (P2D)
+    outbox: dict[str, tuple[str, int]] = {}
+    for _ in range(200):
+        outbox = await _outbox(lifecycle.sessions, state.order_no)
+        if any(k.startswith("overdue-review") and v[0] == "failed" for k, v in outbox.items()):
+            break
+        await asyncio.sleep(0.05)
+    assert [v for k, v in outbox.items() if k.startswith("overdue-review")] == [("failed", 1)]
+    after = await handle.query(ShopOrderWorkflow.state)
+    assert [c.flagged_at is not None for c in after.queue_clocks] == [True]
+    assert not [e for e in after.events if e.action == "notice_failed"]
+    projected = await _projected_events(lifecycle.sessions, state.order_no)
+    assert "notice_failed" not in [a for a, _ in projected]
+    assert REFUSED_ADDRESS not in str([e.detail for e in after.events])
 
 
 async def test_send_notice_with_line_break_in_old_shop_name_is_sent_on_one_line(

@@ -15,9 +15,13 @@ from pathlib import Path
 import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio import activity
 from temporalio.client import ScheduleActionStartWorkflow
+from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
 
+from activities import contracts
 from db import models
 from db.engine import make_engine, make_sessionmaker
 from db.migrate import upgrade_to_head
@@ -236,3 +240,35 @@ async def test_digest_schedule_is_made_once_however_often_workers_start(
         assert described.state.paused  # what ops decided stays decided
     finally:
         await handle.delete()
+
+
+@activity.defn(name=contracts.SEND_FINANCE_DIGEST)
+async def finance_down(day: contracts.DigestDay) -> contracts.EmailResult:
+    raise ApplicationError("SMTP 服务器无法连接", non_retryable=True)
+
+
+@activity.defn(name=contracts.SEND_REVIEWER_DIGEST)
+async def reviewers_sent(day: contracts.DigestDay) -> contracts.EmailResult:
+    return contracts.EmailResult(key=f"digest:{day.day}", sent=True, already_sent=False)
+
+
+async def test_a_digest_out_of_retries_does_not_hold_back_the_other(
+    time_skipping_env: WorkflowEnvironment,
+) -> None:
+    """Finance's digest fails for good (SMTP down past its retries): the reviewers' still goes,
+    and the run's result says which failed, for ops in the Temporal UI."""
+    queue = f"digest-{uuid.uuid4()}"
+    async with Worker(
+        time_skipping_env.client,
+        task_queue=queue,
+        workflows=[DailyDigestWorkflow],
+        activities=[finance_down, reviewers_sent],
+        workflow_runner=SANDBOXED,
+    ):
+        outcome = await time_skipping_env.client.execute_workflow(
+            DailyDigestWorkflow.run,
+            id=f"digest-{uuid.uuid4()}",
+            task_queue=queue,
+        )
+    assert outcome.finance.startswith("failed: ") and "SMTP 服务器无法连接" in outcome.finance
+    assert outcome.reviewers == "sent"

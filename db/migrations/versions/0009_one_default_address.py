@@ -1,7 +1,7 @@
 """收货地址: one default address per buyer, enforced by the database
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0008
 Create Date: 2026-11-30 10:40:00
 """
 
