@@ -51,15 +51,14 @@ async def ensure_digest_schedule(
     """Create the digest's schedule, or make an existing one say what this code says (its
     pause state left as ops set it). True when it was created."""
     wanted = digest_schedule(task_queue, schedule_id)
-    try:
-        await client.create_schedule(schedule_id, wanted)
-        return True
-    except ScheduleAlreadyRunningError:
-        pass
 
     def update(current: ScheduleUpdateInput) -> ScheduleUpdate:
         wanted.state.paused = current.description.schedule.state.paused
         return ScheduleUpdate(schedule=wanted)
 
-    await client.get_schedule_handle(schedule_id).update(update)
-    return False
+    try:
+        await client.create_schedule(schedule_id, wanted)
+    except ScheduleAlreadyRunningError:
+        await client.get_schedule_handle(schedule_id).update(update)
+        return False
+    return True

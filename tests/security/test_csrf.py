@@ -15,7 +15,6 @@ calls untouched. Over HTTP, and in Debian Chromium against a page on another ori
 from __future__ import annotations
 
 import re
-import shutil
 import threading
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
@@ -42,11 +41,10 @@ from tests.security.app_under_test import (
     settings_for,
     web_sign_in,
 )
-from tests.support.browser import CONTEXT_OPTIONS, chromium_environment
+from tests.support.browser import CHROMIUM, CONTEXT_OPTIONS, chromium_environment, require_chromium
 from tests.support.http_api import form_token
 from tests.support.samples import PDF, PROFILE, REFUND_FORM
 
-CHROMIUM = "/usr/bin/chromium"
 TEMPLATE_DIR = Path(TEMPLATES.env.loader.searchpath[0])  # type: ignore[union-attr]
 
 
@@ -295,7 +293,6 @@ def attack_page(action: str, fields: dict[str, str]) -> str:
     return ATTACK_PAGE.format(action=action, fields=inputs)
 
 
-@pytest.mark.skipif(shutil.which(CHROMIUM) is None, reason="Debian chromium is not installed")
 async def test_browser_cross_site_form_is_403_and_own_forms_work(
     dev_server: WorkflowEnvironment,
     session_maker: async_sessionmaker[AsyncSession],
@@ -303,6 +300,8 @@ async def test_browser_cross_site_form_is_403_and_own_forms_work(
     attacker_site: dict[str, str],
 ) -> None:
     from playwright.async_api import async_playwright, expect
+
+    require_chromium()
 
     username = await new_account(session_maker)
     settings = settings_for(tmp_path)
@@ -351,7 +350,6 @@ async def test_browser_cross_site_form_is_403_and_own_forms_work(
             await browser.close()
 
 
-@pytest.mark.skipif(shutil.which(CHROMIUM) is None, reason="Debian chromium is not installed")
 async def test_browser_cross_site_login_form_signs_nobody_in(
     dev_server: WorkflowEnvironment,
     session_maker: async_sessionmaker[AsyncSession],
@@ -359,6 +357,8 @@ async def test_browser_cross_site_login_form_signs_nobody_in(
     attacker_site: dict[str, str],
 ) -> None:
     from playwright.async_api import async_playwright
+
+    require_chromium()
 
     attackers_account = await new_account(session_maker)
     async with (

@@ -10,6 +10,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import pytest
 from playwright.async_api import Browser, BrowserContext, Page, ViewportSize, expect
 
 CHROMIUM = "/usr/bin/chromium"
@@ -32,8 +33,11 @@ def chromium_environment() -> dict[str, str | float | bool]:
     return {**os.environ, "LANGUAGE": "zh_CN:zh"}
 
 
-def chromium_missing() -> bool:
-    return shutil.which(CHROMIUM) is None
+def require_chromium() -> None:
+    """Fails (never skips) without Debian's Chromium: a browser test that is silently skipped
+    cannot fail. `make test` installs it (`make browser`)."""
+    if shutil.which(CHROMIUM) is None:
+        pytest.fail("Debian chromium is not installed: run `make browser` (or `make test`)")
 
 
 async def new_context(

@@ -7,13 +7,12 @@ from collections.abc import AsyncIterator
 import pytest
 from playwright.async_api import Browser, async_playwright
 
-from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, chromium_environment, chromium_missing
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, chromium_environment, require_chromium
 
 
 @pytest.fixture
 async def browser() -> AsyncIterator[Browser]:
-    if chromium_missing():  # `make test` installs it; a bare pytest may not have it
-        pytest.skip("Debian chromium is not installed (make browser)")
+    require_chromium()
     async with async_playwright() as playwright:
         chromium = await playwright.chromium.launch(
             executable_path=CHROMIUM, args=CHROMIUM_ARGS, env=chromium_environment()
