@@ -18,19 +18,17 @@ from aiosmtpd.controller import Controller
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from temporalio.testing import WorkflowEnvironment
 
-from api.app import create_app
 from db.engine import make_engine, make_sessionmaker
 from db.migrate import upgrade_to_head
 from db.seed import seed
 from devstack.processes import executable, free_port
 from settings import Settings
 from tests.support.databases import create_database, drop_database
-from tests.support.http_api import PROOF_LIMIT_BYTES, Api
+from tests.support.http_api import PROOF_LIMIT_BYTES, Api, api_with_worker
 from tests.support.keys import TEST_PAYLOAD_KEYS, TEST_SETTINGS
 from tests.support.samples import unique
 from tests.support.smtp import SmtpSink
 from tests.support.stack import ProcessStack, stack_settings
-from worker import SANDBOXED, build_worker
 from workflows.client import connect, data_converter
 from workflows.search_attributes import ALL_KEYS
 
@@ -140,20 +138,8 @@ async def api(
     session_maker: async_sessionmaker[AsyncSession],
     smtp_sink: SmtpSink,
 ) -> AsyncIterator[Api]:
-    settings = api_settings
-    app = create_app(settings, temporal=dev_server.client, sessions=session_maker)
-    async with (
-        build_worker(
-            dev_server.client,
-            settings,
-            session_maker,
-            settings.temporal_task_queue,
-            workflow_runner=SANDBOXED,
-        ),
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as http,
-    ):
-        yield Api(http, dev_server.client, smtp_sink, settings)
+    async with api_with_worker(dev_server.client, api_settings, session_maker, smtp_sink) as api:
+        yield api
 
 
 @pytest.fixture(scope="session")

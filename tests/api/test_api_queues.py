@@ -7,18 +7,15 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
-import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.testing import WorkflowEnvironment
 
-from api.app import create_app
 from settings import TIME_LIMIT_SETTINGS, Settings
 from tests.support import jd_walk
-from tests.support.http_api import Api, ok, placed_jd_order, signed_in_pages
+from tests.support.http_api import Api, api_with_worker, ok, placed_jd_order, signed_in_pages
 from tests.support.samples import BUYER, REVIEWER, unique
 from tests.support.smtp import SmtpSink
-from worker import SANDBOXED, build_worker
 
 QUEUES = ["review", "refund_review", "payout", "invoice_issue", "invoice_ship"]
 LABELS = ["待审核", "待审核退款", "待打款", "待开票", "待寄送"]
@@ -34,19 +31,8 @@ async def hurried(
     """The API and a worker whose every time limit is a second."""
     limits = {name.lower(): "PT1S" for name in TIME_LIMIT_SETTINGS.values()}
     settings = api_settings.model_copy(update={**limits, "temporal_task_queue": unique("queues-")})
-    app = create_app(settings, temporal=dev_server.client, sessions=session_maker)
-    async with (
-        build_worker(
-            dev_server.client,
-            settings,
-            session_maker,
-            settings.temporal_task_queue,
-            workflow_runner=SANDBOXED,
-        ),
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as http,
-    ):
-        yield Api(http, dev_server.client, smtp_sink, settings)
+    async with api_with_worker(dev_server.client, settings, session_maker, smtp_sink) as api:
+        yield api
 
 
 async def _until(check: Callable[[], Awaitable[bool]], what: str) -> None:

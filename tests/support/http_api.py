@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Awaitable, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Awaitable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +18,7 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 
+from api.app import create_app
 from api.auth import start_sign_in
 from api.sessions import API
 from domain.order import Actor
@@ -25,6 +26,7 @@ from settings import Settings
 from tests.support import jd_walk
 from tests.support.samples import BUYER, PROFILE, REFUND_FORM, REVIEWER, order_body
 from tests.support.smtp import SmtpSink
+from worker import SANDBOXED, build_worker
 
 PROOF_LIMIT_BYTES = 256 * 1024
 
@@ -142,6 +144,26 @@ class Api:
             yield bodies
         finally:
             self.http.event_hooks = hooks
+
+
+@asynccontextmanager
+async def api_with_worker(
+    temporal: Client,
+    settings: Settings,
+    sessions: async_sessionmaker[AsyncSession],
+    smtp: SmtpSink,
+) -> AsyncIterator[Api]:
+    """The API in process, with a worker (sandboxed, as the lifecycle tests run it) on the
+    settings' task queue."""
+    app = create_app(settings, temporal=temporal, sessions=sessions)
+    async with (
+        build_worker(
+            temporal, settings, sessions, settings.temporal_task_queue, workflow_runner=SANDBOXED
+        ),
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as http,
+    ):
+        yield Api(http, temporal, smtp, settings)
 
 
 async def placed_jd_order(api: Api, **overrides: Any) -> str:
