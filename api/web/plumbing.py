@@ -221,8 +221,10 @@ def render(
 
 
 def redirect(path: str, **flash: str) -> RedirectResponse:
-    """Post/redirect/get; the outcome (``ok=`` or ``err=`` text) rides in the flash cookie."""
-    response = RedirectResponse(path, status_code=303)
+    """Post/redirect/get; the outcome (``ok=`` or ``err=`` text) rides in the flash cookie.
+    Only ever to a path of this site: a target from a header or a form that names another
+    site goes to the home page instead (callers may offer a better fallback first)."""
+    response = RedirectResponse(local_path(path, "/"), status_code=303)
     flashes = [(FLASH_KINDS[k], v[:FLASH_MAX_CHARS]) for k, v in flash.items() if v]
     if flashes:
         response.set_cookie(
@@ -237,8 +239,10 @@ def redirect(path: str, **flash: str) -> RedirectResponse:
 
 
 def local_path(target: str, default: str) -> str:
-    """``target`` when it is a path on this site, else ``default`` (no open redirects)."""
-    return target if target.startswith("/") and not target.startswith("//") else default
+    """``target`` when it is a path on this site, else ``default`` (no open redirects).
+    Browsers read a backslash as a slash, so ``/\\host`` is another site just as ``//host``."""
+    on_site = target.startswith("/") and target[1:2] not in ("/", "\\")
+    return target if on_site else default
 
 
 def _form_field(location: tuple[str | int, ...]) -> str:
