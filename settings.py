@@ -196,6 +196,10 @@ class Settings(BaseSettings):
     sign_in_lockout_max_seconds: int = Field(default=15 * 60, gt=0)
     password_checks_at_once: int = Field(default=4, gt=0)
     password_check_wait_seconds: float = Field(default=2.0, ge=0)
+    # How long a change waits for its order's workflow to accept it before the API answers
+    # 503 (the worker is down or stalled). At most 15 s: past Temporal's own long-poll limit
+    # (20 s) the server answers "not yet" itself and the SDK sends the call again, unbounded.
+    update_accept_timeout_seconds: float = Field(default=5.0, gt=0, le=15)
     web_session_idle_minutes: int = Field(default=30, gt=0)
     # Refund proofs per buyer: uploads an hour, and bytes kept (accepted and pending) at once.
     proof_uploads_per_hour: int = Field(default=20, gt=0)
@@ -260,6 +264,10 @@ class Settings(BaseSettings):
     @property
     def term(self) -> tuple[int, timedelta]:
         return parse_service_term(self.service_term)
+
+    @property
+    def update_accept_timeout(self) -> timedelta:
+        return timedelta(seconds=self.update_accept_timeout_seconds)
 
     @property
     def correction_period(self) -> timedelta:

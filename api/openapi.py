@@ -21,6 +21,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from http import HTTPStatus
 from typing import Any
 
@@ -29,6 +30,9 @@ from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel, Field
 
 from api.errors import PROBLEM_BASE_URI, PROBLEM_MEDIA_TYPE
+from api.services.commands import NOT_ACCEPTED as NOT_ACCEPTED_CODE
+from api.services.commands import not_accepted
+from settings import Settings
 
 PROBLEM_SCHEMA = "Problem"
 PROBLEM_REF = {"$ref": f"#/components/schemas/{PROBLEM_SCHEMA}"}
@@ -61,6 +65,8 @@ class ErrorAnswer:
     description: str
     codes: Mapping[str, str]
     field_errors: tuple[tuple[str, str], ...] = field(default=())
+    # Response headers some of its answers carry, by name: what each says.
+    headers: Mapping[str, str] = field(default_factory=dict)
 
 
 ERRORS: dict[int, ErrorAnswer] = {
@@ -130,7 +136,7 @@ def _described(words: str, codes: Iterable[str]) -> str:
 
 
 def problem_response(status: int, answer: ErrorAnswer) -> dict[str, Any]:
-    return {
+    response: dict[str, Any] = {
         "description": _described(answer.description, answer.codes),
         "content": {
             PROBLEM_MEDIA_TYPE: {
@@ -142,6 +148,12 @@ def problem_response(status: int, answer: ErrorAnswer) -> dict[str, Any]:
             }
         },
     }
+    if answer.headers:
+        response["headers"] = {
+            name: {"description": words, "required": False, "schema": {"type": "integer"}}
+            for name, words in answer.headers.items()
+        }
+    return response
 
 
 def problems(*statuses: int, **extra: ErrorAnswer) -> dict[int | str, dict[str, Any]]:
@@ -158,6 +170,7 @@ def problems(*statuses: int, **extra: ErrorAnswer) -> dict[int | str, dict[str, 
                 answer.description,
                 {**known.codes, **answer.codes},
                 answer.field_errors or known.field_errors,
+                {**known.headers, **answer.headers},
             )
         )
     return {status: problem_response(status, answer) for status, answer in answers.items()}
@@ -174,8 +187,23 @@ UNSAFE_METHODS = frozenset({"post", "put", "patch", "delete"})
 
 # --- what routes declare ---------------------------------------------------------------
 
-# A step of an order's workflow (审核, 确认收货, 退款, 开票 …).
-COMMAND = problems(409)
+# A change the order's workflow did not accept in time (no worker takes its tasks).
+NOT_ACCEPTED = ErrorAnswer(
+    "A dependency is down, nothing lost, safe to retry (系统繁忙). `not_accepted`: the order's "
+    "workflow did not accept the change within `UPDATE_ACCEPT_TIMEOUT_SECONDS` (no worker is "
+    "taking its tasks); it may still apply later, and a retry with the same `Idempotency-Key` "
+    "applies it exactly once. Sent with `Retry-After`.",
+    {
+        **ERRORS[503].codes,
+        NOT_ACCEPTED_CODE: not_accepted(
+            timedelta(seconds=Settings.model_fields["update_accept_timeout_seconds"].default),
+            keyed=True,
+        ).detail,
+    },
+    headers={"Retry-After": "`not_accepted` only: seconds to wait before retrying"},
+)
+# A step of an order's workflow (审核, 确认收货, 退款, 开票 …), and placing an order.
+COMMAND = problems(409, s503=NOT_ACCEPTED)
 # POST /api/auth/token: the password form.
 SIGN_IN = problems(
     s401=ErrorAnswer(
@@ -193,6 +221,7 @@ SIGN_IN = problems(
 # The refund form with its proof (退款证明).
 PROOF_UPLOAD = problems(
     409,
+    s503=NOT_ACCEPTED,
     s413=ErrorAnswer(
         "The proof is over its size limit, or the buyer's stored proofs are at their quota "
         "(`proof_quota_exceeded`).",

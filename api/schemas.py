@@ -84,9 +84,13 @@ class UnreadCountOut(BaseModel):
 
 
 class HealthOut(BaseModel):
-    status: str
+    status: str = Field(description="`ok`, `degraded` (no worker polls) or `unavailable`")
     database: str
     temporal: str
+    task_queue: str = Field(
+        description="`ok` when a worker polled the orders' task queue lately, `no_pollers` "
+        "when none did, `unavailable` when Temporal could not be asked"
+    )
 
 
 class ModuleOut(BaseModel):

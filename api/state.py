@@ -14,6 +14,7 @@ from temporalio.client import Client
 from api.card_cipher import CardCipher
 from api.errors import RETRY_LATER, Problem
 from api.services.proof_limits import UploadRate
+from api.worker_presence import WorkerPresence
 from settings import Settings
 from workflows.client import connect
 
@@ -57,6 +58,7 @@ class AppState:
     temporal: TemporalConnection
     card_cipher: CardCipher
     uploads: UploadRate = field(default_factory=UploadRate)
+    workers: WorkerPresence = field(default_factory=WorkerPresence)
 
 
 def app_state(request: Request) -> AppState:

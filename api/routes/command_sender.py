@@ -50,6 +50,7 @@ class CommandSender:
             order_no=order_no,
             command=command,
             idempotency_key=self.idempotency_key,
+            accept_within=self.settings.update_accept_timeout,
         )
         return responses.order_out(state, command.actor)
 
@@ -64,6 +65,7 @@ class CommandSender:
             order_no=order_no,
             patch=patch,
             idempotency_key=self.idempotency_key,
+            accept_within=self.settings.update_accept_timeout,
         )
         return responses.order_out(state, actor)
 
@@ -93,6 +95,7 @@ class CommandSender:
             refund_id=refund_id,
             command=command,
             idempotency_key=self.idempotency_key,
+            accept_within=self.settings.update_accept_timeout,
         )
         return responses.refund_out(state, command.actor)
 
@@ -102,6 +105,7 @@ class CommandSender:
             client=self.client,
             command=command,
             idempotency_key=self.idempotency_key,
+            accept_within=self.settings.update_accept_timeout,
         )
         return responses.invoice_out(state, invoice, command.actor)
 

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from api import command_builders as build
 from api import openapi, responses, schemas
-from api.deps import CardCipherDep, FinanceUser, SessionDep, TemporalDep
+from api.deps import CardCipherDep, FinanceUser, SessionDep, SettingsDep, TemporalDep
 from api.routes.command_sender import Sender
 from api.routes.common import FinanceRefundParams, PayoutParams
 from api.schemas import PayoutIn
@@ -122,6 +122,7 @@ async def confirm_payout_batch(
     actor: FinanceUser,
     session: SessionDep,
     client: TemporalDep,
+    settings: SettingsDep,
     file: Annotated[UploadFile, File(description="CSV: 退款编号, 退款金额(元), 银行流水号")],
 ) -> BatchReportOut:
     """Finance or admin. A CSV (退款编号, 退款金额(元), 银行流水号), UTF-8 or GBK: each
@@ -129,7 +130,11 @@ async def confirm_payout_batch(
     nothing twice."""
     data = await payout_batch.read_file(file)
     report = await payout_batch.confirm_batch(
-        session=session, client=client, actor=actor, data=data
+        session=session,
+        client=client,
+        actor=actor,
+        data=data,
+        accept_within=settings.update_accept_timeout,
     )
     return BatchReportOut.model_validate(report, from_attributes=True)
 

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import math
 from datetime import timedelta
 from typing import Any, cast
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.client import (
+    Client,
+    WorkflowHandle,
+    WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
+    WorkflowUpdateStage,
+)
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -18,11 +25,9 @@ from domain.order import OrderState
 from workflows.codec import EncryptionCodec
 from workflows.shop_order import REFUSED_PREFIX, update_name
 
-# Past this a call answers 503; the change may still land, and a retry with the same
-# Idempotency-Key then returns its outcome instead of applying it again.
-UPDATE_RPC_TIMEOUT = timedelta(seconds=30)
-
 DUPLICATE = "duplicate"
+# 503: the order's workflow did not accept the change in time (no worker is taking its tasks).
+NOT_ACCEPTED = "not_accepted"
 STATUS_FOR_REFUSAL = {
     RefusalCode.FORBIDDEN.value: 403,
     RefusalCode.NOT_FOUND.value: 404,
@@ -59,6 +64,53 @@ def refusal_problem(error: WorkflowUpdateFailedError, command: Command) -> Probl
 def key_reused(message: str) -> Problem:
     """422: the Idempotency-Key came before with a different request."""
     return invalid_field(idempotency.HEADER, message)
+
+
+def not_accepted(within: timedelta, *, keyed: bool) -> Problem:
+    """503 for a change the workflow has not accepted within ``within``. It may still apply
+    later: with an Idempotency-Key a retry is the same update and applies it once; without
+    one, the person looks at the order before trying again."""
+    seconds = max(1, math.ceil(within.total_seconds()))
+    then = (
+        "用同一个请求（同一个 Idempotency-Key）重试是安全的，无论这次是否已生效，都只会执行一次"
+        if keyed
+        else "请稍后刷新页面查看订单状态，再决定是否重新操作"
+    )
+    return Problem(
+        503,
+        f"订单处理服务在 {seconds} 秒内未受理这次操作，订单暂未改变；这次操作可能稍后生效。{then}",
+        code=NOT_ACCEPTED,
+        headers={"Retry-After": str(seconds)},
+    )
+
+
+async def run_update(
+    handle: WorkflowHandle[Any, Any],
+    update: str,
+    *args: Any,
+    update_id: str | None,
+    result_type: type,
+    accept_within: timedelta,
+    keyed: bool,
+) -> Any:
+    """Send an update and answer its result; 503 ``not_accepted`` when the workflow has not
+    accepted it within ``accept_within`` (``keyed``: a retry of the same request is the same
+    update, so the 503 may say so). Once accepted, the change is in the run's history
+    and its result follows as soon as the handler has saved it."""
+    try:
+        # The SDK's own stage wait, not asyncio.wait_for: its timeout means "not accepted", so
+        # a 503 never cuts short a change the workflow is already making.
+        accepted = await handle.start_update(
+            update,
+            args=args,
+            id=update_id,
+            result_type=result_type,
+            wait_for_stage=WorkflowUpdateStage.ACCEPTED,
+            rpc_timeout=accept_within,
+        )
+    except WorkflowUpdateRPCTimeoutOrCancelledError:
+        raise not_accepted(accept_within, keyed=keyed) from None
+    return await accepted.result()
 
 
 def digest_key(client: Client) -> bytes:
@@ -116,8 +168,10 @@ async def send(
     state: OrderState,
     command: Command,
     idempotency_key: str | None,
+    accept_within: timedelta,
 ) -> OrderState:
-    """Apply ``command`` to the order whose projection is ``state``; answers the new state.
+    """Apply ``command`` to the order whose projection is ``state``; answers the new state,
+    or 503 when the workflow has not accepted it within ``accept_within``.
 
     ``state`` must already be checked as visible to the command's actor.
     """
@@ -127,12 +181,14 @@ async def send(
     handle = client.get_workflow_handle(state.order_no)
     repeatable_id = update_id(command, idempotency_key, digest_key(client))
     try:
-        result: OrderState = await handle.execute_update(
+        result: OrderState = await run_update(
+            handle,
             update_name(command),
             command,
-            id=repeatable_id,
+            update_id=repeatable_id,
             result_type=OrderState,
-            rpc_timeout=UPDATE_RPC_TIMEOUT,
+            accept_within=accept_within,
+            keyed=repeatable_id is not None,
         )
     except WorkflowUpdateFailedError as error:
         raise refusal_problem(error, command) from None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection
+from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
@@ -55,6 +56,7 @@ async def act(
     client: Client,
     command: InvoiceCommand,
     idempotency_key: str | None,
+    accept_within: timedelta,
 ) -> tuple[OrderState, InvoiceApplication]:
     """Send an invoice command; answers the order and the application after it."""
     state, _ = await visible(
@@ -66,6 +68,7 @@ async def act(
         state=state,
         command=command,
         idempotency_key=idempotency_key,
+        accept_within=accept_within,
     )
     invoice = state.invoice(command.invoice_app_no)
     if invoice is None:  # an application is never removed from its order

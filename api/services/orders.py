@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import secrets
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -38,7 +38,7 @@ from domain.order import (
 )
 from domain.statuses import BUYERS, Tab
 from settings import Settings
-from workflows.shop_order import OrderOutcome, ShopOrderWorkflow
+from workflows.shop_order import RECORDED_UPDATE, OrderOutcome
 from workflows.starting import start_order
 
 # Two orders placed in the same second draw from 10 000 suffixes; a clash draws again.
@@ -80,6 +80,7 @@ async def act(
     order_no: str,
     command: Command,
     idempotency_key: str | None,
+    accept_within: timedelta,
 ) -> OrderState:
     """Send ``command`` to the order, once its actor is known to see it."""
     state = await visible(session=session, actor=command.actor, order_no=order_no)
@@ -89,6 +90,7 @@ async def act(
         state=state,
         command=command,
         idempotency_key=idempotency_key,
+        accept_within=accept_within,
     )
 
 
@@ -249,7 +251,7 @@ async def place(
             session, buyer=actor.username, key=idempotency_key
         )
         if earlier is not None:
-            return await _first_answer(client, earlier, fingerprint)
+            return await _first_answer(client, earlier, fingerprint, settings.update_accept_timeout)
     parts = await _placement_parts(session, actor=actor, data=data)
     await _refuse_taken_service_market_no(session, actor=actor, number=data.service_market_order_no)
     user = await queries.user(session, username=actor.username)
@@ -271,25 +273,38 @@ async def place(
             handle = await start_order(client, settings.temporal_task_queue, numbered)
         except WorkflowAlreadyStartedError:
             continue
-        return await _recorded(session, client, handle, numbered)
+        return await _recorded(session, client, handle, numbered, settings.update_accept_timeout)
     raise Problem(503, "暂时无法分配订单号，请稍后重试")
 
 
-async def _ask_recorded(handle: WorkflowHandle[Any, Any]) -> OrderState:
+async def _ask_recorded(
+    handle: WorkflowHandle[Any, Any], accept_within: timedelta, *, keyed: bool
+) -> OrderState:
     """The order as its run recorded it: the ``recorded`` update, sent under its fixed id so
-    a repeat gets the first answer back."""
-    recorded: OrderState = await handle.execute_update(
-        ShopOrderWorkflow.recorded, id=RECORDED_UPDATE_ID, rpc_timeout=commands.UPDATE_RPC_TIMEOUT
+    a repeat gets the first answer back; 503 when the run has not accepted it in time. A
+    retry of a keyed placement finds its order by the key (or, not yet recorded, starts a
+    run the database then refuses as the key's duplicate), so it places one order."""
+    recorded: OrderState = await commands.run_update(
+        handle,
+        RECORDED_UPDATE,
+        update_id=RECORDED_UPDATE_ID,
+        result_type=OrderState,
+        accept_within=accept_within,
+        keyed=keyed,
     )
     return recorded
 
 
 async def _recorded(
-    session: AsyncSession, client: Client, handle: WorkflowHandle[Any, Any], state: OrderState
+    session: AsyncSession,
+    client: Client,
+    handle: WorkflowHandle[Any, Any],
+    state: OrderState,
+    accept_within: timedelta,
 ) -> OrderState:
     """Wait until the new order is in the database, so the caller can read it at once."""
     try:
-        return await _ask_recorded(handle)
+        return await _ask_recorded(handle, accept_within, keyed=state.placement_key is not None)
     except WorkflowUpdateFailedError as error:
         if commands.refusal_code(error) != commands.DUPLICATE:
             raise Problem(500, f"订单 {state.order_no} 未能保存，请稍后重试") from error
@@ -307,7 +322,7 @@ async def _recorded(
             session, buyer=state.buyer, key=state.placement_key
         )
         if earlier is not None:
-            return await _first_answer(client, earlier, state.placement_fingerprint)
+            return await _first_answer(client, earlier, state.placement_fingerprint, accept_within)
     raise Problem(
         409,
         f"服务市场订单号 {state.service_market_order_no} 已有有效订单；"
@@ -316,7 +331,9 @@ async def _recorded(
     )
 
 
-async def _first_answer(client: Client, earlier: OrderState, fingerprint: str | None) -> OrderState:
+async def _first_answer(
+    client: Client, earlier: OrderState, fingerprint: str | None, accept_within: timedelta
+) -> OrderState:
     """What placing ``earlier`` answered: its state when first recorded (the ``recorded``
     update keeps that outcome under a fixed id), or 422 when the key came with another body."""
     if earlier.placement_fingerprint not in (None, fingerprint):
@@ -327,7 +344,7 @@ async def _first_answer(client: Client, earlier: OrderState, fingerprint: str | 
         )
     handle = client.get_workflow_handle(earlier.order_no)
     try:
-        return await _ask_recorded(handle)
+        return await _ask_recorded(handle, accept_within, keyed=True)
     except RPCError as error:
         if error.status is not RPCStatusCode.NOT_FOUND:
             raise
@@ -349,6 +366,7 @@ async def edit(
     order_no: str,
     patch: SupplementaryPatch,
     idempotency_key: str | None,
+    accept_within: timedelta,
 ) -> OrderState:
     """修改信息 of a returned order; the fields given replace the order's."""
     state = await visible(session=session, actor=actor, order_no=order_no)
@@ -383,4 +401,5 @@ async def edit(
         state=state,
         command=command_builders.edit_order(actor, patch, snapshot, consignee),
         idempotency_key=idempotency_key,
+        accept_within=accept_within,
     )

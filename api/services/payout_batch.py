@@ -12,6 +12,7 @@ import io
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
 from pydantic import ValidationError
@@ -100,7 +101,7 @@ def _amount_fen(text: str, in_yuan: bool) -> int:
 
 
 async def confirm_batch(
-    *, session: AsyncSession, client: Client, actor: Actor, data: bytes
+    *, session: AsyncSession, client: Client, actor: Actor, data: bytes, accept_within: timedelta
 ) -> BatchReport:
     rows = _rows(_decode(data))
     if not rows:
@@ -134,6 +135,7 @@ async def confirm_batch(
                 amount_col,
                 reference_col,
                 in_yuan=fen_col is None,
+                accept_within=accept_within,
             )
         )
     return report
@@ -150,6 +152,7 @@ async def _apply_line(
     reference_col: int,
     *,
     in_yuan: bool,
+    accept_within: timedelta,
 ) -> LineResult:
     cells = [c.strip() for c in row] + [""] * 3
     refund_id, reference = cells[refund_col], cells[reference_col]
@@ -189,6 +192,7 @@ async def _apply_line(
             command=command,
             # The same line uploaded again is the same update, applied once.
             idempotency_key=f"batch:{refund_id}:{reference}"[:128],
+            accept_within=accept_within,
         )
     except Problem as problem:
         return LineResult(number, refund_id, "refused", problem.detail)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -50,6 +51,7 @@ async def act(
     refund_id: str,
     command: Command,
     idempotency_key: str | None,
+    accept_within: timedelta,
 ) -> OrderState:
     state = await visible(session=session, actor=command.actor, refund_id=refund_id)
     return await commands.send(
@@ -58,6 +60,7 @@ async def act(
         state=state,
         command=command,
         idempotency_key=idempotency_key,
+        accept_within=accept_within,
     )
 
 
@@ -103,6 +106,7 @@ async def submit(
             state=state,
             command=build(actor, form, card, proof),
             idempotency_key=idempotency_key,
+            accept_within=settings.update_accept_timeout,
         )
     except Problem as problem:
         # A 5xx may hide a change that landed (a timeout): the sweep decides those later.

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import command_builders as build
 from api import responses
-from api.deps import SessionDep, TemporalDep
+from api.deps import SessionDep, SettingsDep, TemporalDep
 from api.errors import Problem
 from api.routes.common import AdminInvoiceParams
 from api.services import invoices, orders, queues, refunds
@@ -127,6 +127,7 @@ async def admin_order_action(
     me: ReviewerPage,
     session: SessionDep,
     client: TemporalDep,
+    settings: SettingsDep,
 ) -> Response:
     back = f"/admin/orders/{order_no}"
     if action not in ORDER_COMMANDS:
@@ -136,8 +137,9 @@ async def admin_order_action(
     try:
         command = ORDER_COMMANDS[action](me, form)
         await orders.act(
-            session=session, client=client, order_no=order_no, command=command, idempotency_key=None
-        )
+            session=session, client=client, order_no=order_no, command=command,
+            idempotency_key=None, accept_within=settings.update_accept_timeout,
+        )  # fmt: skip
     except (ValidationError, Problem) as error:
         if inputs is None or getattr(error, "status", 422) == 404:
             return redirect(back, err=_refusal(error))
@@ -174,6 +176,7 @@ async def admin_refund_action(
     me: ReviewerPage,
     session: SessionDep,
     client: TemporalDep,
+    settings: SettingsDep,
 ) -> Response:
     back = f"/admin/refunds/{refund_id}"
     if action not in REFUND_COMMANDS:
@@ -184,7 +187,7 @@ async def admin_refund_action(
         command = REFUND_COMMANDS[action](me, form)
         await refunds.act(
             session=session, client=client, refund_id=refund_id, command=command,
-            idempotency_key=None,
+            idempotency_key=None, accept_within=settings.update_accept_timeout,
         )  # fmt: skip
     except (ValidationError, Problem) as error:
         if inputs is None or getattr(error, "status", 422) == 404:
@@ -246,6 +249,7 @@ async def admin_invoice_action(
     me: ReviewerPage,
     session: SessionDep,
     client: TemporalDep,
+    settings: SettingsDep,
 ) -> Response:
     """Back to the page the form was on; a refusal opens the invoice's own page (开票详情)
     with the error beside the input and what was typed kept."""
@@ -255,7 +259,10 @@ async def admin_invoice_action(
         return redirect(back, err="未知操作")
     try:
         command = INVOICE_COMMANDS[action](me, invoice_app_no, form)
-        await invoices.act(session=session, client=client, command=command, idempotency_key=None)
+        await invoices.act(
+            session=session, client=client, command=command,
+            idempotency_key=None, accept_within=settings.update_accept_timeout,
+        )  # fmt: skip
     except (ValidationError, Problem) as error:
         if getattr(error, "status", 422) == 404:
             return redirect(back, err=_refusal(error))

@@ -65,17 +65,22 @@ async def my_order(request: Request, order_no: str, me: BuyerPage, session: Sess
 
 @router.post("/my/orders/{order_no}/confirm-receipt", response_model=None)
 async def confirm_receipt(
-    order_no: str, me: BuyerPage, session: SessionDep, client: TemporalDep
+    order_no: str, me: BuyerPage, session: SessionDep, client: TemporalDep, settings: SettingsDep
 ) -> Response:
     command = build.confirm_receipt(me)
     return await sending.to_order(
-        session, client, order_no, command, "已确认收货，已自动生成开票申请"
+        session, client, settings, order_no, command, "已确认收货，已自动生成开票申请"
     )
 
 
 @router.post("/my/orders/{order_no}/refund-decision", response_model=None)
 async def decide_refund(
-    request: Request, order_no: str, me: BuyerPage, session: SessionDep, client: TemporalDep
+    request: Request,
+    order_no: str,
+    me: BuyerPage,
+    session: SessionDep,
+    client: TemporalDep,
+    settings: SettingsDep,
 ) -> Response:
     expanded = f"/my/orders?expand={order_no}"
     try:
@@ -89,6 +94,7 @@ async def decide_refund(
             order_no=order_no,
             command=build.decide_refund(me, body),
             idempotency_key=None,
+            accept_within=settings.update_accept_timeout,
         )
     except Problem as problem:
         return redirect(expanded, err=problem.detail)
@@ -161,7 +167,12 @@ async def edit_page(
 
 @router.post("/my/orders/{order_no}/edit", response_model=None)
 async def edit_order(
-    request: Request, order_no: str, me: BuyerPage, session: SessionDep, client: TemporalDep
+    request: Request,
+    order_no: str,
+    me: BuyerPage,
+    session: SessionDep,
+    client: TemporalDep,
+    settings: SettingsDep,
 ) -> Response:
     form = await forms.form_of(request)
     try:
@@ -172,6 +183,7 @@ async def edit_order(
             order_no=order_no,
             patch=forms.supplementary_patch(form),
             idempotency_key=None,
+            accept_within=settings.update_accept_timeout,
         )
     except (ValidationError, Problem) as error:
         state = await orders.visible(session=session, actor=me, order_no=order_no)
@@ -329,7 +341,12 @@ async def invoice_edit_page(
 
 @router.post("/my/invoices/{invoice_app_no}/edit", response_model=None)
 async def edit_invoice(
-    request: Request, invoice_app_no: str, me: BuyerPage, session: SessionDep, client: TemporalDep
+    request: Request,
+    invoice_app_no: str,
+    me: BuyerPage,
+    session: SessionDep,
+    client: TemporalDep,
+    settings: SettingsDep,
 ) -> Response:
     form = await forms.form_of(request)
     # The form shows every field filled in: one the buyer emptied is refused, not "unchanged".
@@ -340,7 +357,11 @@ async def edit_invoice(
             raise Problem(422, "请填写完整的发票信息")
         command = build.edit_invoice(me, invoice_app_no, patch)
         state, _ = await invoices.act(
-            session=session, client=client, command=command, idempotency_key=None
+            session=session,
+            client=client,
+            command=command,
+            idempotency_key=None,
+            accept_within=settings.update_accept_timeout,
         )
     except (ValidationError, Problem) as error:
         state, invoice = await invoices.visible(

@@ -12,7 +12,7 @@ from starlette.datastructures import UploadFile
 from api import command_builders as build
 from api import responses
 from api.card_cipher import CardCipher
-from api.deps import CardCipherDep, SessionDep, TemporalDep
+from api.deps import CardCipherDep, SessionDep, SettingsDep, TemporalDep
 from api.errors import Problem
 from api.services import bank_cards, payout_batch, refunds
 from api.web import forms
@@ -84,6 +84,7 @@ async def finance_batch(
     me: FinancePage,
     session: SessionDep,
     client: TemporalDep,
+    settings: SettingsDep,
     cipher: CardCipherDep,
 ) -> Response:
     upload = (await request.form()).get("file")
@@ -93,8 +94,9 @@ async def finance_batch(
     try:
         data = await payout_batch.read_file(upload)
         report = await payout_batch.confirm_batch(
-            session=session, client=client, actor=me, data=data
-        )
+            session=session, client=client, actor=me, data=data,
+            accept_within=settings.update_accept_timeout,
+        )  # fmt: skip
     except Problem as problem:
         failed = failed_action("batch", {}, ["file"], problem)
         return await _finance_page(request, me, session, cipher, failed=failed)
@@ -108,6 +110,7 @@ async def payout(
     me: FinancePage,
     session: SessionDep,
     client: TemporalDep,
+    settings: SettingsDep,
     cipher: CardCipherDep,
 ) -> Response:
     """确认打款 from the list; a refusal comes back with the error beside 银行流水号."""
@@ -116,7 +119,7 @@ async def payout(
         command = build.payout(me, forms.payout(form))
         await refunds.act(
             session=session, client=client, refund_id=refund_id, command=command,
-            idempotency_key=None,
+            idempotency_key=None, accept_within=settings.update_accept_timeout,
         )  # fmt: skip
     except (ValidationError, Problem) as error:
         if getattr(error, "status", 422) == 404:

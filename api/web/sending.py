@@ -14,11 +14,13 @@ from api.errors import Problem
 from api.services import orders, refunds
 from api.web.plumbing import redirect
 from domain.commands import Command
+from settings import Settings
 
 
 async def to_order(
     session: AsyncSession,
     client: Client,
+    settings: Settings,
     order_no: str,
     command: Command,
     ok: str,
@@ -28,7 +30,12 @@ async def to_order(
     target = back or f"/my/orders?expand={order_no}#row-{order_no}"
     try:
         await orders.act(
-            session=session, client=client, order_no=order_no, command=command, idempotency_key=None
+            session=session,
+            client=client,
+            order_no=order_no,
+            command=command,
+            idempotency_key=None,
+            accept_within=settings.update_accept_timeout,
         )
     except Problem as problem:
         return redirect(target, err=problem.detail)
@@ -36,7 +43,13 @@ async def to_order(
 
 
 async def to_refund(
-    session: AsyncSession, client: Client, refund_id: str, command: Command, ok: str, back: str
+    session: AsyncSession,
+    client: Client,
+    settings: Settings,
+    refund_id: str,
+    command: Command,
+    ok: str,
+    back: str,
 ) -> RedirectResponse:
     try:
         await refunds.act(
@@ -45,6 +58,7 @@ async def to_refund(
             refund_id=refund_id,
             command=command,
             idempotency_key=None,
+            accept_within=settings.update_accept_timeout,
         )
     except Problem as problem:
         return redirect(back, err=problem.detail)

@@ -36,11 +36,11 @@ async def serving(
         yield http
 
 
-async def test_health_reports_database_and_temporal_ok(api: Api) -> None:
+async def test_health_reports_database_temporal_and_polled_task_queue_ok(api: Api) -> None:
     response = await api.http.get("/api/health")
     assert (response.status_code, response.json()) == (
         200,
-        {"status": "ok", "database": "ok", "temporal": "ok"},
+        {"status": "ok", "database": "ok", "temporal": "ok", "task_queue": "ok"},
     )
 
 
@@ -54,7 +54,12 @@ async def test_health_with_temporal_down_is_503_naming_it(
         health = await http.get("/api/health")
         assert (health.status_code, health.json()) == (
             503,
-            {"status": "unavailable", "database": "ok", "temporal": "unavailable"},
+            {
+                "status": "unavailable",
+                "database": "ok",
+                "temporal": "unavailable",
+                "task_queue": "unavailable",
+            },
         )
         placed = await http.post(
             "/api/orders", json=order_body(1), headers=await api.login("leiliang")
@@ -74,7 +79,12 @@ async def test_health_with_database_down_is_503_naming_it(api: Api, tmp_path: Pa
             health = await http.get("/api/health")
             assert (health.status_code, health.json()) == (
                 503,
-                {"status": "unavailable", "database": "unavailable", "temporal": "ok"},
+                {
+                    "status": "unavailable",
+                    "database": "unavailable",
+                    "temporal": "ok",
+                    "task_queue": "ok",
+                },
             )
             listed = await http.get("/api/orders", headers=await api.login("leiliang"))
             assert (listed.status_code, listed.json()["code"]) == (503, "unavailable")
