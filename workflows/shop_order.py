@@ -62,7 +62,7 @@ HISTORY_EVENTS_BEFORE_MOVING = 2_000
 
 # A refusal from domain.lifecycle reaches the API as an ApplicationError of this type.
 REFUSED_PREFIX = "refused:"
-# The update that answers once a new order is recorded (the API sends it by name).
+# The name of the ``recorded`` update (its method's name), for the API to send it by name.
 RECORDED_UPDATE = "recorded"
 
 
@@ -398,7 +398,7 @@ class ShopOrderWorkflow:
         self._keys[key[0]] = key[1]
         return key[0]
 
-    @workflow.update(name=RECORDED_UPDATE)
+    @workflow.update  # named after the method: RECORDED_UPDATE
     async def recorded(self) -> OrderState:
         """Answers once the new order is readable in the database (or refuses it)."""
         await workflow.wait_condition(lambda: self._recorded or self._rejected is not None)

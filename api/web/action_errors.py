@@ -27,6 +27,13 @@ class FailedAction:
     errors: Mapping[str, str] = field(default_factory=dict)
 
 
+def beside_the_form(error: Problem | ValidationError) -> bool:
+    """Whether a refusal is about what the form held (shown beside its input, the form kept);
+    otherwise (not found, or a dependency down: 503) it is a sentence above the page."""
+    status = error.status if isinstance(error, Problem) else 422
+    return 400 <= status < 500 and status != 404
+
+
 def failed_action(
     form_id: str,
     form: Mapping[str, Any],

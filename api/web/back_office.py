@@ -18,7 +18,7 @@ from api.errors import Problem
 from api.routes.common import AdminInvoiceParams
 from api.services import invoices, orders, queues, refunds
 from api.web import forms, listings
-from api.web.action_errors import FailedAction, failed_action
+from api.web.action_errors import FailedAction, beside_the_form, failed_action
 from api.web.lookups import order_or_404
 from api.web.plumbing import (
     ACTION_NAMES,
@@ -141,7 +141,7 @@ async def admin_order_action(
             idempotency_key=None, accept_within=settings.update_accept_timeout,
         )  # fmt: skip
     except (ValidationError, Problem) as error:
-        if inputs is None or getattr(error, "status", 422) == 404:
+        if inputs is None or not beside_the_form(error):
             return redirect(back, err=_refusal(error))
         return await _order_page(
             request, me, session, order_no, failed_action(action, form, inputs, error)
@@ -190,7 +190,7 @@ async def admin_refund_action(
             idempotency_key=None, accept_within=settings.update_accept_timeout,
         )  # fmt: skip
     except (ValidationError, Problem) as error:
-        if inputs is None or getattr(error, "status", 422) == 404:
+        if inputs is None or not beside_the_form(error):
             return redirect(back, err=_refusal(error))
         failed = failed_action(f"refund-{action}-{refund_id}", form, inputs, error)
         return await listings.refund_detail(
@@ -264,7 +264,7 @@ async def admin_invoice_action(
             idempotency_key=None, accept_within=settings.update_accept_timeout,
         )  # fmt: skip
     except (ValidationError, Problem) as error:
-        if getattr(error, "status", 422) == 404:
+        if not beside_the_form(error):
             return redirect(back, err=_refusal(error))
         failed = failed_action(f"{action}-{invoice_app_no}", form, INVOICE_INPUTS[action], error)
         return await _invoice_page(request, me, session, invoice_app_no, failed)

@@ -16,7 +16,7 @@ from api.deps import CardCipherDep, SessionDep, SettingsDep, TemporalDep
 from api.errors import Problem
 from api.services import bank_cards, payout_batch, refunds
 from api.web import forms
-from api.web.action_errors import FailedAction, failed_action
+from api.web.action_errors import FailedAction, beside_the_form, failed_action
 from api.web.plumbing import FinancePage, page_number, query_link, redirect, render
 from db import queries
 from domain.order import Actor
@@ -122,7 +122,7 @@ async def payout(
             idempotency_key=None, accept_within=settings.update_accept_timeout,
         )  # fmt: skip
     except (ValidationError, Problem) as error:
-        if getattr(error, "status", 422) == 404:
+        if not beside_the_form(error):
             return redirect("/finance", err=str(getattr(error, "detail", "")))
         failed = failed_action(f"payout-{refund_id}", form, ["bank_reference"], error)
         return await _finance_page(request, me, session, cipher, failed=failed)

@@ -50,11 +50,16 @@ async def signed_in_pages(api: Api, username: str) -> httpx.AsyncClient:
     """A browser-like client of the pages, signed in as ``username`` through the login form
     (its CSRF token), sending what a browser sends from the site's own pages."""
     origin = str(api.http.base_url).rstrip("/")
+    return await pages_client(origin, username, transport=api.http._transport)
+
+
+async def pages_client(
+    origin: str, username: str, transport: httpx.AsyncBaseTransport | None = None
+) -> httpx.AsyncClient:
+    """A browser-like client of the pages at ``origin`` (over ``transport``, else the
+    network), signed in as ``username`` through the login form."""
     client = httpx.AsyncClient(
-        transport=api.http._transport,
-        base_url=origin,
-        follow_redirects=True,
-        headers={"Origin": origin},
+        transport=transport, base_url=origin, follow_redirects=True, headers={"Origin": origin}
     )
     login = await client.get("/login")
     page = await client.post(

@@ -131,6 +131,14 @@ class ProcessStack:
         process.child.process.wait()
         self.kills[name] += 1
 
+    def pause(self, name: str) -> None:
+        """SIGSTOP: the process stays, holding its connections, and does nothing, as a worker
+        stuck in a long pause or on a frozen machine."""
+        self.processes[name].child.process.send_signal(signal.SIGSTOP)
+
+    def resume(self, name: str) -> None:
+        self.processes[name].child.process.send_signal(signal.SIGCONT)
+
     def restart(self, name: str) -> None:
         process = self.processes[name]
         if process.alive():
