@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
+from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 
@@ -37,7 +41,12 @@ async def serving(
 
 
 async def test_health_reports_database_temporal_and_polled_task_queue_ok(api: Api) -> None:
-    response = await api.http.get("/api/health")
+    # The session's worker may not have polled yet, and health keeps an answer for seconds.
+    for _ in range(60):
+        response = await api.http.get("/api/health")
+        if response.json()["task_queue"] == "ok":
+            break
+        await asyncio.sleep(0.5)
     assert (response.status_code, response.json()) == (
         200,
         {"status": "ok", "database": "ok", "temporal": "ok", "task_queue": "ok"},
@@ -77,14 +86,13 @@ async def test_health_with_database_down_is_503_naming_it(api: Api, tmp_path: Pa
             api.settings, temporal=api.temporal, sessions=make_sessionmaker(engine)
         ) as http:
             health = await http.get("/api/health")
-            assert (health.status_code, health.json()) == (
+            body = health.json()
+            # (task_queue: whether the session's worker has polled yet; not this test's point)
+            assert (health.status_code, body["status"], body["database"], body["temporal"]) == (
                 503,
-                {
-                    "status": "unavailable",
-                    "database": "unavailable",
-                    "temporal": "ok",
-                    "task_queue": "ok",
-                },
+                "unavailable",
+                "unavailable",
+                "ok",
             )
             listed = await http.get("/api/orders", headers=await api.login("leiliang"))
             assert (listed.status_code, listed.json()["code"]) == (503, "unavailable")
@@ -286,3 +294,75 @@ def test_each_kind_of_field_error_reads_as_a_chinese_sentence() -> None:
         )
         == "手机号有误"
     )
+
+
+def _unpolled(settings: Settings, **overrides: Any) -> Settings:
+    """Settings naming a task queue no worker polls: every run started there waits."""
+    return settings.model_copy(
+        update={"temporal_task_queue": f"nobody-polls-{uuid.uuid4().hex[:8]}"} | overrides
+    )
+
+
+async def test_health_names_a_task_queue_no_worker_polls_as_degraded(
+    api: Api, session_maker: async_sessionmaker[AsyncSession]
+) -> None:
+    async with serving(
+        _unpolled(api.settings), temporal=api.temporal, sessions=session_maker
+    ) as http:
+        health = await http.get("/api/health")
+    assert (health.status_code, health.json()) == (
+        200,
+        {"status": "degraded", "database": "ok", "temporal": "ok", "task_queue": "no_pollers"},
+    )
+
+
+async def test_a_placement_no_worker_accepts_answers_503_not_accepted_with_retry_after(
+    api: Api, session_maker: async_sessionmaker[AsyncSession]
+) -> None:
+    """The run is started, but nothing takes its tasks: the answer comes after the bound, not
+    when a worker shows up."""
+    settings = _unpolled(api.settings, update_accept_timeout_seconds=0.5)
+    buyer = await api.login("leiliang")
+    body = await api.place_body()
+    async with serving(settings, temporal=api.temporal, sessions=session_maker) as http:
+        keyed = await http.post(
+            "/api/orders", json=body, headers=buyer | {"Idempotency-Key": uuid.uuid4().hex}
+        )
+        keyless = await http.post("/api/orders", json=await api.place_body(), headers=buyer)
+    for answer in (keyed, keyless):
+        assert answer.status_code == 503, answer.text
+        assert answer.headers["content-type"] == "application/problem+json"
+        assert answer.headers["Retry-After"] == "1"
+        assert answer.json()["code"] == "not_accepted"
+        assert "未受理这次操作" in answer.json()["detail"]
+    assert "同一个 Idempotency-Key" in keyed.json()["detail"]
+    # Without a key a retry is a new request: the person is told to look before retrying.
+    assert "Idempotency-Key" not in keyless.json()["detail"]
+    assert "查看订单状态" in keyless.json()["detail"]
+
+
+def test_the_acceptance_bound_stays_below_temporals_own_long_poll() -> None:
+    """Past 20 s Temporal answers "not yet" itself and the SDK asks again, without end."""
+    assert Settings(update_accept_timeout_seconds=15).update_accept_timeout.total_seconds() == 15
+    for refused in (0, 16, 60):
+        with pytest.raises(ValidationError):
+            Settings(update_accept_timeout_seconds=refused)
+
+
+async def test_changes_and_placement_document_503_not_accepted_with_retry_after(api: Api) -> None:
+    document = (await api.http.get("/openapi.json")).json()
+    changes = [
+        ("post", "/api/orders"),
+        ("post", "/api/admin/orders/{order_no}/approve"),
+        ("post", "/api/orders/{order_no}/confirm-receipt"),
+        ("put", "/api/orders/{order_no}/refund"),
+        ("post", "/api/finance/refunds/{refund_id}/payout"),
+        ("post", "/api/admin/invoices/{invoice_app_no}/issue"),
+    ]
+    for method, path in changes:
+        answer = document["paths"][path][method]["responses"]["503"]
+        examples = answer["content"]["application/problem+json"]["examples"]
+        assert {"unavailable", "not_accepted"} <= examples.keys(), (method, path)
+        assert "Retry-After" in answer["headers"], (method, path)
+    reads = document["paths"]["/api/orders"]["get"]["responses"]["503"]
+    assert "not_accepted" not in reads["content"]["application/problem+json"]["examples"]
