@@ -70,6 +70,7 @@ def not_accepted(within: timedelta, *, keyed: bool) -> Problem:
     """503 for a change the workflow has not accepted within ``within``. It may still apply
     later: with an Idempotency-Key a retry is the same update and applies it once; without
     one, the person looks at the order before trying again."""
+    waited = f"{within.total_seconds():g}"
     seconds = max(1, math.ceil(within.total_seconds()))
     then = (
         "用同一个请求（同一个 Idempotency-Key）重试是安全的，无论这次是否已生效，都只会执行一次"
@@ -78,7 +79,7 @@ def not_accepted(within: timedelta, *, keyed: bool) -> Problem:
     )
     return Problem(
         503,
-        f"订单处理服务在 {seconds} 秒内未受理这次操作，订单暂未改变；这次操作可能稍后生效。{then}",
+        f"订单处理服务在 {waited} 秒内未受理这次操作，订单暂未改变；这次操作可能稍后生效。{then}",
         code=NOT_ACCEPTED,
         headers={"Retry-After": str(seconds)},
     )

@@ -170,6 +170,12 @@ async def test_stopped_worker_answers_503_not_accepted_and_a_retry_applies_once(
                 # approved already (the first click applied meanwhile); one approval either way.
                 clicked = await pages.post(page_path, data={"platform_amount_yuan": ""})
                 assert clicked.status_code in (200, 422), clicked.text
+                report.count(
+                    "the page clicked again after the resume",
+                    "approved by this click"
+                    if clicked.status_code == 200
+                    else "refused: the first click had applied meanwhile",
+                )
                 paged = await driver.call("GET", f"/api/orders/{by_page.order_no}", buyer)
                 assert paged["status"] == "approved"
                 assert _approvals(paged) == 1
