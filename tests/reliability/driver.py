@@ -74,6 +74,9 @@ class Driver:
         self.traffic = traffic
         self.budget = budget
         self._tokens: dict[str, dict[str, str]] = {}
+        # One sign-in per user however many walks start at once: 32 concurrent sign-ins of
+        # one account would only queue at the API's Argon2 gate (503) and burn its CPU.
+        self._signing_in: dict[str, asyncio.Lock] = {}
 
     async def call(
         self,
@@ -143,11 +146,12 @@ class Driver:
                 pause = min(pause * 2, 2.0)
 
     async def login(self, username: str) -> dict[str, str]:
-        if username not in self._tokens:
-            token = await self.call(
-                "POST", "/api/auth/token", {}, data={"username": username, "password": "demo"}
-            )
-            self._tokens[username] = {"Authorization": f"Bearer {token['access_token']}"}
+        async with self._signing_in.setdefault(username, asyncio.Lock()):
+            if username not in self._tokens:
+                token = await self.call(
+                    "POST", "/api/auth/token", {}, data={"username": username, "password": "demo"}
+                )
+                self._tokens[username] = {"Authorization": f"Bearer {token['access_token']}"}
         return self._tokens[username]
 
     async def profile(self, buyer: str) -> int:
