@@ -1,6 +1,7 @@
 """Driving orders through their lifecycle over HTTP the way a careful client does: every
-change carries an Idempotency-Key and is retried with it on 503. What must hold afterwards
-is checked by tests/reliability/verification.py."""
+change carries an Idempotency-Key and is sent again with the same key after a 502/503/504
+(waiting as its Retry-After says, capped) or after the connection failed without an answer.
+What must hold afterwards is checked by tests/reliability/verification.py."""
 
 from __future__ import annotations
 
@@ -24,11 +25,15 @@ from tests.support.samples import (
 
 PROBLEM = "application/problem+json"
 RETRYABLE = frozenset({502, 503, 504})
+# A Retry-After longer than this is not waited out in full: the driver asks again sooner,
+# as an impatient but careful client would (the key makes the early retry harmless).
+RETRY_AFTER_CAP = 5.0
 
 
 @dataclass
 class Traffic:
-    """What the clients saw: every answer, and how many were retried."""
+    """What the clients saw: every answer, how many were retried and why, and which requests
+    a cut connection interrupted (``cut`` marks the moments a server was killed)."""
 
     requests: int = 0
     retried: int = 0
@@ -36,6 +41,31 @@ class Traffic:
     statuses: Counter[int] = field(default_factory=Counter)
     server_errors: list[str] = field(default_factory=list)
     not_problem_json: list[str] = field(default_factory=list)
+    # Attempts sent and not yet answered, now.
+    in_flight: int = 0
+    retry_after_honoured: int = 0
+    # Refused connections: nothing listened, the request was never sent.
+    refused: int = 0
+    # Attempts sent before a cut whose connection then failed without an answer; the server
+    # may or may not have acted on them.
+    interrupted: int = 0
+    # Of the calls that had an interrupted attempt, those that a retry with the same key then
+    # answered as expected.
+    recovered: int = 0
+    cut_at: list[float] = field(default_factory=list)
+
+    def cut(self) -> None:
+        """A server is being killed now: attempts already sent are interrupted by it."""
+        self.cut_at.append(asyncio.get_running_loop().time())
+
+    def sent_before_cut(self, sent_at: float) -> bool:
+        return any(sent_at < moment for moment in self.cut_at)
+
+
+def retry_after(response: httpx.Response) -> float | None:
+    """Retry-After in seconds (the delta form; this API sends no dates), capped."""
+    value = response.headers.get("retry-after", "")
+    return min(float(value), RETRY_AFTER_CAP) if value.isdigit() else None
 
 
 class Driver:
@@ -44,6 +74,9 @@ class Driver:
         self.traffic = traffic
         self.budget = budget
         self._tokens: dict[str, dict[str, str]] = {}
+        # One sign-in per user however many walks start at once: 32 concurrent sign-ins of
+        # one account would only queue at the API's Argon2 gate (503) and burn its CPU.
+        self._signing_in: dict[str, asyncio.Lock] = {}
 
     async def call(
         self,
@@ -55,45 +88,70 @@ class Driver:
         expect: tuple[int, ...] = (200,),
         **kwargs: Any,
     ) -> dict[str, Any]:
-        """Send until the answer is not a 503 (or the budget is spent); the same key every time."""
+        """Send until the answer is neither a 502/503/504 nor a failed connection (or the
+        budget is spent); the same Idempotency-Key every time."""
         if key is not None:
             headers = headers | {"Idempotency-Key": key}
-        deadline = asyncio.get_running_loop().time() + self.budget
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.budget
         pause = 0.25
+        interrupted = False
+        traffic = self.traffic
         while True:
-            self.traffic.requests += 1
+            traffic.requests += 1
+            traffic.in_flight += 1
+            sent_at = loop.time()
+            wait: float | None = None
             try:
-                response = await self.http.request(method, path, headers=headers, **kwargs)
-            except httpx.TransportError:
-                self.traffic.transport_errors += 1
+                response: httpx.Response | None = await self.http.request(
+                    method, path, headers=headers, **kwargs
+                )
+            except httpx.ConnectError:
+                traffic.transport_errors += 1
+                traffic.refused += 1
                 response = None
+            except httpx.TransportError:
+                traffic.transport_errors += 1
+                if traffic.sent_before_cut(sent_at):
+                    traffic.interrupted += 1
+                    interrupted = True
+                response = None
+            finally:
+                traffic.in_flight -= 1
             if response is not None:
-                self.traffic.statuses[response.status_code] += 1
+                traffic.statuses[response.status_code] += 1
                 if response.status_code >= 400 and not response.headers.get(
                     "content-type", ""
                 ).startswith(PROBLEM):
-                    self.traffic.not_problem_json.append(f"{method} {path} {response.status_code}")
+                    traffic.not_problem_json.append(f"{method} {path} {response.status_code}")
                 if response.status_code >= 500 and response.status_code not in RETRYABLE:
-                    self.traffic.server_errors.append(f"{method} {path}: {response.text[:300]}")
+                    traffic.server_errors.append(f"{method} {path}: {response.text[:300]}")
                     raise AssertionError(f"{method} {path} answered {response.status_code}")
                 if response.status_code not in RETRYABLE:
                     if response.status_code not in expect:
                         raise AssertionError(
                             f"{method} {path} answered {response.status_code}: {response.text}"
                         )
+                    traffic.recovered += interrupted
                     return dict(response.json()) if response.content else {}
-            if asyncio.get_running_loop().time() > deadline:
+                wait = retry_after(response)
+            if loop.time() > deadline:
                 raise AssertionError(f"{method} {path} still unavailable after {self.budget:.0f}s")
-            self.traffic.retried += 1
-            await asyncio.sleep(pause)
-            pause = min(pause * 2, 2.0)
+            traffic.retried += 1
+            if wait is not None:
+                traffic.retry_after_honoured += 1
+                await asyncio.sleep(wait)
+            else:
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, 2.0)
 
     async def login(self, username: str) -> dict[str, str]:
-        if username not in self._tokens:
-            token = await self.call(
-                "POST", "/api/auth/token", {}, data={"username": username, "password": "demo"}
-            )
-            self._tokens[username] = {"Authorization": f"Bearer {token['access_token']}"}
+        async with self._signing_in.setdefault(username, asyncio.Lock()):
+            if username not in self._tokens:
+                token = await self.call(
+                    "POST", "/api/auth/token", {}, data={"username": username, "password": "demo"}
+                )
+                self._tokens[username] = {"Authorization": f"Bearer {token['access_token']}"}
         return self._tokens[username]
 
     async def profile(self, buyer: str) -> int:
@@ -116,6 +174,8 @@ class Expected:
     paid_out: bool
     mails: tuple[str, ...]
     run_ends: bool = False
+    # The walk's own count of changes (Walk.changes) when the caller checks it.
+    changes: int | None = None
 
 
 @dataclass
@@ -133,6 +193,11 @@ class Walk:
     def __post_init__(self) -> None:
         # Keys and service-market numbers must be new in the session's database.
         self.tag = f"{self.tag}-{uuid.uuid4().hex[:8]}"
+
+    @property
+    def changes(self) -> int:
+        """Changes asked of the order after placing it: each must make exactly one version."""
+        return sum(self.used_keys.values()) - self.used_keys["place"]
 
     def key(self, step: str) -> str:
         """``tag:step``; a step taken again (a second invoice) gets ``tag:step:2`` and on."""

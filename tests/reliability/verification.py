@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -30,11 +30,24 @@ class Checked:
     transitions: int = 0
     mails: int = 0
     mail_duplicates: int = 0
+    # (outbox key, first copy, last copy) in epoch seconds, for each e-mail delivered twice.
+    duplicate_spans: list[tuple[str, float, float]] = field(default_factory=list)
     payouts: int = 0
     activity_retries: int = 0
     activity_timeouts: int = 0
     workflow_task_timeouts: int = 0
     problems: list[str] = field(default_factory=list)
+    # Numbers that must be unique across every order checked, by kind.
+    numbers: defaultdict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+
+    def repeated_numbers(self) -> list[str]:
+        """``kind number ×times`` for each number given to more than one order or payout."""
+        return [
+            f"{kind} {number} ×{times}"
+            for kind, given in self.numbers.items()
+            for number, times in Counter(given).items()
+            if times > 1
+        ]
 
 
 async def wait_for_mail(
@@ -90,6 +103,18 @@ async def verify(
     )
     refund = state.refund.status.value if state.refund else None
     expect(refund == expected.refund, f"refund {refund} != {expected.refund}")
+    if expected.changes is not None:
+        # One version per change asked: a retried request applied twice would make two.
+        expect(
+            state.version == expected.changes,
+            f"{state.version} versions for {expected.changes} changes asked",
+        )
+    if state.serial_no:
+        checked.numbers["serial no"].append(state.serial_no)
+    checked.numbers["invoice application no"] += [i.invoice_app_no for i in state.invoices]
+    checked.numbers["invoice number"] += [
+        i.invoice_number for i in state.invoices if i.invoice_number is not None
+    ]
 
     async with sessions() as session:
         row = await session.get(models.Order, order_no)
@@ -101,6 +126,12 @@ async def verify(
             OrderState.model_validate(row.state) == state, "projected state differs from workflow"
         )
         expect(row.status == state.status.value, "projected status differs")
+        placed = await session.scalar(
+            select(func.count()).where(
+                models.Order.service_market_order_no == state.service_market_order_no
+            )
+        )
+        expect(placed == 1, f"{placed} orders for one placing request")
         invoices = {
             r.invoice_app_no: (r.status, r.amount_fen)
             for r in await session.scalars(
@@ -135,6 +166,7 @@ async def verify(
         expect(len(payouts) == int(expected.paid_out), f"{len(payouts)} payout rows")
         if payouts and state.refund is not None:
             checked.payouts += 1
+            checked.numbers["payout bank reference"].append(payouts[0].bank_reference)
             expect(
                 (payouts[0].amount_fen, payouts[0].bank_reference)
                 == (state.refund.amount_fen, state.refund.bank_reference),
@@ -159,7 +191,9 @@ async def verify(
             # SMTP has no exactly-once: a crash between the server's 250 and our commit sends
             # again. Every copy carries the outbox key's Message-ID, so receivers drop it.
             checked.mail_duplicates += times - 1
-            ids = {d.message_id for d in delivered if d.outbox_key == key}
+            copies = [d for d in delivered if d.outbox_key == key]
+            checked.duplicate_spans.append((key, copies[0].at, copies[-1].at))
+            ids = {d.message_id for d in copies}
             expect(len(ids) == 1, f"copies of {key} carry different Message-IDs {ids}")
 
     failed_tasks = 0
@@ -198,6 +232,7 @@ async def verify_all(
     checked = Checked()
     for order_no, expectation in expected.items():
         await verify(temporal, sessions, smtp, order_no, expectation, checked)
+    checked.problems += checked.repeated_numbers()
     return checked
 
 

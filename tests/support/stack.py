@@ -147,11 +147,20 @@ class ProcessStack:
 
     async def restart_temporal(self) -> float:
         """Start the dev server again on its file database; returns seconds until ready."""
-        started = time.monotonic()
-        self.restart("temporal")
-        await asyncio.to_thread(
-            wait_until, lambda: temporal_ready(self.settings), "Temporal dev server", START_TIMEOUT
+        return await self._restart_until_ready(
+            "temporal", lambda: temporal_ready(self.settings), "Temporal dev server"
         )
+
+    async def restart_api(self, name: str = "api") -> float:
+        """Start the API again on its port; returns seconds until /api/health answers 200."""
+        port = int(self.processes[name].env["API_PORT"])
+        return await self._restart_until_ready(name, lambda: api_healthy(port), f"API {name}")
+
+    async def _restart_until_ready(self, name: str, ready: Callable[[], bool], what: str) -> float:
+        # The probe blocks, so it runs in a thread and the caller's loop keeps serving.
+        started = time.monotonic()
+        self.restart(name)
+        await asyncio.to_thread(wait_until, ready, what, START_TIMEOUT)
         return time.monotonic() - started
 
     def revive_dead(self) -> list[str]:
