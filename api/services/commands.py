@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Any, cast
 
 from sqlalchemy.ext.asyncio import AsyncSession
+from temporalio.api.errordetails.v1 import WorkflowNotReadyFailure
 from temporalio.client import (
     Client,
     WorkflowHandle,
@@ -111,7 +112,31 @@ async def run_update(
         )
     except WorkflowUpdateRPCTimeoutOrCancelledError:
         raise not_accepted(accept_within, keyed=keyed) from None
+    except RPCError as error:
+        if not workflow_not_ready(error):
+            raise
+        raise not_ready(keyed=keyed) from None
     return await accepted.result()
+
+
+def workflow_not_ready(error: RPCError) -> bool:
+    """Temporal refuses updates while the run's workflow task is failing or being retried,
+    e.g. for the seconds after a worker was killed mid-task: the update was not admitted."""
+    return any(
+        detail.Is(WorkflowNotReadyFailure.DESCRIPTOR) for detail in error.grpc_status.details
+    )
+
+
+def not_ready(*, keyed: bool) -> Problem:
+    """503 for an update Temporal refused because the order's run is recovering; unlike
+    ``not_accepted`` nothing was admitted, so nothing can apply later."""
+    then = "用同一个请求（同一个 Idempotency-Key）重试是安全的" if keyed else "请稍后重试"
+    return Problem(
+        503,
+        f"订单正在恢复处理，暂未受理这次操作，订单未改变；{then}",
+        code=NOT_ACCEPTED,
+        headers={"Retry-After": "1"},
+    )
 
 
 def digest_key(client: Client) -> bytes:

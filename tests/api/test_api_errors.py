@@ -8,6 +8,7 @@ import re
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,9 +16,14 @@ import httpx
 import pytest
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.api.common.v1 import GrpcStatus
+from temporalio.api.errordetails.v1 import WorkflowNotReadyFailure
 from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
 
 from api.app import create_app
+from api.errors import Problem
+from api.services.commands import run_update
 from db.engine import make_engine, make_sessionmaker
 from settings import Settings
 from tests.support.http_api import Api
@@ -366,3 +372,55 @@ async def test_changes_and_placement_document_503_not_accepted_with_retry_after(
         assert "Retry-After" in answer["headers"], (method, path)
     reads = document["paths"]["/api/orders"]["get"]["responses"]["503"]
     assert "not_accepted" not in reads["content"]["application/problem+json"]["examples"]
+
+
+class _RecoveringRun:
+    """A workflow handle whose run is recovering from a killed worker: Temporal refuses
+    every update with WorkflowNotReadyFailure in the status details."""
+
+    def __init__(self) -> None:
+        status = GrpcStatus(
+            code=RPCStatusCode.FAILED_PRECONDITION, message="Workflow Task in failed state"
+        )
+        status.details.add().Pack(WorkflowNotReadyFailure())
+        self.error = RPCError(
+            status.message, RPCStatusCode.FAILED_PRECONDITION, status.SerializeToString()
+        )
+
+    async def start_update(self, *_: Any, **__: Any) -> Any:
+        raise self.error
+
+
+@pytest.mark.parametrize("keyed", [True, False])
+async def test_an_update_refused_while_the_run_recovers_is_a_retryable_503(keyed: bool) -> None:
+    handle: Any = _RecoveringRun()
+    with pytest.raises(Problem) as refused:
+        await run_update(
+            handle,
+            "approve",
+            update_id="key" if keyed else None,
+            result_type=dict,
+            accept_within=timedelta(seconds=2),
+            keyed=keyed,
+        )
+    assert refused.value.status == 503
+    assert refused.value.code == "not_accepted"
+    assert refused.value.headers == {"Retry-After": "1"}
+    assert "订单未改变" in refused.value.detail
+    assert ("Idempotency-Key" in refused.value.detail) is keyed
+
+
+async def test_any_other_temporal_refusal_of_an_update_is_not_read_as_recovering() -> None:
+    handle: Any = _RecoveringRun()
+    handle.error = RPCError(
+        "bad", RPCStatusCode.FAILED_PRECONDITION, GrpcStatus().SerializeToString()
+    )
+    with pytest.raises(RPCError):
+        await run_update(
+            handle,
+            "approve",
+            update_id=None,
+            result_type=dict,
+            accept_within=timedelta(seconds=2),
+            keyed=False,
+        )
