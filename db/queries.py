@@ -6,7 +6,8 @@ a parameter: ``buyer=None`` means every buyer (staff), a username means only the
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+import dataclasses
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, TypeVar
@@ -125,13 +126,42 @@ class OrderPage:
 
 _order = models.Order
 
-TAB_CONDITIONS: dict[Tab, ColumnElement[bool] | None] = {
-    Tab.ALL: None,
-    Tab.IN_PROGRESS: _order.status.in_(sorted(s.value for s in IN_PROGRESS_STATUSES)),
-    Tab.COMPLETED: _order.status == OrderStatus.COMPLETED.value,
-    Tab.FAILED: _order.status == OrderStatus.VOIDED.value,
-    Tab.REFUNDING: _order.refund_status.in_(sorted(s.value for s in REFUNDING_STATUSES)),
+# Which orders each tab holds, by order status or by refund status (全部 holds them all).
+# The page filters by these sets; the tab counts add up the groups that fall in them.
+TAB_ORDER_STATUSES: dict[Tab, frozenset[str]] = {
+    Tab.IN_PROGRESS: frozenset(s.value for s in IN_PROGRESS_STATUSES),
+    Tab.COMPLETED: frozenset({OrderStatus.COMPLETED.value}),
+    Tab.FAILED: frozenset({OrderStatus.VOIDED.value}),
 }
+TAB_REFUND_STATUSES: dict[Tab, frozenset[str]] = {
+    Tab.REFUNDING: frozenset(s.value for s in REFUNDING_STATUSES),
+}
+
+
+def _tab_condition(tab: Tab) -> ColumnElement[bool] | None:
+    if tab in TAB_ORDER_STATUSES:
+        return _order.status.in_(sorted(TAB_ORDER_STATUSES[tab]))
+    if tab in TAB_REFUND_STATUSES:
+        return _order.refund_status.in_(sorted(TAB_REFUND_STATUSES[tab]))
+    return None
+
+
+def _in_tab(tab: Tab, status: str, refund_status: str | None) -> bool:
+    if tab in TAB_ORDER_STATUSES:
+        return status in TAB_ORDER_STATUSES[tab]
+    if tab in TAB_REFUND_STATUSES:
+        return refund_status in TAB_REFUND_STATUSES[tab]
+    return True
+
+
+def tab_counts(groups: Iterable[tuple[str, str | None, int]]) -> dict[str, int]:
+    """Every tab's count from the number of orders per (status, refund status)."""
+    counts = dict.fromkeys((t.value for t in Tab), 0)
+    for status, refund_status, n in groups:
+        for tab in Tab:
+            if _in_tab(tab, status, refund_status):
+                counts[tab.value] += n
+    return counts
 
 
 def _order_conditions(f: OrderFilter) -> list[ColumnElement[bool]]:
@@ -166,24 +196,47 @@ def _order_conditions(f: OrderFilter) -> list[ColumnElement[bool]]:
     return conditions
 
 
+async def order_tab_counts(session: AsyncSession, filters: OrderFilter) -> dict[str, int]:
+    """How many orders under the filters each tab holds."""
+    counted = models.OrderTabCount
+    if dataclasses.replace(filters, buyer=None, platform=None, status=None) == OrderFilter():
+        # Filtered by nothing but what the kept counts are keyed by: a few hundred rows
+        # instead of every order (make bench, lists at 100,000 orders).
+        query = select(counted.status, counted.refund_status, func.sum(counted.n)).group_by(
+            counted.status, counted.refund_status
+        )
+        if filters.buyer is not None:
+            query = query.where(counted.buyer == filters.buyer)
+        if filters.platform:
+            query = query.where(counted.platform == filters.platform)
+        if filters.status:
+            query = query.where(counted.status == filters.status)
+    else:
+        # Grouped in the database and added up here: one walk of the matching rows
+        # without a CASE per tab for every row (a quarter of the time of five conditional
+        # sums over a buyer's 50,000 orders on PostgreSQL).
+        query = (
+            select(_order.status, _order.refund_status, func.count())
+            .where(*_order_conditions(filters))
+            .group_by(_order.status, _order.refund_status)
+        )
+    rows = await session.execute(query)
+    return tab_counts((status, refund or None, int(n)) for status, refund, n in rows.all())
+
+
 async def orders_page(
     session: AsyncSession, *, filters: OrderFilter, tab: Tab, page: Page
 ) -> OrderPage:
     """One page of the tab (newest first), its total, and the count of every tab under
     the same filters."""
+    counts = await order_tab_counts(session, filters)
     conditions = _order_conditions(filters)
-    counted = [
-        func.count() if cond is None else func.coalesce(func.sum(case((cond, 1), else_=0)), 0)
-        for cond in TAB_CONDITIONS.values()
-    ]
-    counts = (await session.execute(select(*counted).where(*conditions))).one()
-    tab_counts = {t.value: int(n) for t, n in zip(TAB_CONDITIONS, counts, strict=True)}
 
     # The page's order numbers first (from an index where one serves: a deep page skips
     # index entries, not whole rows), then their states.
     newest_first = (_order.placed_at.desc(), _order.order_no.desc())
     keys = select(_order.order_no).where(*conditions)
-    tab_condition = TAB_CONDITIONS[tab]
+    tab_condition = _tab_condition(tab)
     if tab_condition is not None:
         keys = keys.where(tab_condition)
     on_page = keys.order_by(*newest_first).offset(page.offset).limit(page.size).subquery()
@@ -194,8 +247,8 @@ async def orders_page(
     )
     return OrderPage(
         items=[OrderState.model_validate(s) for s in rows],
-        total=tab_counts[tab.value],
-        tab_counts=tab_counts,
+        total=counts[tab.value],
+        tab_counts=counts,
     )
 
 
