@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, Select, case, func, or_, select
+from sqlalchemy import ColumnElement, Select, String, case, func, or_, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import models
@@ -199,10 +199,13 @@ def _order_conditions(f: OrderFilter) -> list[ColumnElement[bool]]:
 async def order_tab_counts(session: AsyncSession, filters: OrderFilter) -> dict[str, int]:
     """How many orders under the filters each tab holds."""
     counted = models.OrderTabCount
+    query: Select[str, str | None, int]
     if dataclasses.replace(filters, buyer=None, platform=None, status=None) == OrderFilter():
         # Filtered by nothing but what the kept counts are keyed by: a few hundred rows
         # instead of every order (make bench, lists at 100,000 orders).
-        query = select(counted.status, counted.refund_status, func.sum(counted.n)).group_by(
+        # Typed like the orders' (nullable) column it counts; '' stands for none.
+        refund_status = type_coerce(counted.refund_status, String)
+        query = select(counted.status, refund_status, func.sum(counted.n)).group_by(
             counted.status, counted.refund_status
         )
         if filters.buyer is not None:
