@@ -12,7 +12,19 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, Select, String, case, func, or_, select, type_coerce
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    String,
+    Text,
+    case,
+    cast,
+    func,
+    or_,
+    select,
+    tuple_,
+    type_coerce,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import models
@@ -27,10 +39,17 @@ T = TypeVar("T")
 MAX_ROW_ID = 2**31 - 1
 
 
+# Where the newest-first order list stands: (placed_at, order_no) of an order.
+OrderKey = tuple[datetime, str]
+
+
 @dataclass(frozen=True)
 class Page:
     number: int = 1
     size: int = 20
+    # Keyset paging (order lists only): the page starts after this order instead of
+    # skipping ``offset`` rows, so a deep page costs what the first one does.
+    after: OrderKey | None = None
 
     @property
     def offset(self) -> int:
@@ -122,6 +141,8 @@ class OrderPage:
     items: list[OrderState]
     total: int
     tab_counts: dict[str, int] = field(default_factory=dict)
+    # The last item's key, where the next page starts (None when the page is empty).
+    last: OrderKey | None = None
 
 
 _order = models.Order
@@ -236,22 +257,30 @@ async def orders_page(
     conditions = _order_conditions(filters)
 
     # The page's order numbers first (from an index where one serves: a deep page skips
-    # index entries, not whole rows), then their states.
+    # index entries, not whole rows; a keyset page starts at its place in the index), then
+    # their states, read as JSON text (pydantic parses it in one pass, without a dict).
     newest_first = (_order.placed_at.desc(), _order.order_no.desc())
     keys = select(_order.order_no).where(*conditions)
     tab_condition = _tab_condition(tab)
     if tab_condition is not None:
         keys = keys.where(tab_condition)
-    on_page = keys.order_by(*newest_first).offset(page.offset).limit(page.size).subquery()
-    rows = await session.scalars(
-        select(_order.state)
-        .join(on_page, _order.order_no == on_page.c.order_no)
-        .order_by(*newest_first)
-    )
+    if page.after is not None:
+        keys = keys.where(tuple_(_order.placed_at, _order.order_no) < page.after)
+    else:
+        keys = keys.offset(page.offset)
+    on_page = keys.order_by(*newest_first).limit(page.size).subquery()
+    rows = (
+        await session.execute(
+            select(_order.placed_at, _order.order_no, cast(_order.state, Text))
+            .join(on_page, _order.order_no == on_page.c.order_no)
+            .order_by(*newest_first)
+        )
+    ).all()
     return OrderPage(
-        items=[OrderState.model_validate(s) for s in rows],
+        items=[OrderState.model_validate_json(state) for _, _, state in rows],
         total=counts[tab.value],
         tab_counts=counts,
+        last=(rows[-1][0], rows[-1][1]) if rows else None,
     )
 
 
