@@ -127,7 +127,7 @@ async def test_list_orders_next_cursor_pages_like_page_numbers(api: Api) -> None
     for _ in range(3):
         await api.place(buyer, shop_name=shop)
     for path, who in (("/api/orders", buyer), ("/api/admin/orders", reviewer)):
-        query = {"shop_name": shop, "page_size": 2}
+        query: dict[str, str | int] = {"shop_name": shop, "page_size": 2}
         first = await ok(api.http.get(path, params=query, headers=who))
         by_number = await ok(api.http.get(path, params=query | {"page": 2}, headers=who))
         by_cursor = await ok(
