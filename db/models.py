@@ -209,9 +209,9 @@ class Transaction(Base):
 
 
 class OrderTabCount(Base):
-    """How many orders one buyer has on one platform in one (status, refund status): the
-    lists' tab counts add these up. Kept by triggers on ``orders`` (migration 0011), never
-    written by the code; a missing refund status is ''."""
+    """How many orders one buyer has on one platform in one (status, refund status), in
+    ten parts: the lists' tab counts add these up. Kept by triggers on ``orders`` (migration
+    0011), never written by the code; a missing refund status is ''."""
 
     __tablename__ = "order_tab_counts"
 
@@ -219,6 +219,8 @@ class OrderTabCount(Base):
     platform: Mapped[str] = mapped_column(String(16), primary_key=True)
     status: Mapped[str] = mapped_column(String(16), primary_key=True)
     refund_status: Mapped[str] = mapped_column(String(24), primary_key=True)
+    # The order number's last digit: a busy buyer's concurrent writes spread over ten rows.
+    shard: Mapped[str] = mapped_column(String(1), primary_key=True)
     n: Mapped[int] = mapped_column(Integer)
 
 
