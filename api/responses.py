@@ -353,14 +353,16 @@ def _due_row(state: OrderState, card_numbers: dict[str, str]) -> list[str]:
 
 
 def order_page_out(found: OrderPage, actor: Actor, *, page: Page) -> schemas.OrderPageOut:
-    more = found.last is not None and page.number * page.size < found.total
+    next_cursor = None
+    if found.last is not None and page.number * page.size < found.total:
+        next_cursor = cursors.encode(page.number + 1, found.last)
     return schemas.OrderPageOut(
         items=[order_out(state, actor) for state in found.items],
         total=found.total,
         page=page.number,
         page_size=page.size,
         tab_counts=found.tab_counts,
-        next_cursor=cursors.encode(page.number + 1, found.last) if more and found.last else None,
+        next_cursor=next_cursor,
     )
 
 
