@@ -11,9 +11,9 @@ import csv
 import io
 from collections.abc import Iterable
 
-from api import schemas
+from api import cursors, schemas
 from db import models
-from db.queries import Found, OrderPage
+from db.queries import Found, OrderPage, Page
 from domain import lifecycle, queues
 from domain.calendar import format_local
 from domain.catalog import Product
@@ -352,15 +352,17 @@ def _due_row(state: OrderState, card_numbers: dict[str, str]) -> list[str]:
     ]
 
 
-def order_page_out(
-    found: OrderPage, actor: Actor, *, page: int, page_size: int
-) -> schemas.OrderPageOut:
+def order_page_out(found: OrderPage, actor: Actor, *, page: Page) -> schemas.OrderPageOut:
+    next_cursor = None
+    if found.last is not None and page.number * page.size < found.total:
+        next_cursor = cursors.encode(page.number + 1, found.last)
     return schemas.OrderPageOut(
         items=[order_out(state, actor) for state in found.items],
         total=found.total,
-        page=page,
-        page_size=page_size,
+        page=page.number,
+        page_size=page.size,
         tab_counts=found.tab_counts,
+        next_cursor=next_cursor,
     )
 
 

@@ -297,6 +297,8 @@ class OrderOut(BaseModel):
 
 class OrderPageOut(PageOut[OrderOut]):
     tab_counts: dict[str, int]
+    # Pass as `cursor` for the next page (keyset paging); None on the last page.
+    next_cursor: str | None = None
 
 
 class QueueOut(BaseModel):

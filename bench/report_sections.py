@@ -153,7 +153,12 @@ def lists_section(lists: dict[str, Any]) -> list[str]:
             ]
         )
         for name, v in data["variants"].items():
-            params = "&".join(f"{k}={x}" for k, x in v["params"].items()) or "(none)"
+            # A cursor is opaque and long: the table says where it came from instead.
+            shown = {
+                k: "(page 499's next_cursor)" if k == "cursor" else x
+                for k, x in v["params"].items()
+            }
+            params = "&".join(f"{k}={x}" for k, x in shown.items()) or "(none)"
             w = after.get("variants", {}).get(name, {})
             rows.append(
                 [

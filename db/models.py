@@ -208,13 +208,31 @@ class Transaction(Base):
     created_at: Mapped[datetime]
 
 
+class OrderTabCount(Base):
+    """How many orders one buyer has on one platform in one (status, refund status), in
+    ten parts: the lists' tab counts add these up. Kept by triggers on ``orders`` (migration
+    0011), never written by the code; a missing refund status is ''."""
+
+    __tablename__ = "order_tab_counts"
+
+    buyer: Mapped[str] = mapped_column(String(64), primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16), primary_key=True)
+    refund_status: Mapped[str] = mapped_column(String(24), primary_key=True)
+    # The order number's last digit: a busy buyer's concurrent writes spread over ten rows.
+    shard: Mapped[str] = mapped_column(String(1), primary_key=True)
+    n: Mapped[int] = mapped_column(Integer)
+
+
 class InvoiceApplication(Base):
     __tablename__ = "invoice_applications"
+    # The orders with an application in a status (开票状态 filter), from the index alone.
+    __table_args__ = (Index("ix_invoice_applications_status_order_no", "status", "order_no"),)
 
     invoice_app_no: Mapped[str] = mapped_column(String(24), primary_key=True)
     order_no: Mapped[str] = mapped_column(String(32), index=True)
     buyer: Mapped[str] = mapped_column(String(64), index=True)
-    status: Mapped[str] = mapped_column(String(16), index=True)
+    status: Mapped[str] = mapped_column(String(16))  # ix_invoice_applications_status_order_no
     amount_fen: Mapped[int] = mapped_column(BigInteger)
     # 发票号: unique among those recorded (a number on two applications is refused).
     invoice_number: Mapped[str | None] = mapped_column(String(64), index=True, unique=True)

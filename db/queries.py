@@ -6,12 +6,25 @@ a parameter: ``buyer=None`` means every buyer (staff), a username means only the
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+import dataclasses
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, Select, case, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    String,
+    Text,
+    case,
+    cast,
+    func,
+    or_,
+    select,
+    tuple_,
+    type_coerce,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import models
@@ -26,10 +39,17 @@ T = TypeVar("T")
 MAX_ROW_ID = 2**31 - 1
 
 
+# Where the newest-first order list stands: (placed_at, order_no) of an order.
+OrderKey = tuple[datetime, str]
+
+
 @dataclass(frozen=True)
 class Page:
     number: int = 1
     size: int = 20
+    # Keyset paging (order lists only): the page starts after this order instead of
+    # skipping ``offset`` rows, so a deep page costs what the first one does.
+    after: OrderKey | None = None
 
     @property
     def offset(self) -> int:
@@ -121,17 +141,48 @@ class OrderPage:
     items: list[OrderState]
     total: int
     tab_counts: dict[str, int] = field(default_factory=dict)
+    # The last item's key, where the next page starts (None when the page is empty).
+    last: OrderKey | None = None
 
 
 _order = models.Order
 
-TAB_CONDITIONS: dict[Tab, ColumnElement[bool] | None] = {
-    Tab.ALL: None,
-    Tab.IN_PROGRESS: _order.status.in_(sorted(s.value for s in IN_PROGRESS_STATUSES)),
-    Tab.COMPLETED: _order.status == OrderStatus.COMPLETED.value,
-    Tab.FAILED: _order.status == OrderStatus.VOIDED.value,
-    Tab.REFUNDING: _order.refund_status.in_(sorted(s.value for s in REFUNDING_STATUSES)),
+# Which orders each tab holds, by order status or by refund status (全部 holds them all).
+# The page filters by these sets; the tab counts add up the groups that fall in them.
+TAB_ORDER_STATUSES: dict[Tab, frozenset[str]] = {
+    Tab.IN_PROGRESS: frozenset(s.value for s in IN_PROGRESS_STATUSES),
+    Tab.COMPLETED: frozenset({OrderStatus.COMPLETED.value}),
+    Tab.FAILED: frozenset({OrderStatus.VOIDED.value}),
 }
+TAB_REFUND_STATUSES: dict[Tab, frozenset[str]] = {
+    Tab.REFUNDING: frozenset(s.value for s in REFUNDING_STATUSES),
+}
+
+
+def _tab_condition(tab: Tab) -> ColumnElement[bool] | None:
+    if tab in TAB_ORDER_STATUSES:
+        return _order.status.in_(sorted(TAB_ORDER_STATUSES[tab]))
+    if tab in TAB_REFUND_STATUSES:
+        return _order.refund_status.in_(sorted(TAB_REFUND_STATUSES[tab]))
+    return None
+
+
+def _in_tab(tab: Tab, status: str, refund_status: str | None) -> bool:
+    if tab in TAB_ORDER_STATUSES:
+        return status in TAB_ORDER_STATUSES[tab]
+    if tab in TAB_REFUND_STATUSES:
+        return refund_status in TAB_REFUND_STATUSES[tab]
+    return True
+
+
+def tab_counts(groups: Iterable[tuple[str, str | None, int]]) -> dict[str, int]:
+    """Every tab's count from the number of orders per (status, refund status)."""
+    counts = dict.fromkeys((t.value for t in Tab), 0)
+    for status, refund_status, n in groups:
+        for tab in Tab:
+            if _in_tab(tab, status, refund_status):
+                counts[tab.value] += n
+    return counts
 
 
 def _order_conditions(f: OrderFilter) -> list[ColumnElement[bool]]:
@@ -166,36 +217,70 @@ def _order_conditions(f: OrderFilter) -> list[ColumnElement[bool]]:
     return conditions
 
 
+async def order_tab_counts(session: AsyncSession, filters: OrderFilter) -> dict[str, int]:
+    """How many orders under the filters each tab holds."""
+    counted = models.OrderTabCount
+    query: Select[str, str | None, int]
+    if dataclasses.replace(filters, buyer=None, platform=None, status=None) == OrderFilter():
+        # Filtered by nothing but what the kept counts are keyed by: a few hundred rows
+        # instead of every order (make bench, lists at 100,000 orders).
+        # Typed like the orders' (nullable) column it counts; '' stands for none.
+        refund_status = type_coerce(counted.refund_status, String)
+        query = select(counted.status, refund_status, func.sum(counted.n)).group_by(
+            counted.status, counted.refund_status
+        )
+        if filters.buyer is not None:
+            query = query.where(counted.buyer == filters.buyer)
+        if filters.platform:
+            query = query.where(counted.platform == filters.platform)
+        if filters.status:
+            query = query.where(counted.status == filters.status)
+    else:
+        # Grouped in the database and added up here: one walk of the matching rows
+        # without a CASE per tab for every row (a quarter of the time of five conditional
+        # sums over a buyer's 50,000 orders on PostgreSQL).
+        query = (
+            select(_order.status, _order.refund_status, func.count())
+            .where(*_order_conditions(filters))
+            .group_by(_order.status, _order.refund_status)
+        )
+    rows = await session.execute(query)
+    return tab_counts((status, refund or None, int(n)) for status, refund, n in rows.all())
+
+
 async def orders_page(
     session: AsyncSession, *, filters: OrderFilter, tab: Tab, page: Page
 ) -> OrderPage:
     """One page of the tab (newest first), its total, and the count of every tab under
     the same filters."""
+    counts = await order_tab_counts(session, filters)
     conditions = _order_conditions(filters)
-    counted = [
-        func.count() if cond is None else func.coalesce(func.sum(case((cond, 1), else_=0)), 0)
-        for cond in TAB_CONDITIONS.values()
-    ]
-    counts = (await session.execute(select(*counted).where(*conditions))).one()
-    tab_counts = {t.value: int(n) for t, n in zip(TAB_CONDITIONS, counts, strict=True)}
 
     # The page's order numbers first (from an index where one serves: a deep page skips
-    # index entries, not whole rows), then their states.
+    # index entries, not whole rows; a keyset page starts at its place in the index), then
+    # their states, read as JSON text (pydantic parses it in one pass, without a dict).
     newest_first = (_order.placed_at.desc(), _order.order_no.desc())
     keys = select(_order.order_no).where(*conditions)
-    tab_condition = TAB_CONDITIONS[tab]
+    tab_condition = _tab_condition(tab)
     if tab_condition is not None:
         keys = keys.where(tab_condition)
-    on_page = keys.order_by(*newest_first).offset(page.offset).limit(page.size).subquery()
-    rows = await session.scalars(
-        select(_order.state)
-        .join(on_page, _order.order_no == on_page.c.order_no)
-        .order_by(*newest_first)
-    )
+    if page.after is not None:
+        keys = keys.where(tuple_(_order.placed_at, _order.order_no) < page.after)
+    else:
+        keys = keys.offset(page.offset)
+    on_page = keys.order_by(*newest_first).limit(page.size).subquery()
+    rows = (
+        await session.execute(
+            select(_order.placed_at, _order.order_no, cast(_order.state, Text))
+            .join(on_page, _order.order_no == on_page.c.order_no)
+            .order_by(*newest_first)
+        )
+    ).all()
     return OrderPage(
-        items=[OrderState.model_validate(s) for s in rows],
-        total=tab_counts[tab.value],
-        tab_counts=tab_counts,
+        items=[OrderState.model_validate_json(state) for _, _, state in rows],
+        total=counts[tab.value],
+        tab_counts=counts,
+        last=(rows[-1][0], rows[-1][1]) if rows else None,
     )
 
 

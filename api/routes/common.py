@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, Field
 
+from api import cursors
 from api.schemas import MAX_YEAR, MIN_YEAR
 from db.queries import OrderFilter, Page, RefundFilter
 from domain.calendar import SHANGHAI
@@ -76,7 +77,19 @@ class PageParams(BaseModel):
         return Page(number=self.page, size=self.page_size)
 
 
+def _readable_cursor(value: str | None) -> str | None:
+    if value is not None:
+        cursors.decode(value, max_page=MAX_PAGE)
+    return value
+
+
 class OrderParams(PageParams):
+    cursor: Annotated[str | None, AfterValidator(_readable_cursor)] = Field(
+        default=None,
+        max_length=200,
+        description="`next_cursor` of the page before: the next page, found from its place "
+        "instead of by skipping every order before it (deep pages); `page` is then ignored",
+    )
     order_no: str | None = None
     service_market_order_no: str | None = None
     platform: Platform | None = None
@@ -89,6 +102,12 @@ class OrderParams(PageParams):
     tab: Tab = Tab.ALL
     placed_from: Bound = Field(default=None, description="a date or an ISO-8601 time")
     placed_to: Bound = Field(default=None, description="a date (inclusive) or an ISO-8601 time")
+
+    def as_page(self) -> Page:
+        if self.cursor is None:
+            return super().as_page()
+        position = cursors.decode(self.cursor, max_page=MAX_PAGE)
+        return Page(number=position.page, size=self.page_size, after=position.after)
 
     def filters(self) -> OrderFilter:
         return OrderFilter(

@@ -27,14 +27,11 @@ async def order_page(
     params: OrderParams, actor: Actor, session: AsyncSession
 ) -> schemas.OrderPageOut:
     """One page of the orders the actor sees: a buyer's own, or every buyer's for staff."""
+    page = params.as_page()
     found = await orders.list_page(
-        session=session,
-        actor=actor,
-        filters=params.filters(),
-        tab=params.tab,
-        page=params.as_page(),
+        session=session, actor=actor, filters=params.filters(), tab=params.tab, page=page
     )
-    return responses.order_page_out(found, actor, page=params.page, page_size=params.page_size)
+    return responses.order_page_out(found, actor, page=page)
 
 
 @router.post(

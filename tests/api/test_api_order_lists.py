@@ -121,6 +121,38 @@ async def test_list_orders_pages_newest_first(api: Api) -> None:
     assert [o["placed_at"] for o in items] == sorted((o["placed_at"] for o in items), reverse=True)
 
 
+async def test_list_orders_next_cursor_pages_like_page_numbers(api: Api) -> None:
+    buyer, reviewer = await api.login("leiliang"), await api.login("bmp")
+    shop = unique("游标店")
+    for _ in range(3):
+        await api.place(buyer, shop_name=shop)
+    for path, who in (("/api/orders", buyer), ("/api/admin/orders", reviewer)):
+        query: dict[str, str | int] = {"shop_name": shop, "page_size": 2}
+        first = await ok(api.http.get(path, params=query, headers=who))
+        by_number = await ok(api.http.get(path, params=query | {"page": 2}, headers=who))
+        by_cursor = await ok(
+            api.http.get(path, params=query | {"cursor": first["next_cursor"]}, headers=who)
+        )
+        assert by_cursor["items"] == by_number["items"] and len(by_cursor["items"]) == 1
+        assert (by_cursor["page"], by_cursor["page_size"], by_cursor["total"]) == (2, 2, 3)
+        assert by_cursor["tab_counts"] == first["tab_counts"]
+        # The last page leads nowhere.
+        assert by_cursor["next_cursor"] is None and by_number["next_cursor"] is None
+
+
+async def test_list_orders_unreadable_cursor_is_422(api: Api) -> None:
+    buyer = await api.login("leiliang")
+    for cursor in (
+        "not-a-cursor",
+        "WzEsIjIwMjYiLCJ4Il0",
+        "WzAsIjIwMjYtMDEtMDFUMDA6MDA6MDBaIiwiQlMiXQ",
+    ):
+        response = await api.http.get("/api/orders", params={"cursor": cursor}, headers=buyer)
+        assert response.status_code == 422, cursor
+        [error] = response.json()["errors"]
+        assert error["field"] == "cursor" and "翻页位置" in error["message"]
+
+
 async def test_list_orders_bad_query_is_422_per_field(api: Api) -> None:
     response = await api.http.get(
         "/api/orders",
