@@ -273,7 +273,7 @@ LEVERS = {
     "long-counters": "placement numbering inside the order's transaction (before this change)",
     "api-plain": "API on asyncio + h11 (before uvloop/httptools were installed)",
     "api-uvloop": "API on uvloop + httptools, named explicitly",
-    "uvloop": "worker on uvloop",
+    "asyncio": "worker on asyncio's own event loop (before uvloop)",
     "sandboxed": "worker with the workflow sandbox",
 }
 
