@@ -88,7 +88,7 @@ async def main() -> None:
     configure_logging(settings.log_format)
     # Before connecting: the client (and so this worker) traces only when this set it up.
     start_tracing(settings, WORKER_SERVICE)
-    engine = make_engine(settings.effective_database_url)
+    engine = make_engine(settings.effective_database_url, pre_ping=False)
     client = await connect(settings, runtime_for(settings))
     worker = build_worker(client, settings, make_sessionmaker(engine))
     try:
