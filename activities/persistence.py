@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
@@ -85,17 +85,8 @@ class PersistenceActivities:
         """Project the state, a payout's ledger row included. An older version, or the same
         state again (a retried write), changes nothing; the same version with another state
         replaces a write whose workflow task was lost (see _write_changes)."""
-        this_order = models.Order.order_no == state.order_no
         async with self.transaction(state) as session:
-            # Plain statements rather than the ORM's object and its flush: the same two round
-            # trips for less CPU (make bench).
-            row = (
-                await session.execute(
-                    select(models.Order.version, models.Order.state)
-                    .where(this_order)
-                    .with_for_update()
-                )
-            ).one_or_none()
+            row = await session.get(models.Order, state.order_no, with_for_update=True)
             if row is None:
                 raise ApplicationError(f"order {state.order_no} was never recorded")
             before: dict[str, Any] = row.state
@@ -105,12 +96,8 @@ class PersistenceActivities:
                 return contracts.SaveResult(
                     order_no=state.order_no, version=row.version, written=False
                 )
-            columns = order_columns(state, after)
-            del columns["order_no"]
-            await session.execute(
-                update(models.Order).where(this_order).values(**columns),
-                execution_options={"synchronize_session": False},
-            )
+            for column, value in order_columns(state, after).items():
+                setattr(row, column, value)
             await write_changes(session, state, before, after)
         activity.logger.info("projected version %d (%s)", state.version, state.status.value)
         return contracts.SaveResult(order_no=state.order_no, version=state.version, written=True)
