@@ -90,15 +90,15 @@ class PersistenceActivities:
             if row is None:
                 raise ApplicationError(f"order {state.order_no} was never recorded")
             before: dict[str, Any] = row.state
-            if row.version > state.version or (
-                row.version == state.version and before == state.model_dump(mode="json")
-            ):
+            # Dumped once: compared with the stored state, stored, and compared part by part.
+            after = state.model_dump(mode="json")
+            if row.version > state.version or (row.version == state.version and before == after):
                 return contracts.SaveResult(
                     order_no=state.order_no, version=row.version, written=False
                 )
-            for column, value in order_columns(state).items():
+            for column, value in order_columns(state, after).items():
                 setattr(row, column, value)
-            await write_changes(session, state, before)
+            await write_changes(session, state, before, after)
         activity.logger.info("projected version %d (%s)", state.version, state.status.value)
         return contracts.SaveResult(order_no=state.order_no, version=state.version, written=True)
 
@@ -150,7 +150,8 @@ class PersistenceActivities:
         if await session.get(models.Order, state.order_no) is not None:
             return False
         await self._refuse_duplicates(session, state)
-        session.add(models.Order(**order_columns(state)))
+        data = state.model_dump(mode="json")
+        session.add(models.Order(**order_columns(state, data)))
         session.add(
             models.Transaction(
                 serial_no=state.serial_no,
@@ -165,7 +166,7 @@ class PersistenceActivities:
             )
         )
         await session.flush()  # the children reference the order row
-        await write_changes(session, state, before={})
+        await write_changes(session, state, before={}, after=data)
         return True
 
     @contextlib.asynccontextmanager

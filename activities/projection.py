@@ -19,8 +19,9 @@ from domain.order import OrderState
 from domain.statuses import RefundStatus
 
 
-def order_columns(state: OrderState) -> dict[str, Any]:
-    """The orders row of ``state``, as the projection writes it (the bench bulk-loads with it)."""
+def order_columns(state: OrderState, data: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The orders row of ``state``, as the projection writes it (the bench bulk-loads with it);
+    ``data`` is ``state`` already dumped to JSON, when the caller has it."""
     return {
         "order_no": state.order_no,
         "buyer": state.buyer,
@@ -38,21 +39,25 @@ def order_columns(state: OrderState) -> dict[str, Any]:
         "placed_at": state.placed_at,
         "service_end_at": state.service_end_at,
         "version": state.version,
-        "state": state.model_dump(mode="json"),
+        "state": data if data is not None else state.model_dump(mode="json"),
         "updated_at": datetime.now(UTC),
     }
 
 
 # A concurrent placement can take the same counter value first; the loser tries again.
-async def write_changes(session: AsyncSession, state: OrderState, before: dict[str, Any]) -> None:
+async def write_changes(
+    session: AsyncSession, state: OrderState, before: dict[str, Any], after: dict[str, Any]
+) -> None:
     """Bring the order's child rows from the stored state ``before`` ({} for a new order) to
     ``state``, touching only what differs: usually new events and refund-log lines and the
     invoices or refund that changed. Anything else that differs is replaced too: a write
     whose workflow task was lost (a local activity runs before its task is recorded) is
-    superseded by the one that redid it, with its own times, at the same version."""
+    superseded by the one that redid it, with its own times, at the same version.
+
+    ``after`` is ``state`` dumped to JSON (what the order row stores): its parts are compared
+    with ``before``'s, so nothing of the state is dumped again."""
     old_invoices = {i["invoice_app_no"]: i for i in before.get("invoices", [])}
-    for invoice in state.invoices:
-        data = invoice.model_dump(mode="json")
+    for invoice, data in zip(state.invoices, after["invoices"], strict=True):
         if old_invoices.pop(invoice.invoice_app_no, None) == data:
             continue
         values = {
@@ -72,15 +77,15 @@ async def write_changes(session: AsyncSession, state: OrderState, before: dict[s
                 models.InvoiceApplication.invoice_app_no.in_(old_invoices)
             )
         )
-    await _write_queue_items(session, state, before.get("queue_clocks", []))
-    await _write_refund(session, state, before.get("refund") or {})
-    await _write_ledger(session, state, before.get("refund") or {})
+    await _write_queue_items(session, state, before.get("queue_clocks", []), after["queue_clocks"])
+    await _write_refund(session, state, before.get("refund") or {}, after["refund"] or {})
+    await _write_ledger(session, state, before.get("refund") or {}, after["refund"] or {})
     await _write_sequence(
         session,
         models.OrderEvent,
         {"order_no": state.order_no},
         before.get("events", []),
-        [event.model_dump(mode="json") for event in state.events],
+        after["events"],
         [
             {"at": e.at, "actor": e.actor, "action": e.action, "detail": e.detail}
             for e in state.events
@@ -89,11 +94,10 @@ async def write_changes(session: AsyncSession, state: OrderState, before: dict[s
 
 
 async def _write_queue_items(
-    session: AsyncSession, state: OrderState, old: list[dict[str, Any]]
+    session: AsyncSession, state: OrderState, old: list[dict[str, Any]], new: list[dict[str, Any]]
 ) -> None:
     """The order's open back-office work, as its clocks say (replaced when they changed)."""
-    clocks = [clock.model_dump(mode="json") for clock in state.queue_clocks]
-    if clocks == old:
+    if new == old:
         return
     await session.execute(
         delete(models.QueueItem).where(models.QueueItem.order_no == state.order_no)
@@ -112,7 +116,9 @@ async def _write_queue_items(
     await session.flush()
 
 
-async def _write_refund(session: AsyncSession, state: OrderState, old: dict[str, Any]) -> None:
+async def _write_refund(
+    session: AsyncSession, state: OrderState, old: dict[str, Any], data: dict[str, Any]
+) -> None:
     refund = state.refund
     if refund is None:
         if old:  # only a superseded write had it
@@ -125,7 +131,6 @@ async def _write_refund(session: AsyncSession, state: OrderState, old: dict[str,
                 delete(models.Refund).where(models.Refund.refund_id == old["refund_id"])
             )
         return
-    data = refund.model_dump(mode="json")
     if data != old:
         values = {
             "refund_id": refund.refund_id,
@@ -146,7 +151,7 @@ async def _write_refund(session: AsyncSession, state: OrderState, old: dict[str,
         models.RefundLogEntry,
         {"refund_id": refund.refund_id},
         old.get("log", []) if same_refund else [],
-        [entry.model_dump(mode="json") for entry in refund.log],
+        data["log"],
         [
             {
                 "seq": entry.seq,
@@ -161,11 +166,13 @@ async def _write_refund(session: AsyncSession, state: OrderState, old: dict[str,
     )
 
 
-async def _write_ledger(session: AsyncSession, state: OrderState, old: dict[str, Any]) -> None:
+async def _write_ledger(
+    session: AsyncSession, state: OrderState, old: dict[str, Any], data: dict[str, Any]
+) -> None:
     """The payout ledger follows the refund: one row from the moment it is paid out."""
     refund = state.refund
     paid = refund is not None and refund.status is RefundStatus.REFUNDED
-    if paid and refund is not None and refund.model_dump(mode="json") != old:
+    if paid and refund is not None and data != old:
         await keep_in_ledger(session, contracts.payout_entry(state))
     elif not paid and old.get("status") == RefundStatus.REFUNDED.value:
         # Only a superseded write paid it out.

@@ -20,7 +20,7 @@ class Config:
     profile_concurrency: int = 8
     profile_lifecycles: int = 60
     variants: list[str] = field(
-        default_factory=lambda: ["sandboxed", "uvloop", "long-counters", "api-plain", "api-uvloop"]
+        default_factory=lambda: ["sandboxed", "asyncio", "long-counters", "api-plain", "api-uvloop"]
     )
     variant_lifecycles: int = 100
     list_orders: int = 100_000

@@ -289,7 +289,7 @@ LEVERS = {
     "long-counters": "placement numbering inside the order's transaction (before this change)",
     "api-plain": "API on asyncio + h11 (before uvloop/httptools were installed)",
     "api-uvloop": "API on uvloop + httptools, named explicitly",
-    "uvloop": "worker on uvloop",
+    "asyncio": "worker on asyncio's own event loop (before uvloop)",
     "sandboxed": "worker with the workflow sandbox",
 }
 
@@ -312,8 +312,13 @@ def _levers(variants: dict[str, Any]) -> str:
         + ("; ".join(rows) if rows else "none ran")
         + ". A lever is kept when its variant (the old way) costs more than production. "
         "Kept without a variant: kept SMTP connections (the SMTP catcher's CPU per "
-        "lifecycle is in the tables above). Not tried in the time: answering updates with "
-        "less than the whole OrderState and projecting without sending the whole state "
-        "(both change the workflow's commands: a patched generation and re-recorded "
-        "histories), keyset paging (API.md fixes page numbers) and cached tab counts."
+        "lifecycle is in the tables above); a step's update answering the order with only "
+        "the 操作记录 its caller has not read (one order's history size in "
+        "docs/capacity.md); the projection write dumping the state once; the worker's pool "
+        "lending connections without a ping. "
+        "Not done: sending the projection write less than the whole state. Nothing of it "
+        "is recorded (a local activity's marker holds its result, not its input), so it "
+        "costs only the worker's own encoding, and the orders row stores the whole state. "
+        "Not tried in the time: keyset paging (API.md fixes page numbers) and cached tab "
+        "counts."
     )

@@ -6,7 +6,7 @@ applied; names combine with '+'.
 
 - ``sandboxed``: workflows run in the sandbox (worker.SANDBOXED, as the lifecycle tests
   run them) instead of without it: what its checks on every activation cost.
-- ``uvloop``: the worker's event loop is uvloop's instead of asyncio's.
+- ``asyncio``: the worker's event loop is asyncio's own instead of uvloop's (worker.py).
 - ``long-counters``: a placement numbers and writes the order in one transaction, as it
   did before, holding the two counter rows' locks until the whole order is written.
 
@@ -40,10 +40,8 @@ def _sandboxed() -> None:
     worker.WORKFLOW_RUNNER = worker.SANDBOXED
 
 
-def _uvloop() -> None:
-    import uvloop
-
-    asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+def _asyncio() -> None:
+    worker.LOOP_FACTORY = asyncio.new_event_loop
 
 
 @activity.defn(name=contracts.RECORD_PLACEMENT)
@@ -77,7 +75,7 @@ def _long_counters() -> None:
 
 VARIANTS: dict[str, Callable[[], None]] = {
     "sandboxed": _sandboxed,
-    "uvloop": _uvloop,
+    "asyncio": _asyncio,
     "long-counters": _long_counters,
 }
 API_VARIANTS: dict[str, list[str]] = {
@@ -104,4 +102,4 @@ def command(name: str, settings: Settings | None = None) -> list[str]:
 if __name__ == "__main__":
     for part in sys.argv[1].split("+"):
         VARIANTS[part]()
-    asyncio.run(worker.main())
+    worker.run()

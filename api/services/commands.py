@@ -19,11 +19,13 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.errors import Problem, invalid_field
+from db import queries
 from domain import idempotency, lifecycle
 from domain.commands import Command, InvoiceCommand
 from domain.lifecycle import RefusalCode
 from domain.order import OrderState
 from workflows.codec import EncryptionCodec
+from workflows.messages import StepAnswer, whole_order
 from workflows.shop_order import REFUSED_PREFIX, update_name
 
 DUPLICATE = "duplicate"
@@ -165,7 +167,7 @@ def closed_problem(state: OrderState, command: Command) -> Problem:
 
 async def earlier_outcome(
     client: Client, handle: WorkflowHandle[Any, Any], update_id: str
-) -> OrderState | None:
+) -> StepAnswer | None:
     """What an update with this id answered, read from the history of a run that has ended
     since (Temporal answers a repeated update id itself only while the run is open).
 
@@ -179,8 +181,8 @@ async def earlier_outcome(
             continue
         if completed.meta.update_id == update_id:
             payloads = completed.outcome.success.payloads
-            [state] = await client.data_converter.decode(payloads, [OrderState])
-            return cast(OrderState, state)
+            [answer] = await client.data_converter.decode(payloads, [StepAnswer])
+            return cast(StepAnswer, answer)
         earlier = idempotency.split_update_id(completed.meta.update_id)
         if key is not None and earlier is not None and earlier[0] == key[0]:
             raise key_reused(idempotency.conflict_message(key[0]))
@@ -207,12 +209,12 @@ async def send(
     handle = client.get_workflow_handle(state.order_no)
     repeatable_id = update_id(command, idempotency_key, digest_key(client))
     try:
-        result: OrderState = await run_update(
+        answer: StepAnswer = await run_update(
             handle,
             update_name(command),
             command,
             update_id=repeatable_id,
-            result_type=OrderState,
+            result_type=StepAnswer,
             accept_within=accept_within,
             keyed=repeatable_id is not None,
         )
@@ -227,13 +229,26 @@ async def send(
         earlier = await _outcome_if_recorded(client, handle, repeatable_id)
         if earlier is None:
             raise closed_problem(state, command) from None
-        return earlier
-    return result
+        answer = earlier
+    return await _whole(session, answer, state)
+
+
+async def _whole(session: AsyncSession, answer: StepAnswer, read: OrderState) -> OrderState:
+    """The order the answer stands for: its earlier 操作记录 from the order as read before
+    sending, or, when that copy is behind (another change landed in between), from the
+    projection, which the workflow wrote before answering."""
+    whole = whole_order(answer, read.events)
+    if whole is None:
+        projected = await queries.order(session, order_no=answer.order_no)
+        whole = whole_order(answer, projected.events if projected is not None else [])
+    if whole is None:  # the projection always has the record the answer continues
+        raise RuntimeError(f"order {answer.order_no}: the answer continues no record we have")
+    return whole
 
 
 async def _outcome_if_recorded(
     client: Client, handle: WorkflowHandle[Any, Any], repeatable_id: str | None
-) -> OrderState | None:
+) -> StepAnswer | None:
     if repeatable_id is None:
         return None
     try:

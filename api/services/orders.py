@@ -38,6 +38,7 @@ from domain.order import (
 )
 from domain.statuses import BUYERS, Tab
 from settings import Settings
+from workflows.messages import whole_order
 from workflows.shop_order import RECORDED_UPDATE, OrderOutcome
 from workflows.starting import start_order
 
@@ -355,7 +356,9 @@ async def _first_answer(
         if error.status is not RPCStatusCode.NOT_FOUND:
             raise
         found = None
-    return found or earlier
+    # ``recorded`` answers the whole order: nothing of its record is cut.
+    whole = whole_order(found, []) if found is not None else None
+    return whole or earlier
 
 
 async def edit(

@@ -32,6 +32,7 @@ from tests.support.orders import product, product_snapshot
 from tests.support.samples import BUYER, ORDER_CONTACTS, PROFILE_SNAPSHOT
 from tests.support.smtp import SmtpSink
 from workflows.codec import WORKFLOW_ID
+from workflows.messages import StepAnswer, whole_order
 from workflows.search_attributes import ALL_KEYS
 from workflows.shop_order import ShopOrderWorkflow, StartOrder, update_name
 
@@ -96,11 +97,15 @@ class Lifecycle:
     async def act(
         self, handle: WorkflowHandle[Any, Any], command: Command, update_id: str | None = None
     ) -> OrderState:
-        # The map holds differently typed update methods; each takes its own command type.
-        result: OrderState = await handle.execute_update(
-            update_name(command), command, id=update_id, result_type=OrderState
+        """The answer, completed as the API completes it: the earlier 操作记录 from the order
+        as the workflow has it now (its record only grows)."""
+        answer: StepAnswer = await handle.execute_update(
+            update_name(command), command, id=update_id, result_type=StepAnswer
         )
-        return result
+        now: OrderState = await handle.query(ShopOrderWorkflow.state)
+        whole = whole_order(answer, now.events)
+        assert whole is not None, "the answer does not continue the workflow's record"
+        return whole
 
     async def mail_settled(self, count: int, order_no: str, within: float = 10.0) -> list[str]:
         """Wait until ``count`` e-mails about the order arrived; returns their subjects."""
