@@ -11,7 +11,7 @@ import pytest
 from playwright.async_api import Browser, expect
 
 from tests.support import jd_walk
-from tests.support.browser import Person, person
+from tests.support.browser import DESKTOP, PHONE, Person, person
 from tests.support.http_api import Api, ok, placed_jd_order, refund_applied, refund_chosen
 from tests.support.samples import REVIEWER, unique
 
@@ -130,3 +130,26 @@ async def test_back_office_refunds_say_refund_management_as_the_guide(
     await page.locator(".crumbs a", has_text="退款管理").click()
     await expect(page.locator(".crumbs")).to_have_text("bmp后台 > 退款管理")
     await page.context.close()
+
+
+async def test_order_date_range_stays_on_one_line(e2e: Api, browser: Browser) -> None:
+    """下单时间 [from] 至 [to] of the order filter bar: on one line at 1366 px (never 至 wrapped
+    onto a row of its own) and at 375 px, where it takes a row of its own."""
+    for name, path in (("bmp", "/admin/orders"), ("leiliang", "/my/orders")):
+        someone = await person(browser, f"http://127.0.0.1:{e2e.settings.api_port}", name)
+        await someone.open(path)
+        for size in (PHONE, DESKTOP):
+            await someone.page.set_viewport_size(size)
+            boxes = [
+                await someone.page.locator(selector).bounding_box()
+                for selector in ("#f-placed_from", "label[for=f-placed_to]", "#f-placed_to")
+            ]
+            assert all(boxes), f"{path}: the date range is not shown"
+            tops = {round(box["y"] + box["height"] / 2) for box in boxes if box}
+            assert max(tops) - min(tops) <= 2, f"{path} at {size['width']} px: {boxes}"
+            lefts = [box["x"] for box in boxes if box]
+            assert lefts == sorted(lefts), f"{path} at {size['width']} px: out of order"
+            right = max(box["x"] + box["width"] for box in boxes if box)
+            assert right <= size["width"], f"{path} at {size['width']} px: past the screen"
+        await someone.at_both_widths(f"filters-{name}")
+        await someone.page.context.close()
