@@ -59,6 +59,8 @@ def _editing(kept: dict[str, Any] | None) -> dict[str, Any]:
 
 
 DEFAULT_LINE = "E3"
+# More saved invoice profiles than this and the checkout lists them in a scrolling box.
+LONG_PROFILE_LIST = 5
 AGREEMENT_MISSING = "请先阅读并同意订购协议"
 
 
@@ -163,6 +165,7 @@ async def _checkout(
         modules=modules,
         total=sum(m.price_fen for m in modules),
         profiles=saved,
+        long_list=len(saved) > LONG_PROFILE_LIST,
         chosen_profile=chosen_profile,
         supplementary_fields=SUPPLEMENTARY_FIELDS,
         addresses=address_book,

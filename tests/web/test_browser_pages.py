@@ -13,7 +13,7 @@ from playwright.async_api import Browser, expect
 from tests.support import jd_walk
 from tests.support.browser import DESKTOP, PHONE, Person, person
 from tests.support.http_api import Api, ok, placed_jd_order, refund_applied, refund_chosen
-from tests.support.samples import REVIEWER, unique
+from tests.support.samples import OTHER_BUYER, REVIEWER, order_body, unique
 
 pytestmark = pytest.mark.e2e
 
@@ -153,3 +153,46 @@ async def test_order_date_range_stays_on_one_line(e2e: Api, browser: Browser) ->
             assert right <= size["width"], f"{path} at {size['width']} px: past the screen"
         await someone.at_both_widths(f"filters-{name}")
         await someone.page.context.close()
+
+
+async def test_checkout_with_thirty_invoice_profiles_lists_them_in_a_scrolling_box(
+    e2e: Api, browser: Browser
+) -> None:
+    """A buyer with many invoice profiles: the one the last order used is first and chosen,
+    both lists scroll inside a box of their own (the page stays short at 375 px), the
+    arrow keys move the choice, and a choice far down the list is kept (and scrolled to)
+    after a refused order."""
+    headers = await e2e.login(OTHER_BUYER.username)
+    ids = [await e2e.profile(headers, title=unique(f"多抬头{n:02d}")) for n in range(30)]
+    used = ids[3]
+    await ok(e2e.http.post("/api/orders", json=order_body(used), headers=headers), 201)
+    buyer = await person(
+        browser, f"http://127.0.0.1:{e2e.settings.api_port}", OTHER_BUYER.username, viewport=PHONE
+    )
+    page = buyer.page
+    await buyer.open("/shop/JD0001/checkout?module=ERP")
+    choices = page.locator("#profile-choices input[name=invoice_profile_id]")
+    await expect(choices.first).to_have_value(str(used))
+    await expect(choices.first).to_be_checked()
+    for box in ("#profile-choices", "#saved-profiles"):
+        shown, whole = await page.locator(box).evaluate("b => [b.clientHeight, b.scrollHeight]")
+        assert whole > shown and shown <= 0.45 * PHONE["height"], (box, shown, whole)
+
+    await choices.first.focus()
+    await page.keyboard.press("ArrowDown")
+    await expect(choices.nth(1)).to_be_checked()
+    far = choices.nth(24)
+    await far.check()
+    await page.locator("button.big").click()
+    await expect(page.locator("#shop_name + .field-error")).to_be_visible()
+    await expect(far).to_be_checked()
+    inside_its_box = await far.evaluate(
+        """choice => {
+            const box = choice.closest(".scroll-box").getBoundingClientRect();
+            const row = choice.closest("label").getBoundingClientRect();
+            return row.top >= box.top && row.bottom <= box.bottom;
+        }"""
+    )
+    assert inside_its_box, "the chosen profile is scrolled out of sight in its box"
+    await buyer.at_both_widths("checkout-many-profiles")
+    await page.context.close()
