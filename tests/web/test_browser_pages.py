@@ -196,3 +196,28 @@ async def test_checkout_with_thirty_invoice_profiles_lists_them_in_a_scrolling_b
     assert inside_its_box, "the chosen profile is scrolled out of sight in its box"
     await buyer.at_both_widths("checkout-many-profiles")
     await page.context.close()
+
+
+async def test_amounts_use_the_body_font_with_tabular_figures_and_the_chosen_profile_is_not_red(
+    e2e: Api, browser: Browser
+) -> None:
+    """Amounts read as the text around them (the body's font, never a monospace one) with
+    figures of equal width; the checkout's chosen invoice profile is marked in the brand's
+    blue, not the red that marks an error."""
+    await placed_jd_order(e2e, shop_name=unique("字体店"))
+    buyer = await person(browser, f"http://127.0.0.1:{e2e.settings.api_port}", "leiliang")
+    page = buyer.page
+    await buyer.open("/my/orders")
+    body_font = await page.evaluate("getComputedStyle(document.body).fontFamily")
+    amount = page.locator("td.money").first
+    assert await amount.evaluate("a => getComputedStyle(a).fontFamily") == body_font
+    assert "tabular-nums" in await amount.evaluate("a => getComputedStyle(a).fontVariantNumeric")
+    await buyer.open("/shop/JD0001/checkout?module=ERP")
+    chosen = page.locator(".profile.chosen")
+    await expect(chosen).to_have_count(1)
+    error_red = await page.evaluate(
+        """() => { const e = document.createElement("span"); e.className = "field-error";
+            document.body.append(e); const c = getComputedStyle(e).color; e.remove(); return c; }"""
+    )
+    assert await chosen.evaluate("p => getComputedStyle(p).borderTopColor") != error_red
+    await page.context.close()

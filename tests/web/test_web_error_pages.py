@@ -39,3 +39,11 @@ async def test_a_wrong_method_on_a_page_is_a_405_page(api: Api) -> None:
     buyer = await signed_in_pages(api, "leiliang")
     page = await buyer.put("/shop", headers=BROWSER)
     assert page.status_code == 405 and "操作方式不正确" in page.text
+
+
+async def test_every_page_names_a_favicon_that_is_served(api: Api) -> None:
+    buyer = await signed_in_pages(api, "leiliang")
+    page = await buyer.get("/my/orders")
+    assert '<link rel="icon" href="/static/favicon.svg"' in page.text
+    icon = await buyer.get("/static/favicon.svg")
+    assert icon.status_code == 200 and icon.headers["content-type"].startswith("image/svg+xml")
