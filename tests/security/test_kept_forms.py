@@ -16,6 +16,7 @@ import zlib
 
 import httpx
 
+from api.web.kept_forms import MAX_COOKIE_CHARS as KEPT_COOKIE_LIMIT
 from api.web.plumbing import KEPT_FORM_COOKIE
 from tests.support.http_api import Api, refund_chosen, refused_back_to, signed_in_pages
 from tests.support.samples import ENTERPRISE_REFUND_FORM, unique
@@ -102,3 +103,24 @@ async def test_refused_refund_form_keeps_the_card_number_sealed_in_its_cookie(ap
     cookie = _kept_cookie(page)
     assert card_no not in _readable(cookie) and card_no[-8:] not in _readable(cookie)
     assert ENTERPRISE_REFUND_FORM["bank"] in _readable(cookie)  # the rest is readable
+
+
+async def test_a_form_typed_past_what_a_cookie_holds_still_shows_its_errors(api: Api) -> None:
+    buyer = await signed_in_pages(api, "leiliang")
+    # Text that hardly compresses, every field full to its limit: far past a cookie's 4 KB.
+    typed = {
+        name: "".join(chr(0x4E00 + (n * 7919 + i * 104729) % 20000) for i in range(200))
+        for n, name in enumerate(("shop_name", "seller_nick", "baison_staff", "reminder_name",
+                                  "contract_name", "service_market_order_no", "remark"))
+    }  # fmt: skip
+
+    page = await buyer.post(
+        "/shop/JD0001/checkout",
+        data=typed
+        | {"module_codes": "ERP", "reminder_mobile": "123", "agreement_accepted": "true"},
+    )
+
+    assert refused_back_to(page, "/shop/JD0001/checkout")
+    assert len(_kept_cookie(page)) <= KEPT_COOKIE_LIMIT
+    assert "请输入正确的11位手机号" in page.text  # the errors still beside their fields
+    assert typed["remark"] not in page.text  # only the values gave way
