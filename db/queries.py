@@ -104,6 +104,30 @@ async def profiles(session: AsyncSession, *, owner: str) -> list[models.InvoiceP
     )
 
 
+async def profiles_for_checkout(
+    session: AsyncSession, *, owner: str
+) -> list[models.InvoiceProfile]:
+    """The owner's profiles as the checkout offers them: the one the latest order used
+    first, then the most recently saved; a buyer with many finds the likely one on top."""
+    last_state = await session.scalar(
+        select(models.Order.state)
+        .where(models.Order.buyer == owner)
+        .order_by(models.Order.placed_at.desc(), models.Order.order_no.desc())
+        .limit(1)
+    )
+    used = ((last_state or {}).get("invoice_profile") or {}).get("profile_id")
+    found = await session.scalars(
+        select(models.InvoiceProfile)
+        .where(models.InvoiceProfile.owner == owner)
+        .order_by(
+            case((models.InvoiceProfile.id == (used or 0), 0), else_=1),
+            models.InvoiceProfile.updated_at.desc(),
+            models.InvoiceProfile.id.desc(),
+        )
+    )
+    return list(found)
+
+
 async def profile(
     session: AsyncSession, *, owner: str, profile_id: int
 ) -> models.InvoiceProfile | None:

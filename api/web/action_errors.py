@@ -1,16 +1,19 @@
-"""A back-office or finance action form that was refused: its page comes back with the
-error beside the form's field and what was typed still in it, not in a banner above an
-emptied form."""
+"""A back-office or finance action form that was refused: the post answers with a redirect
+to its page (api.web.kept_forms), which comes back with the error beside the form's field
+and what was typed still in it, not in a banner above an emptied form."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from fastapi import Request
+from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 
 from api.errors import Problem
+from api.web.kept_forms import kept_form, refused
 from api.web.plumbing import field_errors
 
 # The API's name of a field where the page's input has another (it asks for yuan).
@@ -54,3 +57,18 @@ def failed_action(
         errors = {inputs[0]: "；".join(stray) or general or "请检查填写的内容"}
     values = {name: str(form.get(name, "")) for name in inputs}
     return FailedAction(form_id, values, errors)
+
+
+def refused_action(request: Request, page: str, failed: FailedAction) -> RedirectResponse:
+    """Back to ``page``, which shows ``failed`` once (``failed_on``)."""
+    return refused(request, page, failed_form=asdict(failed))
+
+
+def failed_on(request: Request) -> FailedAction | None:
+    """The refused action form a redirect left for this page, if any."""
+    kept = kept_form(request).get("failed_form")
+    if not isinstance(kept, dict):
+        return None
+    return FailedAction(
+        str(kept.get("form_id", "")), dict(kept.get("values", {})), dict(kept.get("errors", {}))
+    )

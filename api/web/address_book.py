@@ -14,6 +14,7 @@ from api.deps import SessionDep
 from api.errors import Problem
 from api.services import addresses
 from api.web import forms
+from api.web.kept_forms import kept_form, refused
 from api.web.plumbing import BuyerPage, field_errors, redirect, render
 from db import addresses as address_queries
 from domain.order import Actor
@@ -38,13 +39,11 @@ async def _page(
     editing: int | str | None = None,
     form: dict[str, Any] | None = None,
     errors: dict[str, str] | None = None,
-    status_code: int = 200,
 ) -> Response:
     return render(
         request,
         "my_addresses.html",
         me,
-        status_code,
         section="my",
         addresses=await saved_addresses(session, me),
         consignee_labels=CONSIGNEE_LABELS,
@@ -56,7 +55,15 @@ async def _page(
 
 @router.get(PAGE, response_class=HTMLResponse, response_model=None)
 async def address_book(request: Request, me: BuyerPage, session: SessionDep) -> Response:
-    return await _page(request, me, session)
+    kept = kept_form(request)  # a refused address form, open again with its errors
+    return await _page(
+        request,
+        me,
+        session,
+        editing=kept.get("editing"),
+        form=kept.get("form"),
+        errors=kept.get("errors"),
+    )
 
 
 @router.post(PAGE, response_model=None)
@@ -65,10 +72,7 @@ async def create_address(request: Request, me: BuyerPage, session: SessionDep) -
     try:
         await addresses.create(session=session, buyer=me.username, data=forms.address(form))
     except ValidationError as error:
-        errors = field_errors(error)
-        return await _page(
-            request, me, session, editing="new", form=form, errors=errors, status_code=422
-        )
+        return refused(request, PAGE, editing="new", form=form, errors=field_errors(error))
     return redirect(PAGE, ok="收货地址已保存")
 
 
@@ -82,10 +86,7 @@ async def update_address(
             session=session, buyer=me.username, address_id=address_id, data=forms.address(form)
         )
     except ValidationError as error:
-        errors = field_errors(error)
-        return await _page(
-            request, me, session, editing=address_id, form=form, errors=errors, status_code=422
-        )
+        return refused(request, PAGE, editing=address_id, form=form, errors=field_errors(error))
     except Problem:
         return redirect(PAGE, err="收货地址不存在")
     return redirect(PAGE, ok="收货地址已更新")

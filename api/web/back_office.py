@@ -9,7 +9,6 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import command_builders as build
 from api import responses
@@ -18,7 +17,12 @@ from api.errors import Problem
 from api.routes.common import AdminInvoiceParams
 from api.services import invoices, orders, queues, refunds
 from api.web import forms, listings
-from api.web.action_errors import FailedAction, beside_the_form, failed_action
+from api.web.action_errors import (
+    beside_the_form,
+    failed_action,
+    failed_on,
+    refused_action,
+)
 from api.web.lookups import order_or_404
 from api.web.plumbing import (
     ACTION_NAMES,
@@ -96,26 +100,15 @@ async def admin_orders(request: Request, me: ReviewerPage, session: SessionDep) 
 async def admin_order(
     request: Request, order_no: str, me: ReviewerPage, session: SessionDep
 ) -> Response:
-    return await _order_page(request, me, session, order_no)
-
-
-async def _order_page(
-    request: Request,
-    me: Actor,
-    session: AsyncSession,
-    order_no: str,
-    failed: FailedAction | None = None,
-) -> Response:
     state = await order_or_404(session, me, order_no)
     return render(
         request,
         "admin_order.html",
         me,
-        422 if failed else 200,
         section="admin",
         o=responses.order_out(state, me),
         action_labels=ACTION_NAMES,
-        failed=failed,
+        failed=failed_on(request),
     )
 
 
@@ -143,9 +136,7 @@ async def admin_order_action(
     except (ValidationError, Problem) as error:
         if inputs is None or not beside_the_form(error):
             return redirect(back, err=_refusal(error))
-        return await _order_page(
-            request, me, session, order_no, failed_action(action, form, inputs, error)
-        )
+        return refused_action(request, back, failed_action(action, form, inputs, error))
     return redirect(back, ok=ORDER_DONE[action])
 
 
@@ -193,9 +184,7 @@ async def admin_refund_action(
         if inputs is None or not beside_the_form(error):
             return redirect(back, err=_refusal(error))
         failed = failed_action(f"refund-{action}-{refund_id}", form, inputs, error)
-        return await listings.refund_detail(
-            request, me, session, refund_id, "admin-refunds", failed=failed
-        )
+        return refused_action(request, back, failed)
     return redirect(back, ok=REFUND_DONE[action])
 
 
@@ -214,30 +203,14 @@ async def admin_invoice(
     request: Request, invoice_app_no: str, me: ReviewerPage, session: SessionDep
 ) -> Response:
     """开票详情, with the issue / ship / return forms the application allows now."""
-    return await _invoice_page(request, me, session, invoice_app_no)
+    return await listings.invoice_detail(request, me, session, invoice_app_no, "admin-invoices")
 
 
-async def _invoice_page(
-    request: Request,
-    me: Actor,
-    session: AsyncSession,
-    invoice_app_no: str,
-    failed: FailedAction | None = None,
-) -> Response:
-    return await listings.invoice_detail(
-        request, me, session, invoice_app_no, "admin-invoices", failed
-    )
-
-
-def _referring_page(request: Request, invoice_app_no: str) -> str:
-    """The path of the page the form was on (the list or an order); the invoice's own page
-    when that was a refused form's answer (its address is the form's, not a page's)."""
+def _referring_page(request: Request) -> str:
+    """The path of the page the form was on: the list, an order or the invoice's own page."""
     referer = str(request.headers.get("referer") or "")
     if referer.startswith("http") and referer.count("/") >= 3:
-        path = "/" + referer.split("/", 3)[3]
-        if path.rsplit("/", 1)[-1].split("?")[0] not in INVOICE_COMMANDS:
-            return local_path(path, "/admin/invoices")  # "//elsewhere" is not ours
-        return f"/admin/invoices/{invoice_app_no}"
+        return local_path("/" + referer.split("/", 3)[3], "/admin/invoices")
     return "/admin/invoices"
 
 
@@ -251,10 +224,10 @@ async def admin_invoice_action(
     client: TemporalDep,
     settings: SettingsDep,
 ) -> Response:
-    """Back to the page the form was on; a refusal opens the invoice's own page (开票详情)
-    with the error beside the input and what was typed kept."""
+    """Back to the page the form was on; a refusal goes to the invoice's own page (开票详情),
+    which shows the error beside the input and what was typed kept."""
     form = await forms.form_of(request)
-    back = _referring_page(request, invoice_app_no)
+    back = _referring_page(request)
     if action not in INVOICE_COMMANDS:
         return redirect(back, err="未知操作")
     try:
@@ -267,5 +240,5 @@ async def admin_invoice_action(
         if not beside_the_form(error):
             return redirect(back, err=_refusal(error))
         failed = failed_action(f"{action}-{invoice_app_no}", form, INVOICE_INPUTS[action], error)
-        return await _invoice_page(request, me, session, invoice_app_no, failed)
+        return refused_action(request, f"/admin/invoices/{invoice_app_no}", failed)
     return redirect(back, ok=f"{invoice_app_no} {INVOICE_DONE[action]}")

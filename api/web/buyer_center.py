@@ -15,8 +15,9 @@ from api import responses, schemas
 from api.deps import CardCipherDep, SessionDep, SettingsDep, TemporalDep, UploadRateDep
 from api.errors import Problem
 from api.services import invoices, orders, refunds
-from api.web import forms, listings, sending
+from api.web import forms, kept_forms, listings, sending
 from api.web.address_book import saved_addresses
+from api.web.kept_forms import kept_form, refused
 from api.web.lookups import order_or_404, order_or_back
 from api.web.plumbing import (
     ACTION_NAMES,
@@ -36,9 +37,9 @@ from domain.validation import CONSIGNEE_LABELS
 router = APIRouter(include_in_schema=False)
 
 
-def _refusal_flashes(error: ValidationError | Problem, errors: dict[str, str]) -> list[Any]:
+def _refusal(error: ValidationError | Problem, errors: dict[str, str]) -> str:
     """A refusal that names no field is shown as a flash above the form."""
-    return [("error", error.detail)] if isinstance(error, Problem) and not errors else []
+    return error.detail if isinstance(error, Problem) and not errors else ""
 
 
 # --- 我的订单 -------------------------------------------------------------------------------
@@ -110,15 +111,12 @@ async def _edit_form(
     state: OrderState,
     form: dict[str, Any],
     errors: dict[str, str],
-    status_code: int = 200,
-    **context: Any,
 ) -> Response:
     address_book = await saved_addresses(session, me)
     return render(
         request,
         "order_edit.html",
         me,
-        status_code,
         section="my",
         o=responses.order_out(state, me),
         profiles=await saved_profiles(session, me),
@@ -130,7 +128,6 @@ async def _edit_form(
         consignee_values=form or _consignee_values(state),
         form=form,
         errors=errors,
-        **context,
     )
 
 
@@ -162,7 +159,10 @@ async def edit_page(
     refused = lifecycle.refusal(state, Action.EDIT, me)
     if refused is not None:
         return redirect(f"/my/orders?expand={order_no}", err=refused.message)
-    return await _edit_form(request, me, session, state, {}, {})
+    kept = kept_form(request)  # a refused submit: what was typed, errors beside the fields
+    return await _edit_form(
+        request, me, session, state, kept.get("form", {}), kept.get("errors", {})
+    )
 
 
 @router.post("/my/orders/{order_no}/edit", response_model=None)
@@ -186,12 +186,9 @@ async def edit_order(
             accept_within=settings.update_accept_timeout,
         )
     except (ValidationError, Problem) as error:
-        state = await orders.visible(session=session, actor=me, order_no=order_no)
         errors = field_errors(error)
-        flashes = _refusal_flashes(error, errors)
-        return await _edit_form(
-            request, me, session, state, form, errors, 422, extra_flashes=flashes
-        )
+        page = f"/my/orders/{order_no}/edit"
+        return refused(request, page, form=form, errors=errors, err=_refusal(error, errors))
     return redirect(f"/my/orders?expand={order_no}", ok="已修改信息并重新提交审核")
 
 
@@ -200,12 +197,17 @@ async def edit_order(
 
 @router.get("/my/orders/{order_no}/refund", response_class=HTMLResponse, response_model=None)
 async def refund_page(
-    request: Request, order_no: str, me: BuyerPage, session: SessionDep
+    request: Request, order_no: str, me: BuyerPage, session: SessionDep, cipher: CardCipherDep
 ) -> Response:
     state = await order_or_back(session, me, order_no, back="/my/orders")
     o = responses.order_out(state, me)
     if not {"apply_refund", "edit_refund"} & set(o.allowed_actions):
         return redirect(f"/my/orders?expand={order_no}", err="该订单当前不能填写退款信息")
+    kept = kept_form(request)
+    if kept:  # a refused submit: what was typed (the card number unsealed), errors beside
+        form = dict(kept.get("form", {}))
+        form["card_no"] = kept_forms.opened_card(cipher, me.username, form)
+        return _refund_form(request, me, o, form, kept.get("errors", {}))
     form = {}
     if state.refund is not None:
         form = {
@@ -215,17 +217,15 @@ async def refund_page(
             if state.refund.refund_type
             else "individual"
         }
-    return _refund_form(request, me, 200, o, form, {})
+    return _refund_form(request, me, o, form, {})
 
 
 def _refund_form(
     request: Request,
     me: Actor,
-    status_code: int,
     o: schemas.OrderOut,
     form: dict[str, str],
     errors: dict[str, str],
-    **context: Any,
 ) -> Response:
     """退款申请 (or its correction), with the 所属地区 picker set from the form."""
     pick, typed = forms.region_pick(form)
@@ -233,7 +233,6 @@ def _refund_form(
         request,
         "refund_form.html",
         me,
-        status_code,
         section="my",
         o=o,
         form=form,
@@ -241,7 +240,6 @@ def _refund_form(
         provinces=regions.provinces(),
         region_pick=pick,
         region_typed=typed,
-        **context,
     )
 
 
@@ -277,15 +275,11 @@ async def submit_refund(
         if state.refund is None and not form.get("card_no", "").strip():
             # A first application needs the card; said with the rest, not after it.
             errors.setdefault("card_no", "请填写银行卡号")
-        return _refund_form(
-            request,
-            me,
-            error.status if isinstance(error, Problem) else 422,
-            responses.order_out(state, me),
-            form,
-            errors,
-            extra_flashes=_refusal_flashes(error, errors),
-        )
+        # The card number rides sealed, never in clear, and the proof file not at all.
+        typed = {k: v for k, v in form.items() if k != "card_no"}
+        typed |= kept_forms.sealed_card(cipher, me.username, form.get("card_no", "").strip())
+        page = f"/my/orders/{order_no}/refund"
+        return refused(request, page, form=typed, errors=errors, err=_refusal(error, errors))
     # Settlement recorded already (a correction, or a late application): review comes next.
     next_step = "等待后台审核" if state.settled else "待平台与百胜结算后审核"
     return redirect("/my/refunds", ok=f"退款申请已提交，{next_step}")
@@ -328,14 +322,15 @@ async def invoice_edit_page(
         )
     except Problem as problem:
         return redirect("/my/invoices", err=problem.detail)
+    kept = kept_form(request)  # a refused submit: what was typed, errors beside the fields
     return render(
         request,
         "invoice_edit.html",
         me,
         section="my",
         i=responses.invoice_out(state, invoice, me),
-        form=None,
-        errors={},
+        form=kept.get("form"),
+        errors=kept.get("errors", {}),
     )
 
 
@@ -364,21 +359,7 @@ async def edit_invoice(
             accept_within=settings.update_accept_timeout,
         )
     except (ValidationError, Problem) as error:
-        state, invoice = await invoices.visible(
-            session=session, actor=me, invoice_app_no=invoice_app_no
-        )
         errors = emptied | field_errors(error)
-        return render(
-            request,
-            "invoice_edit.html",
-            me,
-            422,
-            section="my",
-            i=responses.invoice_out(state, invoice, me),
-            form=form,
-            errors=errors,
-            extra_flashes=[("error", error.detail)]
-            if isinstance(error, Problem) and not errors
-            else [],
-        )
+        page = f"/my/invoices/{invoice_app_no}/edit"
+        return refused(request, page, form=form, errors=errors, err=_refusal(error, errors))
     return redirect(f"/my/invoices?order_no={state.order_no}", ok="发票信息已修改，已重新申请开票")

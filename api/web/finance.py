@@ -16,7 +16,12 @@ from api.deps import CardCipherDep, SessionDep, SettingsDep, TemporalDep
 from api.errors import Problem
 from api.services import bank_cards, payout_batch, refunds
 from api.web import forms
-from api.web.action_errors import FailedAction, beside_the_form, failed_action
+from api.web.action_errors import (
+    beside_the_form,
+    failed_action,
+    failed_on,
+    refused_action,
+)
 from api.web.plumbing import FinancePage, page_number, query_link, redirect, render
 from db import queries
 from domain.order import Actor
@@ -24,6 +29,7 @@ from domain.statuses import RefundStatus
 
 router = APIRouter(include_in_schema=False)
 
+FINANCE_PAGE = "/finance"
 WAITING_PAGE_SIZE = 20
 LEDGER_PAGE_SIZE = 50
 # The refunds finance lists: waiting for payout, or paid out.
@@ -36,7 +42,6 @@ async def _finance_page(
     session: AsyncSession,
     cipher: CardCipher,
     report: payout_batch.BatchReport | None = None,
-    failed: FailedAction | None = None,
 ) -> Response:
     number = page_number(request)
     # 同意退款 (to pay) unless the filter asks for 已退款 (paid).
@@ -57,12 +62,11 @@ async def _finance_page(
         request,
         "finance.html",
         me,
-        422 if failed else 200,
         section="finance",
         page=responses.refund_page_out(found, me, page=number, page_size=WAITING_PAGE_SIZE),
         card_numbers=card_numbers,
         report=report,
-        failed=failed,
+        failed=failed_on(request),
         status=status.value,
         statuses=[(s.value, s.label) for s in FINANCE_STATUSES.values()],
         page_link=lambda n: query_link(request, page=n),
@@ -90,7 +94,7 @@ async def finance_batch(
     upload = (await request.form()).get("file")
     if not isinstance(upload, UploadFile) or not upload.filename:
         failed = failed_action("batch", {}, ["file"], "请选择银行回单 CSV 文件")
-        return await _finance_page(request, me, session, cipher, failed=failed)
+        return refused_action(request, FINANCE_PAGE, failed)
     try:
         data = await payout_batch.read_file(upload)
         report = await payout_batch.confirm_batch(
@@ -99,7 +103,7 @@ async def finance_batch(
         )  # fmt: skip
     except Problem as problem:
         failed = failed_action("batch", {}, ["file"], problem)
-        return await _finance_page(request, me, session, cipher, failed=failed)
+        return refused_action(request, FINANCE_PAGE, failed)
     return await _finance_page(request, me, session, cipher, report)
 
 
@@ -113,7 +117,7 @@ async def payout(
     settings: SettingsDep,
     cipher: CardCipherDep,
 ) -> Response:
-    """确认打款 from the list; a refusal comes back with the error beside 银行流水号."""
+    """确认打款 from the list; a refusal goes back to it, the error beside 银行流水号."""
     form = await forms.form_of(request)
     try:
         command = build.payout(me, forms.payout(form))
@@ -123,10 +127,10 @@ async def payout(
         )  # fmt: skip
     except (ValidationError, Problem) as error:
         if not beside_the_form(error):
-            return redirect("/finance", err=str(getattr(error, "detail", "")))
+            return redirect(FINANCE_PAGE, err=str(getattr(error, "detail", "")))
         failed = failed_action(f"payout-{refund_id}", form, ["bank_reference"], error)
-        return await _finance_page(request, me, session, cipher, failed=failed)
-    return redirect("/finance", ok=f"{refund_id} 已确认打款")
+        return refused_action(request, FINANCE_PAGE, failed)
+    return redirect(FINANCE_PAGE, ok=f"{refund_id} 已确认打款")
 
 
 @router.get("/finance/ledger", response_class=HTMLResponse, response_model=None)

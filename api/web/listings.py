@@ -15,7 +15,7 @@ from api.errors import Problem
 from api.routes.common import AdminInvoiceParams, InvoiceParams, OrderParams, RefundParams
 from api.routes.orders import order_page
 from api.services import invoices, refunds
-from api.web.action_errors import FailedAction
+from api.web.action_errors import failed_on
 from api.web.lookups import invoice_or_404
 from api.web.plumbing import (
     ACTION_NAMES,
@@ -108,10 +108,9 @@ async def refund_detail(
     session: AsyncSession,
     refund_id: str,
     section: str,
-    failed: FailedAction | None = None,
 ) -> Response:
-    """退款详情; ``failed`` (a refused action form, api.web.action_errors) comes back with
-    its error beside its input."""
+    """退款详情; a refused action form (api.web.action_errors) comes back with its error
+    beside its input."""
     try:
         state = await refunds.visible(session=session, actor=me, refund_id=refund_id)
     except Problem as problem:
@@ -120,12 +119,11 @@ async def refund_detail(
         request,
         "refund_detail.html",
         me,
-        422 if failed else 200,
         section=section,
         o=responses.order_out(state, me),
         r=responses.refund_out(state, me),
         staff_actions=me.role in STAFF,
-        failed=failed,
+        failed=failed_on(request),
     )
 
 
@@ -135,19 +133,17 @@ async def invoice_detail(
     session: AsyncSession,
     invoice_app_no: str,
     section: str,
-    failed: FailedAction | None = None,
 ) -> Response:
     """开票详情; staff see the issue / ship / return forms the application allows now, a
-    refused one (``failed``) with its error beside its input and what was typed."""
+    refused one with its error beside its input and what was typed."""
     state, invoice = await invoice_or_404(session, me, invoice_app_no)
     return render(
         request,
         "invoice_detail.html",
         me,
-        422 if failed else 200,
         section=section,
         i=responses.invoice_out(state, invoice, me),
-        failed=failed,
+        failed=failed_on(request),
     )
 
 

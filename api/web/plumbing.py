@@ -166,6 +166,8 @@ StaffPage = Annotated[Actor, Depends(page_role(STAFF))]
 
 
 FLASH_COOKIE = "flash"
+# What a refused form typed, for its page (api.web.kept_forms); cleared as the flash is.
+KEPT_FORM_COOKIE = "kept_form"
 # Long enough for the browser to follow the redirect, short enough to never meet a later page.
 FLASH_MAX_AGE_SECONDS = 60
 FLASH_KINDS = {"ok": "ok", "err": "error"}
@@ -217,6 +219,8 @@ def render(
     )
     if left is not None:  # shown once: a reload repeats nothing
         response.delete_cookie(FLASH_COOKIE, path="/")
+    if KEPT_FORM_COOKIE in request.cookies:
+        response.delete_cookie(KEPT_FORM_COOKIE, path="/")
     return response
 
 

@@ -3,10 +3,10 @@ profiles the buyer saves from the checkout page or the user center's profile pag
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import timedelta
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
@@ -19,6 +19,7 @@ from api.errors import Problem
 from api.services import orders, profiles
 from api.web import forms
 from api.web.address_book import saved_addresses
+from api.web.kept_forms import kept_form, refused
 from api.web.plumbing import (
     SUPPLEMENTARY_FIELDS,
     BuyerPage,
@@ -46,17 +47,20 @@ class RefusedProfile:
     errors: dict[str, str]
 
 
-def _editing(refused: RefusedProfile | None) -> dict[str, Any]:
-    if refused is None:
+def _editing(kept: dict[str, Any] | None) -> dict[str, Any]:
+    """The template's view of a refused profile form (a ``RefusedProfile`` kept as a dict)."""
+    if not isinstance(kept, dict):
         return {"editing_profile": None, "editing_form": {}, "editing_errors": {}}
     return {
-        "editing_profile": refused.profile,
-        "editing_form": refused.form,
-        "editing_errors": refused.errors,
+        "editing_profile": kept.get("profile"),
+        "editing_form": kept.get("form", {}),
+        "editing_errors": kept.get("errors", {}),
     }
 
 
 DEFAULT_LINE = "E3"
+# More saved invoice profiles than this and the checkout lists them in a scrolling box.
+LONG_PROFILE_LIST = 5
 AGREEMENT_MISSING = "请先阅读并同意订购协议"
 
 
@@ -140,48 +144,64 @@ async def _checkout(
     session: AsyncSession,
     product: schemas.ProductOut,
     module_codes: list[str],
-    form: dict[str, Any] | None = None,
-    errors: dict[str, str] | None = None,
-    status_code: int = 200,
-    *,
-    new_profile: dict[str, Any] | None = None,
-    profile_errors: dict[str, str] | None = None,
-    extra_flashes: list[tuple[str, str]] | None = None,
-    editing: RefusedProfile | None = None,
 ) -> Response:
-    saved = await saved_profiles(session, me)
+    """The checkout, with what a refused (or a profile-saving) post of it left: the order
+    form's values and errors, the new profile's, or a saved profile's edit."""
+    kept = kept_form(request)
+    form: dict[str, Any] = kept.get("form", {})
+    found = await queries.profiles_for_checkout(session, owner=me.username)
+    saved = [responses.profile_out(p) for p in found]
     address_book = await saved_addresses(session, me)
     # The default address is preselected (listed first); the buyer may type one or none.
     default_choice = str(address_book[0].id) if address_book else forms.NO_CONSIGNEE
     modules = [m for m in product.modules if m.code in module_codes]
-    chosen_profile = int((form or {}).get("invoice_profile_id") or 0) or (
-        saved[-1].id if saved else None
-    )
-    back = f"/shop/{product.code}/checkout?" + "&".join(f"module={m.code}" for m in modules)
+    chosen_profile = int(form.get("invoice_profile_id") or 0) or (saved[0].id if saved else None)
     return render(
         request,
         "checkout.html",
         me,
-        status_code,
         section="shop",
         product=product,
         modules=modules,
         total=sum(m.price_fen for m in modules),
         profiles=saved,
+        long_list=len(saved) > LONG_PROFILE_LIST,
         chosen_profile=chosen_profile,
         supplementary_fields=SUPPLEMENTARY_FIELDS,
         addresses=address_book,
-        address_choice=(form or {}).get("address_choice", default_choice),
+        address_choice=form.get("address_choice", default_choice),
         typed_consignee=forms.TYPED_CONSIGNEE,
         consignee_labels=CONSIGNEE_LABELS,
-        form=form or {},
-        errors=errors or {},
-        back=back,
-        new_profile=new_profile,
-        profile_errors=profile_errors or {},
-        extra_flashes=extra_flashes or [],
-        **_editing(editing),
+        form=form,
+        errors=kept.get("errors", {}),
+        back=_checkout_link(product.code, [m.code for m in modules]),
+        new_profile=kept.get("new_profile"),
+        profile_errors=kept.get("profile_errors", {}),
+        **_editing(kept.get("editing")),
     )
+
+
+def _checkout_link(code: str, module_codes: list[str]) -> str:
+    return f"/shop/{code}/checkout?" + urlencode([("module", m) for m in module_codes])
+
+
+# The order form's own fields, kept across a redirect; not the saved profiles' edit fields
+# (``profile_<id>_…``), which are part of the same form but would make the cookie grow
+# with every profile.
+ORDER_FORM_FIELDS = frozenset(
+    {*forms.SUPPLEMENTARY_NAMES, "remark", "address_choice", "invoice_profile_id"}
+    | {forms.CONSIGNEE_PREFIX + n for n in forms.CONSIGNEE_FIELDS}
+    | {"agreement_accepted"}
+)
+
+
+def _back_to_checkout(
+    request: Request, code: str, module_codes: list[str], form: dict[str, str], **kept: Any
+) -> Response:
+    """Post/redirect/get for every checkout post: back to the checkout, which shows what
+    was typed in the order's form and ``kept`` (errors, the new profile's, a flash)."""
+    typed = {k: v for k, v in form.items() if k in ORDER_FORM_FIELDS}
+    return refused(request, _checkout_link(code, module_codes), form=typed, **kept)
 
 
 @router.get("/shop/{code}/checkout", response_class=HTMLResponse, response_model=None)
@@ -216,7 +236,7 @@ async def checkout(
     client: TemporalDep,
     settings: SettingsDep,
 ) -> Response:
-    product, form, module_codes = await _checkout_post(request, session, code)
+    _, form, module_codes = await _checkout_post(request, session, code)
     try:
         state = await orders.place(
             session=session,
@@ -230,14 +250,13 @@ async def checkout(
         errors = field_errors(error)
         if not form.get("agreement_accepted"):  # said at once, not after the rest is right
             errors["agreement_accepted"] = AGREEMENT_MISSING
-        return await _checkout(request, me, session, product, module_codes, form, errors, 422)
+        return _back_to_checkout(request, code, module_codes, form, errors=errors)
     except Problem as problem:
-        errors = field_errors(problem) or {"form": problem.detail}
+        errors = field_errors(problem)
         if "agreement_accepted" in errors:
             errors["agreement_accepted"] = AGREEMENT_MISSING
-        return await _checkout(
-            request, me, session, product, module_codes, form, errors, problem.status
-        )
+        said = "" if errors else problem.detail
+        return _back_to_checkout(request, code, module_codes, form, errors=errors, err=said)
     return redirect(
         f"/my/orders?expand={state.order_no}",
         ok=f"订购成功，主订单号 {state.order_no}，等待后台审核",
@@ -251,22 +270,16 @@ PROFILES_PAGE = "/my/profiles"
 
 @router.get(PROFILES_PAGE, response_class=HTMLResponse, response_model=None)
 async def profiles_page(request: Request, me: BuyerPage, session: SessionDep) -> Response:
-    """The user center's list of invoice profiles ("你有 N 张发票信息"): add, edit, delete."""
-    return await _profiles_page(request, me, session)
-
-
-async def _profiles_page(
-    request: Request, me: Actor, session: AsyncSession, editing: RefusedProfile | None = None
-) -> Response:
+    """The user center's list of invoice profiles ("你有 N 张发票信息"): add, edit, delete;
+    a refused form open again with its errors beside its fields."""
     return render(
         request,
         "my_profiles.html",
         me,
-        422 if editing else 200,
         section="my",
         profiles=await saved_profiles(session, me),
         back=PROFILES_PAGE,
-        **_editing(editing),
+        **_editing(kept_form(request).get("editing")),
     )
 
 
@@ -277,21 +290,21 @@ async def checkout_profile(
     """添加一个新开票 from the checkout: the profile is saved and chosen, and the checkout
     comes back with everything the buyer had typed; a refused profile shows its errors
     beside its fields, the order's fields untouched."""
-    product, form, module_codes = await _checkout_post(request, session, code)
+    _, form, module_codes = await _checkout_post(request, session, code)
     try:
         profile = await profiles.create(
             session=session, owner=me.username, data=forms.invoice_profile(form)
         )
     except ValidationError as error:
-        return await _checkout(
-            request, me, session, product, module_codes, form, status_code=422,
-            new_profile=form, profile_errors=field_errors(error),
+        new_profile = {k: v for k, v in form.items() if k in forms.PROFILE_FIELDS}
+        return _back_to_checkout(
+            request, code, module_codes, form,
+            new_profile=new_profile, profile_errors=field_errors(error),
         )  # fmt: skip
     chosen = form | {"invoice_profile_id": str(profile.id)}
-    return await _checkout(
-        request, me, session, product, module_codes, chosen,
-        extra_flashes=[("ok", "发票信息已保存，并已选为本订单的发票信息")],
-    )  # fmt: skip
+    return _back_to_checkout(
+        request, code, module_codes, chosen, ok="发票信息已保存，并已选为本订单的发票信息"
+    )
 
 
 @router.post("/shop/{code}/checkout/profile/{profile_id}", response_model=None)
@@ -301,7 +314,7 @@ async def checkout_profile_edit(
     """A saved profile edited on the checkout (its fields, ``profile_<id>_…``, are part of
     the order's form): saved, and the checkout comes back with everything typed; a refusal
     shows its errors beside the profile's fields."""
-    product, form, module_codes = await _checkout_post(request, session, code)
+    _, form, module_codes = await _checkout_post(request, session, code)
     prefix = f"profile_{profile_id}_"
     edited = {k.removeprefix(prefix): v for k, v in form.items() if k.startswith(prefix)}
     try:
@@ -313,18 +326,10 @@ async def checkout_profile_edit(
         )
     except ValidationError as error:
         editing = RefusedProfile(profile_id, edited, field_errors(error))
-        return await _checkout(
-            request, me, session, product, module_codes, form, status_code=422, editing=editing
-        )
+        return _back_to_checkout(request, code, module_codes, form, editing=asdict(editing))
     except Problem as problem:
-        return await _checkout(
-            request, me, session, product, module_codes, form, status_code=problem.status,
-            extra_flashes=[("error", problem.detail)],
-        )  # fmt: skip
-    return await _checkout(
-        request, me, session, product, module_codes, form,
-        extra_flashes=[("ok", "发票信息已更新")],
-    )  # fmt: skip
+        return _back_to_checkout(request, code, module_codes, form, err=problem.detail)
+    return _back_to_checkout(request, code, module_codes, form, ok="发票信息已更新")
 
 
 @router.post("/shop/{code}/checkout/profile/{profile_id}/delete", response_model=None)
@@ -333,38 +338,27 @@ async def checkout_profile_delete(
 ) -> Response:
     """删除 a saved profile on the checkout: the checkout comes back with everything typed
     (the deleted profile no longer chosen)."""
-    product, form, module_codes = await _checkout_post(request, session, code)
+    _, form, module_codes = await _checkout_post(request, session, code)
     try:
         await profiles.delete(session=session, owner=me.username, profile_id=profile_id)
     except Problem as problem:
-        return await _checkout(
-            request, me, session, product, module_codes, form, status_code=problem.status,
-            extra_flashes=[("error", problem.detail)],
-        )  # fmt: skip
+        return _back_to_checkout(request, code, module_codes, form, err=problem.detail)
     if form.get("invoice_profile_id") == str(profile_id):
         form = {k: v for k, v in form.items() if k != "invoice_profile_id"}
-    return await _checkout(
-        request, me, session, product, module_codes, form,
-        extra_flashes=[("ok", "发票信息已删除")],
-    )  # fmt: skip
+    return _back_to_checkout(request, code, module_codes, form, ok="发票信息已删除")
 
 
 def _back(form: dict[str, Any]) -> str:
     return local_path(str(form.get("back") or "/my/orders"), "/my/orders")
 
 
-async def _profile_refused(
-    request: Request, me: Actor, session: AsyncSession, editing: RefusedProfile
-) -> Response:
-    """The page the profile form was on, that form open with its errors beside its fields
-    and what was typed kept: the checkout (same modules) or 发票信息管理."""
-    back = urlsplit(_back(editing.form))
-    code = back.path.removeprefix("/shop/").removesuffix("/checkout")
-    product = await _product(session, code) if back.path.endswith("/checkout") else None
-    if product is None:
-        return await _profiles_page(request, me, session, editing)
-    modules = parse_qs(back.query).get("module", [])
-    return await _checkout(request, me, session, product, modules, status_code=422, editing=editing)
+def _profile_refused(request: Request, editing: RefusedProfile) -> Response:
+    """Back to the page the profile form was on (the checkout, same modules, or 发票信息管理),
+    which opens that form with its errors beside its fields and what was typed kept."""
+    back = _back(editing.form)
+    page = back if urlsplit(back).path.endswith("/checkout") else PROFILES_PAGE
+    typed = {k: v for k, v in editing.form.items() if k in forms.PROFILE_FIELDS}
+    return refused(request, page, editing=asdict(replace(editing, form=typed)))
 
 
 @router.post("/my/profiles", response_model=None)
@@ -373,8 +367,7 @@ async def create_profile(request: Request, me: BuyerPage, session: SessionDep) -
     try:
         await profiles.create(session=session, owner=me.username, data=forms.invoice_profile(form))
     except ValidationError as error:
-        editing = RefusedProfile("new", form, field_errors(error))
-        return await _profile_refused(request, me, session, editing)
+        return _profile_refused(request, RefusedProfile("new", form, field_errors(error)))
     return redirect(_back(form), ok="发票信息已保存")
 
 
@@ -391,8 +384,7 @@ async def update_profile(
             data=forms.invoice_profile(form),
         )
     except ValidationError as error:
-        editing = RefusedProfile(profile_id, form, field_errors(error))
-        return await _profile_refused(request, me, session, editing)
+        return _profile_refused(request, RefusedProfile(profile_id, form, field_errors(error)))
     except Problem as problem:
         return redirect(_back(form), err=problem.detail)
     return redirect(_back(form), ok="发票信息已更新")

@@ -15,6 +15,7 @@ from api.deps import SessionDep
 from api.errors import Problem, invalid_field
 from api.services import account, messages
 from api.web import forms
+from api.web.kept_forms import kept_form, refused
 from api.web.plumbing import BuyerPage, field_errors, page_number, query_link, redirect, render
 from db.queries import Page
 from domain.account import AccountInput
@@ -74,25 +75,28 @@ async def read_all_messages(me: BuyerPage, session: SessionDep) -> Response:
 
 # --- 账户信息 -------------------------------------------------------------------------------
 
+ACCOUNT_PAGE = "/my/account"
+# What a refused account or password form leaves for the page.
+KEPT = ("form", "errors", "password_errors")
+
 
 def _account_page(
     request: Request,
     me: Actor,
     account_out: schemas.MeOut,
-    status_code: int = 200,
     **context: Any,
 ) -> Response:
     context.setdefault("form", account_out.model_dump())
     context.setdefault("errors", {})
     context.setdefault("password_errors", {})
-    return render(
-        request, "my_account.html", me, status_code, section="my", account=account_out, **context
-    )
+    return render(request, "my_account.html", me, section="my", account=account_out, **context)
 
 
 @router.get("/my/account", response_class=HTMLResponse, response_model=None)
 async def account_page(request: Request, me: BuyerPage, session: SessionDep) -> Response:
-    return _account_page(request, me, await account.me(session=session, actor=me))
+    # A refused form's values and errors (never a password: those are typed again).
+    kept = {k: v for k, v in kept_form(request).items() if k in KEPT}
+    return _account_page(request, me, await account.me(session=session, actor=me), **kept)
 
 
 @router.post("/my/account", response_model=None)
@@ -103,9 +107,8 @@ async def save_account(request: Request, me: BuyerPage, session: SessionDep) -> 
     try:
         await account.update(session=session, actor=me, data=AccountInput.model_validate(given))
     except ValidationError as error:
-        current = await account.me(session=session, actor=me)
-        return _account_page(request, me, current, 422, form=form, errors=field_errors(error))
-    return redirect("/my/account", ok="账户信息已保存")
+        return refused(request, ACCOUNT_PAGE, form=form, errors=field_errors(error))
+    return redirect(ACCOUNT_PAGE, ok="账户信息已保存")
 
 
 PASSWORD_LABELS = {"current_password": "当前密码", "new_password": "新密码",
@@ -127,13 +130,6 @@ async def change_password(
     except (ValidationError, Problem) as error:
         errors = forms.emptied(form, tuple(PASSWORD_LABELS), PASSWORD_LABELS) | field_errors(error)
         # A refusal naming no field (too many attempts) is shown above the forms.
-        flashes = [("error", error.detail)] if isinstance(error, Problem) and not errors else []
-        return _account_page(
-            request,
-            me,
-            await account.me(session=session, actor=me),
-            error.status if isinstance(error, Problem) else 422,
-            password_errors=errors,
-            extra_flashes=flashes,
-        )
-    return redirect("/my/account", ok="密码已修改，该账号在其他地方的登录已全部退出")
+        said = error.detail if isinstance(error, Problem) and not errors else ""
+        return refused(request, ACCOUNT_PAGE, password_errors=errors, err=said)
+    return redirect(ACCOUNT_PAGE, ok="密码已修改，该账号在其他地方的登录已全部退出")

@@ -14,7 +14,7 @@ from __future__ import annotations
 import httpx
 
 from api.services.payout_batch import MAX_FILE_BYTES
-from tests.support.http_api import Api
+from tests.support.http_api import Api, refused_back_to
 from tests.support.http_api import signed_in_pages as sign_in
 
 HEADER = "退款编号,退款金额(元),银行流水号\n"
@@ -90,8 +90,9 @@ async def test_upload_bank_file_over_2mb_on_the_page_says_so(api: Api) -> None:
         "/finance/batch", files={"file": ("bank.csv", _oversized(), "text/csv")}
     )
 
-    # The finance page again, the refusal beside the file input.
-    assert page.status_code == 422
+    # The finance page again (a redirect: a reload uploads nothing), the refusal beside the
+    # file input.
+    assert refused_back_to(page, "/finance")
     assert (
         'class="field-error" id="batch-file-error">银行回单文件超过 2 MB，请拆分后分批上传'
         in page.text
@@ -105,5 +106,5 @@ async def test_upload_malformed_bank_file_on_the_page_says_why(api: Api) -> None
 
     page = await finance.post("/finance/batch", files={"file": ("bank.csv", body, "text/csv")})
 
-    assert page.status_code == 422
+    assert refused_back_to(page, "/finance")
     assert "银行回单 CSV 格式有误" in page.text

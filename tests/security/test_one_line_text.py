@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from domain.commands import Payout, ReturnOrder, ShipInvoice
 from domain.order import Actor
 from domain.statuses import Role
-from tests.support.http_api import Api, refund_chosen_as
+from tests.support.http_api import Api, refund_chosen_as, refused_back_to
 from tests.support.http_api import signed_in_pages as sign_in
 from tests.support.samples import PDF, PROFILE, REFUND_FORM, order_body, unique
 
@@ -129,7 +129,7 @@ async def test_checkout_page_shop_name_with_line_break_shows_the_field_error(api
         },
     )
 
-    assert page.status_code == 422
+    assert refused_back_to(page, "/shop/JD0001/checkout")
     assert "店铺名称不能包含换行或控制字符" in page.text and "Value error" not in page.text
     orders = await buyer.get(f"/my/orders?shop_name={shop}")
     assert "没有符合条件的订单" in orders.text

@@ -71,6 +71,13 @@ async def pages_client(
     return client
 
 
+def refused_back_to(page: httpx.Response, path: str) -> bool:
+    """A refused page form answered with a 303 to the page it is on, ``path`` (post/redirect/
+    get: a reload does not post again), and that page, followed, shown."""
+    redirects = [answer.status_code for answer in page.history]
+    return redirects == [303] and page.url.path == path and page.status_code == 200
+
+
 async def ok(response: Awaitable[httpx.Response], status: int = 200) -> dict[str, Any]:
     """The JSON of a response that must have ``status``."""
     answer = await response

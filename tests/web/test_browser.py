@@ -59,7 +59,7 @@ async def test_jd_order_through_the_pages(e2e: Api, browser: Browser, tmp_path: 
         await expect(page.locator(f"#{name}")).to_have_value(value)
     await page.check("input[name=agreement_accepted]")
     await buyer.shot("03-checkout")
-    await page.click("text=店铺订购结算")
+    await page.click("button.big:has-text('店铺订购结算')")
     await expect(page.get_by_text("订购成功")).to_be_visible()
     order_no = re.search(r"BS-ZX\d{18}", await page.locator(".flash.ok").inner_text()).group(0)  # type: ignore[union-attr]
     await expect(page.locator(f"#row-{order_no}")).to_contain_text("付款成功")

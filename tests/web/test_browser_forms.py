@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, Locator, Page, expect
+from playwright.async_api import Browser, Locator, Page, Request, Response, expect
 
 from tests.support import jd_walk
 from tests.support.browser import assert_accessible, person
@@ -67,9 +67,14 @@ async def refused(
     *,
     button: str = "button[type=submit], button:not([type])",
     files: dict[str, Path] | None = None,
+    redirected: bool = True,
 ) -> list[str]:
     """Types ``typed`` into ``form`` (with ``files`` chosen), sends it and checks the
-    refusal: errors beside ``errors_on``, in Chinese, the typed values kept; the errors."""
+    refusal: errors beside ``errors_on``, in Chinese, the typed values kept; the errors.
+
+    Unless told otherwise (the sign-in form), the refusal is a redirect to the form's page
+    (post/redirect/get): a reload then posts nothing and shows a clean form, the errors and
+    values having been shown once."""
     await expect(form).to_have_count(1)
     await form.evaluate(
         "f => { f.noValidate = true; const d = f.closest('details'); if (d) d.open = true; }"
@@ -86,14 +91,37 @@ async def refused(
             await field.fill(value)
     for name, path in (files or {}).items():
         await form.locator(f"input[type=file][name={name}]").set_input_files(str(path))
-    async with page.expect_navigation():
+    async with page.expect_navigation() as navigation:
         await form.locator(button).first.click()
     shown = await errors_are_chinese(page)
     assert shown, f"{page.url}: nothing says what is wrong"
     await errors_beside(page, errors_on)
     await still_typed(page, kept)
     await assert_accessible(page)
+    if redirected:
+        await shown_once_after_a_redirect(page, await navigation.value)
     return shown
+
+
+async def shown_once_after_a_redirect(page: Page, answer: Response | None) -> None:
+    """The refused post was answered with a 303 to a page fetched with GET; reloading it
+    sends no POST and shows no error any more."""
+    assert answer is not None and answer.request.method == "GET", f"{page.url} is a post's answer"
+    post = answer.request.redirected_from
+    assert post is not None and post.method == "POST", f"{page.url} came from no redirect"
+    redirect = await post.response()
+    assert redirect is not None and redirect.status == 303, f"{post.url} did not redirect"
+    posts: list[str] = []
+
+    def count(request: Request) -> None:
+        if request.method == "POST":
+            posts.append(request.url)
+
+    page.on("request", count)
+    await page.reload()
+    page.remove_listener("request", count)
+    assert not posts, f"reloading {page.url} posted again: {posts}"
+    await expect(page.locator(SHOWN_ERRORS)).to_have_count(0)
 
 
 def blank(*names: str) -> dict[str, str]:
@@ -104,8 +132,9 @@ async def test_sign_in_form(e2e: Api, browser: Browser) -> None:
     visitor = await person(browser, f"http://127.0.0.1:{e2e.settings.api_port}", "-", sign_in=False)
     page = visitor.page
     await visitor.open("/login")
+    # Refused in place (401/403/429 say why to programs too; a reload only fails again).
     await refused(page, page.locator("form[action='/login']"), blank("username", "password"),
-                  ["username", "password"])  # fmt: skip
+                  ["username", "password"], redirected=False)  # fmt: skip
     # A wrong password is the pair's refusal (which one is wrong is not said): above the form.
     await visitor.open("/login")
     form = page.locator("form[action='/login']")
@@ -161,13 +190,17 @@ async def test_buyer_forms(e2e: Api, browser: Browser, tmp_path: Path) -> None:
              "shop_name": "保留的店名"}  # fmt: skip
     await refused(page, page.locator("section.content"), typed, [f"{prefix}taxpayer_id"],
                   button="button[formaction*='/checkout/profile/']")  # fmt: skip
+    await page.locator(f"[name={prefix}taxpayer_id]").evaluate(
+        "f => f.closest('details').open = true"
+    )
     await page.fill(f"[name={prefix}taxpayer_id]", "91310000MA1FL4CT3U")
+    await page.fill("#shop_name", "保留的店名")
     await page.locator("button[formaction*='/checkout/profile/']").first.click()
     await expect(page.locator(".flash.ok")).to_have_text("发票信息已更新")
     await expect(page.locator("#shop_name")).to_have_value("保留的店名")
     # Enter in one of the order's fields sends the order (its default button), not an edit.
     await page.locator("#shop_name").press("Enter")
-    await expect(page).to_have_url(re.compile(r"/shop/JD0001/checkout$"))
+    await expect(page).to_have_url(re.compile(r"/shop/JD0001/checkout\?module=ERP$"))
     await expect(page.locator("#reminder_mobile + .field-error")).to_be_visible()
 
     # 修改信息 of a returned order.

@@ -100,7 +100,7 @@ async def place_order(buyer: Person, code: str, shop_name: str) -> str:
     for name, value in fields.items():
         await page.fill(f"#{name}", value)
     await page.check("input[name=agreement_accepted]")
-    await page.click("text=店铺订购结算")
+    await page.click("button.big:has-text('店铺订购结算')")
     flash = page.locator(".flash.ok")
     await expect(flash).to_contain_text("订购成功")
     found = re.search(r"BS-ZX\d{18}", await flash.inner_text())

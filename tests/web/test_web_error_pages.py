@@ -39,3 +39,22 @@ async def test_a_wrong_method_on_a_page_is_a_405_page(api: Api) -> None:
     buyer = await signed_in_pages(api, "leiliang")
     page = await buyer.put("/shop", headers=BROWSER)
     assert page.status_code == 405 and "操作方式不正确" in page.text
+
+
+async def test_every_page_names_a_favicon_that_is_served(api: Api) -> None:
+    buyer = await signed_in_pages(api, "leiliang")
+    page = await buyer.get("/my/orders")
+    assert '<link rel="icon" href="/static/favicon.svg"' in page.text
+    icon = await buyer.get("/static/favicon.svg")
+    assert icon.status_code == 200 and icon.headers["content-type"].startswith("image/svg+xml")
+
+
+async def test_a_refused_page_post_is_a_403_page_for_a_browser(api: Api) -> None:
+    buyer = await signed_in_pages(api, "leiliang")
+    del buyer.headers["X-CSRF-Token"]  # a form that did not come from this site's page
+
+    page = await buyer.post("/my/addresses", data={"name": "王五"}, headers=BROWSER)
+
+    assert page.status_code == 403 and page.headers["content-type"].startswith("text/html")
+    assert "无权访问" in page.text and "页面已过期或不是来自本站，请刷新页面后重试" in page.text
+    assert "买家中心" in page.text  # in the site's layout

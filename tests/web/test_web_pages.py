@@ -10,6 +10,7 @@ from tests.support.http_api import (
     form_token,
     ok,
     refund_chosen,
+    refused_back_to,
     signed_in_pages,
 )
 from tests.support.samples import ENTERPRISE_REFUND_FORM, PROFILE, unique
@@ -54,7 +55,7 @@ async def test_checkout_with_bad_fields_shows_them_and_places_nothing(api: Api) 
             "agreement_accepted": "true",
         },
     )
-    assert page.status_code == 422
+    assert refused_back_to(page, "/shop/JD0001/checkout")
     assert "请输入正确的11位手机号" in page.text
     orders = await buyer.get(f"/my/orders?shop_name={shop}")
     assert "没有符合条件的订单" in orders.text
@@ -177,7 +178,7 @@ async def test_a_profile_added_at_checkout_keeps_the_order_form(api: Api) -> Non
     refused = await buyer.post(
         "/shop/JD0001/checkout/profile", data=typed | PROFILE | {"taxpayer_id": "123"}
     )
-    assert refused.status_code == 422
+    assert refused_back_to(refused, "/shop/JD0001/checkout")
     # The profile's error beside its field, what was typed in both parts kept.
     assert 'id="new-profile-taxpayer_id-error">纳税人识别号应为15、17、18或20位' in refused.text
     assert f'value="{shop}"' in refused.text and 'value="周末送"' in refused.text
@@ -204,7 +205,7 @@ async def test_a_refused_refund_form_keeps_what_was_typed_and_asks_for_the_file_
         data=typed,
         files={"proof": ("证明.pdf", b"%PDF-1.4\n%%EOF\n", "application/pdf")},
     )
-    assert page.status_code == 422
+    assert refused_back_to(page, f"/my/orders/{no}/refund")
     assert "银行卡号应为12至19位数字" in page.text
     assert f'value="{ENTERPRISE_REFUND_FORM["account_name"]}"' in page.text
     assert 'value="6222-02"' in page.text

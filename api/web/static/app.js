@@ -73,3 +73,9 @@ function labelTableCells(table) {
 document.addEventListener("DOMContentLoaded", () => {
   document.querySelectorAll("table").forEach(labelTableCells);
 });
+
+// A list scrolling inside its box shows its chosen entry, not only the top of the box.
+document.querySelectorAll(".scroll-box").forEach((box) => {
+  const chosen = box.querySelector("input:checked")?.closest("label") || box.querySelector(".chosen");
+  if (chosen) box.scrollTop = chosen.offsetTop - 8;
+});

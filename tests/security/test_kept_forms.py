@@ -1,0 +1,126 @@
+"""What a refused page form keeps for its page.
+
+Threat: the cookie that carries a refused form's values and errors to the page it redirects
+to (post/redirect/get) is written by an attacker to make the site show words of theirs,
+carried from one person's browser to another's, or holds a bank card number in clear.
+
+Control: the cookie is signed with the site's secret and bound to the sign-in and to the
+page it is for (anything else shows nothing), lives a minute and is cleared by the page
+that shows it; a card number rides sealed with the card cipher.
+"""
+
+from __future__ import annotations
+
+import base64
+import zlib
+
+import httpx
+
+from api.web.kept_forms import MAX_COOKIE_CHARS as KEPT_COOKIE_LIMIT
+from api.web.plumbing import KEPT_FORM_COOKIE
+from tests.support.http_api import Api, refund_chosen, refused_back_to, signed_in_pages
+from tests.support.samples import ENTERPRISE_REFUND_FORM, unique
+
+BAD_ADDRESS = {"mobile": "139", "postcode": "200120", "address": "上海市浦东新区峨山路91弄"}
+
+
+def _kept_cookie(page: httpx.Response) -> str:
+    """The kept-form cookie the refused post's redirect set."""
+    value = page.history[0].cookies.get(KEPT_FORM_COOKIE)
+    assert value, "the refusal kept nothing for its page"
+    return value
+
+
+def _readable(cookie: str) -> str:
+    """The cookie's payload as anyone who reads it sees it (it is signed, not secret)."""
+    body = cookie.partition(".")[0]
+    return zlib.decompress(base64.urlsafe_b64decode(body.encode())).decode()
+
+
+async def _refused_address(buyer: httpx.AsyncClient) -> tuple[str, str]:
+    name = unique("留")
+    page = await buyer.post("/my/addresses", data=BAD_ADDRESS | {"name": name})
+    assert refused_back_to(page, "/my/addresses") and f'value="{name}"' in page.text
+    return name, _kept_cookie(page)
+
+
+async def test_kept_form_is_shown_once(api: Api) -> None:
+    buyer = await signed_in_pages(api, "zhangsan")
+    name, _ = await _refused_address(buyer)
+
+    again = await buyer.get("/my/addresses")
+
+    assert name not in again.text and "field-error" not in again.text
+
+
+async def test_kept_form_of_another_sign_in_shows_nothing(api: Api) -> None:
+    victim = await signed_in_pages(api, "zhangsan")
+    name, cookie = await _refused_address(victim)
+    other = await signed_in_pages(api, "zhangsan")  # the same account, another sign-in
+
+    other.cookies.set(KEPT_FORM_COOKIE, cookie)
+    page = await other.get("/my/addresses")
+
+    assert page.status_code == 200 and name not in page.text and "field-error" not in page.text
+
+
+async def test_altered_or_forged_kept_form_shows_nothing(api: Api) -> None:
+    buyer = await signed_in_pages(api, "zhangsan")
+    name, cookie = await _refused_address(buyer)
+    body, _, signature = cookie.partition(".")
+    forged_text = _readable(cookie).replace(name, "请致电 400-000-0000 领取退款")
+    forged_body = base64.urlsafe_b64encode(zlib.compress(forged_text.encode())).decode()
+
+    for value in (f"{forged_body}.{signature}", f"{body}.{'0' * len(signature)}", body):
+        buyer.cookies.set(KEPT_FORM_COOKIE, value)
+        page = await buyer.get("/my/addresses")
+        assert "400-000-0000" not in page.text and name not in page.text
+        assert "field-error" not in page.text
+
+
+async def test_kept_form_for_another_page_shows_nothing_there(api: Api) -> None:
+    buyer = await signed_in_pages(api, "zhangsan")
+    name, cookie = await _refused_address(buyer)
+
+    buyer.cookies.set(KEPT_FORM_COOKIE, cookie)
+    page = await buyer.get("/my/account")
+
+    assert name not in page.text and "field-error" not in page.text
+
+
+async def test_refused_refund_form_keeps_the_card_number_sealed_in_its_cookie(api: Api) -> None:
+    buyer = await signed_in_pages(api, "leiliang")
+    no = await refund_chosen(api)
+    card_no = "6222020200112233445"
+
+    page = await buyer.post(
+        f"/my/orders/{no}/refund",
+        data=ENTERPRISE_REFUND_FORM | {"card_no": card_no, "account_name": ""},
+    )
+
+    assert refused_back_to(page, f"/my/orders/{no}/refund")
+    assert "请填写" in page.text and f'value="{card_no}"' in page.text  # typed, kept
+    cookie = _kept_cookie(page)
+    assert card_no not in _readable(cookie) and card_no[-8:] not in _readable(cookie)
+    assert ENTERPRISE_REFUND_FORM["bank"] in _readable(cookie)  # the rest is readable
+
+
+async def test_a_form_typed_past_what_a_cookie_holds_still_shows_its_errors(api: Api) -> None:
+    buyer = await signed_in_pages(api, "leiliang")
+    # Text that hardly compresses, every field full to its limit: far past a cookie's 4 KB.
+    typed = {
+        name: "".join(chr(0x4E00 + (n * 7919 + i * 104729) % 20000) for i in range(200))
+        for n, name in enumerate(("shop_name", "seller_nick", "baison_staff", "reminder_name",
+                                  "contract_name", "service_market_order_no", "remark"))
+    }  # fmt: skip
+
+    page = await buyer.post(
+        "/shop/JD0001/checkout",
+        data=typed
+        | {"module_codes": "ERP", "reminder_mobile": "123", "agreement_accepted": "true"},
+    )
+
+    assert refused_back_to(page, "/shop/JD0001/checkout")
+    assert len(_kept_cookie(page)) <= KEPT_COOKIE_LIMIT
+    assert "请输入正确的11位手机号" in page.text  # the errors still beside their fields
+    assert typed["remark"] not in page.text  # only the values gave way
