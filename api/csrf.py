@@ -25,6 +25,7 @@ import secrets
 from collections.abc import Collection
 
 from fastapi import Request
+from starlette.datastructures import FormData
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.auth import TOKEN_COOKIE, read_token
@@ -121,8 +122,19 @@ def page_token(request: Request) -> str:
     return session_token(app_state(request).settings, claims.session_id) if claims else ""
 
 
+# Starlette's default is 1,000 fields. The checkout posts its invoice profiles' edit fields
+# with the order (about ten a profile), so a buyer with a hundred profiles passed it; the
+# body size limit (api/limits.py) bounds the parsing work whatever this number is.
+PAGE_FORM_MAX_FIELDS = 20_000
+
+
+async def read_page_form(request: Request) -> FormData:
+    """A page's form, parsed once (Starlette keeps it on the request) with the page limits."""
+    return await request.form(max_fields=PAGE_FORM_MAX_FIELDS)
+
+
 async def _submitted(request: Request) -> str:
-    value = (await request.form()).get(FORM_FIELD)
+    value = (await read_page_form(request)).get(FORM_FIELD)
     if isinstance(value, str) and value:
         return value
     return request.headers.get(HEADER, "")

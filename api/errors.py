@@ -152,7 +152,9 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         detail = str(exc.detail)
-        if detail == HTTPStatus(exc.status_code).phrase:  # Starlette's own English words
+        # Starlette's and FastAPI's own words are English ("Not Found", "Too many fields.
+        # Maximum number of fields is 1000."); ours are Chinese, so English means theirs.
+        if detail.isascii():
             detail = FRAMEWORK_DETAILS.get(exc.status_code, "请求无法处理")
         return Problem(exc.status_code, detail, headers=exc.headers).response()
 

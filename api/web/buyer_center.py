@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import command_builders as build
 from api import responses, schemas
+from api.csrf import read_page_form
 from api.deps import CardCipherDep, SessionDep, SettingsDep, TemporalDep, UploadRateDep
 from api.errors import Problem
 from api.services import invoices, orders, refunds
@@ -254,7 +255,7 @@ async def submit_refund(
     cipher: CardCipherDep,
     uploads: UploadRateDep,
 ) -> Response:
-    raw = await request.form()
+    raw = await read_page_form(request)
     form = forms.text_fields(raw)
     state = await orders.visible(session=session, actor=me, order_no=order_no)
     try:

@@ -12,6 +12,7 @@ from starlette.datastructures import UploadFile
 from api import command_builders as build
 from api import responses
 from api.card_cipher import CardCipher
+from api.csrf import read_page_form
 from api.deps import CardCipherDep, SessionDep, SettingsDep, TemporalDep
 from api.errors import Problem
 from api.services import bank_cards, payout_batch, refunds
@@ -91,7 +92,7 @@ async def finance_batch(
     settings: SettingsDep,
     cipher: CardCipherDep,
 ) -> Response:
-    upload = (await request.form()).get("file")
+    upload = (await read_page_form(request)).get("file")
     if not isinstance(upload, UploadFile) or not upload.filename:
         failed = failed_action("batch", {}, ["file"], "请选择银行回单 CSV 文件")
         return refused_action(request, FINANCE_PAGE, failed)

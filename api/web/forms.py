@@ -14,6 +14,7 @@ from fastapi import Request
 from starlette.datastructures import FormData, UploadFile
 
 from api import schemas
+from api.csrf import read_page_form
 from api.errors import Problem
 from api.web.plumbing import SUPPLEMENTARY_FIELDS
 from domain import regions
@@ -45,7 +46,7 @@ REFUND_ACCOUNT_FIELDS = ("refund_type", "account_name", "bank", "branch", "card_
 
 
 async def form_of(request: Request) -> dict[str, Any]:
-    return {k: v for k, v in (await request.form()).multi_items()}
+    return {k: v for k, v in (await read_page_form(request)).multi_items()}
 
 
 def text_fields(raw: FormData) -> dict[str, str]:

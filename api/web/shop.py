@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import responses, schemas
+from api.csrf import read_page_form
 from api.deps import SessionDep, SettingsDep, TemporalDep
 from api.errors import Problem
 from api.services import orders, profiles
@@ -223,7 +224,7 @@ async def _checkout_post(
     product = await _product(session, code)
     if product is None:
         raise PageRedirect(redirect("/shop", err=f"没有商品 {code}"))
-    raw = await request.form()
+    raw = await read_page_form(request)
     return product, forms.text_fields(raw), [str(v) for v in raw.getlist("module_codes")]
 
 
