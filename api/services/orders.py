@@ -231,6 +231,23 @@ def new_order(
     )
 
 
+async def _placed_with_key(
+    session: AsyncSession,
+    client: Client,
+    actor: Actor,
+    key: str | None,
+    fingerprint: str | None,
+    settings: Settings,
+) -> OrderState | None:
+    """The first answer of the order this buyer placed with this Idempotency-Key, if any."""
+    if not key:
+        return None
+    earlier = await queries.order_by_placement_key(session, buyer=actor.username, key=key)
+    if earlier is None:
+        return None
+    return await _first_answer(client, earlier, fingerprint, settings.update_accept_timeout)
+
+
 async def place(
     *,
     session: AsyncSession,
@@ -247,14 +264,23 @@ async def place(
         if idempotency_key
         else None
     )
-    if idempotency_key:
-        earlier = await queries.order_by_placement_key(
-            session, buyer=actor.username, key=idempotency_key
-        )
-        if earlier is not None:
-            return await _first_answer(client, earlier, fingerprint, settings.update_accept_timeout)
+    earlier = await _placed_with_key(session, client, actor, idempotency_key, fingerprint, settings)
+    if earlier is not None:
+        return earlier
     parts = await _placement_parts(session, actor=actor, data=data)
-    await _refuse_taken_service_market_no(session, actor=actor, number=data.service_market_order_no)
+    try:
+        await _refuse_taken_service_market_no(
+            session, actor=actor, number=data.service_market_order_no
+        )
+    except Problem:
+        # A retry can overtake its own first attempt: that run recorded the order between
+        # the key's lookup above and this one. Then the number is taken by this very key.
+        earlier = await _placed_with_key(
+            session, client, actor, idempotency_key, fingerprint, settings
+        )
+        if earlier is None:
+            raise
+        return earlier
     user = await queries.user(session, username=actor.username)
     state = new_order(
         actor=actor,

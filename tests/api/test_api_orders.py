@@ -6,6 +6,9 @@ import re
 from datetime import datetime
 from typing import Any
 
+import pytest
+
+from db import queries
 from tests.support.http_api import Api, ok
 from tests.support.samples import PROFILE, order_body, unique
 
@@ -181,6 +184,34 @@ async def test_place_order_after_void_may_reuse_the_service_market_no(api: Api) 
     )
     second = await api.place(headers, service_market_order_no=first["service_market_order_no"])
     assert second["order_no"] != first["order_no"]
+
+
+async def test_a_retry_that_overtakes_its_first_placement_answers_that_order(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The retry's key lookup ran before the first attempt's run recorded the order, and
+    the service-market number check after it: the number is taken by this very key, so the
+    answer is the first order, not a 409 duplicate."""
+    headers = await api.login("leiliang")
+    body = order_body(await api.profile(headers))
+    keyed = headers | {"Idempotency-Key": unique("place-")}
+    first = await api.http.post("/api/orders", json=body, headers=keyed)
+    assert first.status_code == 201
+    real_lookup = queries.order_by_placement_key
+    lookups: list[str] = []
+
+    async def not_yet_recorded_once(session: Any, *, buyer: str, key: str) -> Any:
+        lookups.append(key)
+        return None if len(lookups) == 1 else await real_lookup(session, buyer=buyer, key=key)
+
+    monkeypatch.setattr(queries, "order_by_placement_key", not_yet_recorded_once)
+    retried = await api.http.post("/api/orders", json=body, headers=keyed)
+    assert len(lookups) == 2
+    assert retried.status_code == 201, retried.text
+    assert retried.json() == first.json()
+    assert await api.runs_for(body["service_market_order_no"], expect=1) == [
+        first.json()["order_no"]
+    ]
 
 
 async def test_place_order_same_idempotency_key_creates_one_order(api: Api) -> None:
