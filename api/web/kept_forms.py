@@ -51,12 +51,12 @@ def refused(request: Request, page: str, **kept: Any) -> RedirectResponse:
     kept = {k: _without_token(v) for k, v in kept.items()}
     response = redirect(page, **flashes)
     target = urlsplit(local_path(page, "/")).path
-    payload = json.dumps({"page": target, "kept": kept}, ensure_ascii=False)
-    body = base64.urlsafe_b64encode(zlib.compress(payload.encode(), 9)).decode()
-    value = f"{body}.{_signature(request, body)}"
+    value = _signed(request, target, kept)
     if len(value) > MAX_COOKIE_CHARS:
-        # Only a form typed full to every field's limit gets here: its errors still show.
-        return refused(request, page, **flashes, **_without_values(kept))
+        # Only a form typed far past its fields' limits gets here: its errors still show.
+        value = _signed(request, target, _without_values(kept))
+    if len(value) > MAX_COOKIE_CHARS:
+        return response  # errors alone never get here; the flash still says what failed
     response.set_cookie(
         KEPT_FORM_COOKIE,
         value,
@@ -67,6 +67,12 @@ def refused(request: Request, page: str, **kept: Any) -> RedirectResponse:
         secure=app_state(request).settings.environment == "production",
     )
     return response
+
+
+def _signed(request: Request, page: str, kept: dict[str, Any]) -> str:
+    payload = json.dumps({"page": page, "kept": kept}, ensure_ascii=False)
+    body = base64.urlsafe_b64encode(zlib.compress(payload.encode(), 9)).decode()
+    return f"{body}.{_signature(request, body)}"
 
 
 def _without_token(value: Any) -> Any:
@@ -82,7 +88,12 @@ def _is_file(value: Any) -> bool:
 
 
 def _without_values(kept: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in kept.items() if "error" in k or k == "failed_form"}
+    """The errors only: a refused action form (``failed_form``) keeps its id and errors."""
+    errors = {k: v for k, v in kept.items() if "error" in k}
+    failed = kept.get("failed_form")
+    if isinstance(failed, dict):
+        errors["failed_form"] = {k: v for k, v in failed.items() if k != "values"}
+    return errors
 
 
 def kept_form(request: Request) -> dict[str, Any]:

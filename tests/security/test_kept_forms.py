@@ -18,7 +18,13 @@ import httpx
 
 from api.web.kept_forms import MAX_COOKIE_CHARS as KEPT_COOKIE_LIMIT
 from api.web.plumbing import KEPT_FORM_COOKIE
-from tests.support.http_api import Api, refund_chosen, refused_back_to, signed_in_pages
+from tests.support.http_api import (
+    Api,
+    placed_jd_order,
+    refund_chosen,
+    refused_back_to,
+    signed_in_pages,
+)
 from tests.support.samples import ENTERPRISE_REFUND_FORM, unique
 
 BAD_ADDRESS = {"mobile": "139", "postcode": "200120", "address": "上海市浦东新区峨山路91弄"}
@@ -124,3 +130,18 @@ async def test_a_form_typed_past_what_a_cookie_holds_still_shows_its_errors(api:
     assert len(_kept_cookie(page)) <= KEPT_COOKIE_LIMIT
     assert "请输入正确的11位手机号" in page.text  # the errors still beside their fields
     assert typed["remark"] not in page.text  # only the values gave way
+
+
+async def test_an_action_reason_typed_past_what_a_cookie_holds_still_shows_its_error(
+    api: Api,
+) -> None:
+    reviewer = await signed_in_pages(api, "bmp")
+    no = await placed_jd_order(api)
+    # A reason far past its 500 characters, of text that hardly compresses.
+    reason = "".join(chr(0x4E00 + (i * 104729) % 20000) for i in range(3000))
+
+    page = await reviewer.post(f"/admin/orders/{no}/return", data={"reason": reason})
+
+    assert refused_back_to(page, f"/admin/orders/{no}")
+    assert len(_kept_cookie(page)) <= KEPT_COOKIE_LIMIT
+    assert "field-error" in page.text and reason not in page.text
