@@ -101,7 +101,9 @@ def kept_form(request: Request) -> dict[str, Any]:
     altered, or another sign-in's)."""
     value = request.cookies.get(KEPT_FORM_COOKIE, "")
     body, _, signature = value.partition(".")
-    if not body or not hmac.compare_digest(signature, _signature(request, body)):
+    # Compared as bytes: a cookie planted from elsewhere may hold any character.
+    expected = _signature(request, body).encode()
+    if not body or not hmac.compare_digest(signature.encode(), expected):
         return {}
     try:
         payload = json.loads(zlib.decompress(base64.urlsafe_b64decode(body.encode())))

@@ -145,3 +145,14 @@ async def test_an_action_reason_typed_past_what_a_cookie_holds_still_shows_its_e
     assert refused_back_to(page, f"/admin/orders/{no}")
     assert len(_kept_cookie(page)) <= KEPT_COOKIE_LIMIT
     assert "field-error" in page.text and reason not in page.text
+
+
+async def test_a_kept_form_cookie_of_any_characters_shows_the_page_without_it(api: Api) -> None:
+    """A cookie planted from a neighbouring site may hold anything: the page still shows."""
+    buyer = await signed_in_pages(api, "zhangsan")
+
+    signed_in = "; ".join(f"{name}={value}" for name, value in buyer.cookies.items())
+    for value in ("é.é", "x.签名", "é"):
+        cookie = f"{signed_in}; {KEPT_FORM_COOKIE}={value}".encode()  # as bytes: not ASCII
+        page = await buyer.get("/my/addresses", headers={"Cookie": cookie})
+        assert page.status_code == 200 and "field-error" not in page.text
