@@ -36,6 +36,8 @@ MAX_COOKIE_CHARS = 3800
 # Where a sealed card number rides, bound to the buyer and to this use only.
 SEALED_CARD_FIELD = "sealed_card_no"
 CARD_REF = "kept-form"
+# The refusal's sentence when not even its errors fit in the cookie.
+CHECK_THE_FORM = "请检查填写的内容"
 
 
 def _signature(request: Request, body: str) -> str:
@@ -55,8 +57,8 @@ def refused(request: Request, page: str, **kept: Any) -> RedirectResponse:
     if len(value) > MAX_COOKIE_CHARS:
         # Only a form typed far past its fields' limits gets here: its errors still show.
         value = _signed(request, target, _without_values(kept))
-    if len(value) > MAX_COOKIE_CHARS:
-        return response  # errors alone never get here; the flash still says what failed
+    if len(value) > MAX_COOKIE_CHARS:  # errors alone hardly get here: said above the page
+        return redirect(page, **(flashes or {"err": CHECK_THE_FORM}))
     response.set_cookie(
         KEPT_FORM_COOKIE,
         value,
@@ -87,13 +89,20 @@ def _is_file(value: Any) -> bool:
     return not isinstance(value, str | int | float | bool | list | dict | type(None))
 
 
+# Where a kept form's typed values ride (top level, or inside a refused profile or action
+# form); the rest (errors, which form it was) is short, written by the site.
+VALUE_KEYS = frozenset({"form", "values", "new_profile"})
+
+
 def _without_values(kept: dict[str, Any]) -> dict[str, Any]:
-    """The errors only: a refused action form (``failed_form``) keeps its id and errors."""
-    errors = {k: v for k, v in kept.items() if "error" in k}
-    failed = kept.get("failed_form")
-    if isinstance(failed, dict):
-        errors["failed_form"] = {k: v for k, v in failed.items() if k != "values"}
-    return errors
+    """``kept`` without what was typed: the errors and which form they are for still show."""
+    return {
+        k: {name: v for name, v in value.items() if name not in VALUE_KEYS}
+        if isinstance(value, dict) and "error" not in k
+        else value
+        for k, value in kept.items()
+        if k not in VALUE_KEYS
+    }
 
 
 def kept_form(request: Request) -> dict[str, Any]:

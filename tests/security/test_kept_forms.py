@@ -25,7 +25,7 @@ from tests.support.http_api import (
     refused_back_to,
     signed_in_pages,
 )
-from tests.support.samples import ENTERPRISE_REFUND_FORM, unique
+from tests.support.samples import ENTERPRISE_REFUND_FORM, PROFILE, unique
 
 BAD_ADDRESS = {"mobile": "139", "postcode": "200120", "address": "上海市浦东新区峨山路91弄"}
 
@@ -154,5 +154,21 @@ async def test_a_kept_form_cookie_of_any_characters_shows_the_page_without_it(ap
     signed_in = "; ".join(f"{name}={value}" for name, value in buyer.cookies.items())
     for value in ("é.é", "x.签名", "é"):
         cookie = f"{signed_in}; {KEPT_FORM_COOKIE}={value}".encode()  # as bytes: not ASCII
-        page = await buyer.get("/my/addresses", headers={"Cookie": cookie})
+        page = await buyer.get("/my/addresses", headers={b"Cookie": cookie})
         assert page.status_code == 200 and "field-error" not in page.text
+
+
+async def test_a_profile_typed_past_what_a_cookie_holds_still_opens_with_its_errors(
+    api: Api,
+) -> None:
+    buyer = await signed_in_pages(api, "leiliang")
+    long_text = "".join(chr(0x4E00 + (i * 104729) % 20000) for i in range(1500))
+
+    page = await buyer.post(
+        "/my/profiles",
+        data=PROFILE | {"title": long_text, "recipient_address": long_text[::-1]},
+    )
+
+    assert refused_back_to(page, "/my/profiles")
+    assert len(_kept_cookie(page)) <= KEPT_COOKIE_LIMIT
+    assert "field-error" in page.text and long_text not in page.text
