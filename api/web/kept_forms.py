@@ -58,7 +58,8 @@ def refused(request: Request, page: str, **kept: Any) -> RedirectResponse:
         # Only a form typed far past its fields' limits gets here: its errors still show.
         value = _signed(request, target, _without_values(kept))
     if len(value) > MAX_COOKIE_CHARS:  # errors alone hardly get here: said above the page
-        return redirect(page, **(flashes or {"err": CHECK_THE_FORM}))
+        said = {k: v for k, v in flashes.items() if v} or {"err": CHECK_THE_FORM}
+        return redirect(page, **said)
     response.set_cookie(
         KEPT_FORM_COOKIE,
         value,

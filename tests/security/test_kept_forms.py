@@ -13,11 +13,15 @@ from __future__ import annotations
 
 import base64
 import zlib
+from http.cookies import SimpleCookie
+from types import SimpleNamespace
 
 import httpx
+from starlette.requests import Request
 
+from api.web.kept_forms import CHECK_THE_FORM, refused
 from api.web.kept_forms import MAX_COOKIE_CHARS as KEPT_COOKIE_LIMIT
-from api.web.plumbing import KEPT_FORM_COOKIE
+from api.web.plumbing import FLASH_COOKIE, KEPT_FORM_COOKIE, decode_flashes
 from tests.support.http_api import (
     Api,
     placed_jd_order,
@@ -172,3 +176,19 @@ async def test_a_profile_typed_past_what_a_cookie_holds_still_opens_with_its_err
     assert refused_back_to(page, "/my/profiles")
     assert len(_kept_cookie(page)) <= KEPT_COOKIE_LIMIT
     assert "field-error" in page.text and long_text not in page.text
+
+
+def test_a_refusal_whose_errors_alone_do_not_fit_is_said_above_the_page(api: Api) -> None:
+    app = SimpleNamespace(state=SimpleNamespace(shop_orders=SimpleNamespace(settings=api.settings)))
+    request = Request({"type": "http", "app": app, "headers": [], "path": "/my/profiles"})
+    # Errors no form of the site writes: text that hardly compresses, past a cookie's 4 KB.
+    errors = {f"f{n}": "".join(chr(0x4E00 + (n * 7919 + i) % 20000) for i in range(300))
+              for n in range(8)}  # fmt: skip
+
+    for flash in ({}, {"err": ""}):
+        answer = refused(request, "/my/profiles", errors=errors, **flash)
+        cookies = SimpleCookie()
+        for header in answer.headers.getlist("set-cookie"):
+            cookies.load(header)
+        assert answer.status_code == 303 and KEPT_FORM_COOKIE not in cookies
+        assert decode_flashes(cookies[FLASH_COOKIE].value) == [("error", CHECK_THE_FORM)]
