@@ -242,6 +242,15 @@ def redirect(path: str, **flash: str) -> RedirectResponse:
     return response
 
 
+def referring_page(request: Request, default: str) -> str:
+    """The path and query of the page a form was posted from (its Referer), so an answer
+    goes back to the same page of a list; ``default`` when the browser sent none."""
+    referer = str(request.headers.get("referer") or "")
+    if referer.startswith("http") and referer.count("/") >= 3:
+        return local_path("/" + referer.split("/", 3)[3], default)
+    return default
+
+
 def local_path(target: str, default: str) -> str:
     """``target`` when it is a path on this site, else ``default`` (no open redirects).
     Browsers read a backslash as a slash, so ``/\\host`` is another site just as ``//host``."""
