@@ -192,3 +192,18 @@ def test_a_refusal_whose_errors_alone_do_not_fit_is_said_above_the_page(api: Api
             cookies.load(header)
         assert answer.status_code == 303 and KEPT_FORM_COOKIE not in cookies
         assert decode_flashes(cookies[FLASH_COOKIE].value) == [("error", CHECK_THE_FORM)]
+
+
+async def test_a_checkout_posted_with_a_profile_id_not_a_number_comes_back_refused(
+    api: Api,
+) -> None:
+    buyer = await signed_in_pages(api, "leiliang")
+
+    for posted in ("第一张", "9" * 5000):
+        page = await buyer.post(
+            "/shop/JD0001/checkout",
+            data={"module_codes": "ERP", "invoice_profile_id": posted, "agreement_accepted": "1"},
+        )
+
+        assert refused_back_to(page, "/shop/JD0001/checkout")
+        assert "field-error" in page.text
