@@ -207,3 +207,20 @@ async def test_a_checkout_posted_with_a_profile_id_not_a_number_comes_back_refus
 
         assert refused_back_to(page, "/shop/JD0001/checkout")
         assert "field-error" in page.text
+
+
+async def test_an_order_edit_posted_with_ids_not_numbers_comes_back_refused(api: Api) -> None:
+    """修改信息 with a chosen profile or address that is no number (a crafted post): refused
+    beside the form, not a 500."""
+    no = await placed_jd_order(api)
+    reviewer = await api.login("bmp")
+    returned = api.http.post(
+        f"/api/admin/orders/{no}/return", json={"reason": "店铺名称有误"}, headers=reviewer
+    )
+    assert (await returned).status_code == 200
+    buyer = await signed_in_pages(api, "leiliang")
+
+    for posted in ({"invoice_profile_id": "第一张"}, {"address_choice": "²"},
+                   {"invoice_profile_id": "9" * 5000}, {"address_choice": "9" * 5000}):  # fmt: skip
+        page = await buyer.post(f"/my/orders/{no}/edit", data={"shop_name": "店"} | posted)
+        assert refused_back_to(page, f"/my/orders/{no}/edit"), page.text
