@@ -278,10 +278,22 @@ def field_errors(error: Problem | ValidationError) -> dict[str, str]:
     }
 
 
+# Past any list's last page (and within what the databases take as an offset).
+MAX_PAGE_NUMBER = 1_000_000
+
+
 def page_number(request: Request) -> int:
     """The ``page`` asked for, from 1; anything else is the first page."""
-    text = request.query_params.get("page", "1")
-    return max(1, int(text)) if text.isdigit() else 1
+    number = number_in(request.query_params.get("page", "1"))
+    return number if number is not None and 1 <= number <= MAX_PAGE_NUMBER else 1
+
+
+def number_in(text: str) -> int | None:
+    """The whole number ``text`` writes in ASCII digits (a link typed by hand may hold
+    anything: '²' passes str.isdigit but not int()), or None."""
+    if not (text.isascii() and text.isdigit()) or len(text) > 18:
+        return None
+    return int(text)
 
 
 def query_link(request: Request, **changes: Any) -> str:
