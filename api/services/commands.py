@@ -69,6 +69,11 @@ def key_reused(message: str) -> Problem:
     return invalid_field(idempotency.HEADER, message)
 
 
+class NotAccepted(Problem):
+    """The 503 of ``not_accepted``: nothing took the workflow's tasks in time, so a next
+    change would wait as long (unlike ``not_ready``, one run's recovery)."""
+
+
 def not_accepted(within: timedelta, *, keyed: bool) -> Problem:
     """503 for a change the workflow has not accepted within ``within``. It may still apply
     later: with an Idempotency-Key a retry is the same update and applies it once; without
@@ -80,7 +85,7 @@ def not_accepted(within: timedelta, *, keyed: bool) -> Problem:
         if keyed
         else "请稍后刷新页面查看订单状态，再决定是否重新操作"
     )
-    return Problem(
+    return NotAccepted(
         503,
         f"订单处理服务在 {waited} 秒内未受理这次操作，订单暂未改变；这次操作可能稍后生效。{then}",
         code=NOT_ACCEPTED,

@@ -22,7 +22,7 @@ from temporalio.client import Client
 
 from api.errors import Problem
 from api.field_messages import chinese_message
-from api.services import refunds
+from api.services import commands, refunds
 from db import models
 from domain.calendar import shanghai
 from domain.commands import Payout
@@ -37,6 +37,12 @@ REFUND_COLUMNS = ("退款编号", "refund_id")
 AMOUNT_YUAN_COLUMNS = ("退款金额(元)", "退款金额", "amount")
 AMOUNT_FEN_COLUMNS = ("amount_fen",)
 REFERENCE_COLUMNS = ("银行流水号", "bank_reference")
+# Said for the line the order service did not accept in time and for every line after it:
+# with no worker taking the tasks, each would wait as long again (2000 lines, hours).
+NOT_ACCEPTED_LINE = (
+    "订单处理服务暂未受理，本行未确认（可能稍后生效）；请稍后重新上传同一文件，"
+    "已打款的行不会重复打款"
+)
 
 
 @dataclass
@@ -121,23 +127,31 @@ async def confirm_batch(
     if len(rows) - 1 > MAX_LINES:
         raise Problem(413, f"银行回单每个文件最多 {MAX_LINES} 行，请拆分后分批上传")
     report = BatchReport()
+    stalled = False
     for number, row in enumerate(rows[1:], start=2):
         if not any(cell.strip() for cell in row):
             continue
-        report.add(
-            await _apply_line(
-                session,
-                client,
-                actor,
-                number,
-                row,
-                refund_col,
-                amount_col,
-                reference_col,
-                in_yuan=fen_col is None,
-                accept_within=accept_within,
-            )
-        )
+        if not stalled:
+            try:
+                report.add(
+                    await _apply_line(
+                        session,
+                        client,
+                        actor,
+                        number,
+                        row,
+                        refund_col,
+                        amount_col,
+                        reference_col,
+                        in_yuan=fen_col is None,
+                        accept_within=accept_within,
+                    )
+                )
+                continue
+            except commands.NotAccepted:
+                stalled = True
+        refund_id = row[refund_col].strip()[:64] if refund_col < len(row) else ""
+        report.add(LineResult(number, refund_id, "refused", NOT_ACCEPTED_LINE))
     return report
 
 
@@ -194,7 +208,11 @@ async def _apply_line(
             idempotency_key=f"batch:{refund_id}:{reference}"[:128],
             accept_within=accept_within,
         )
+    except commands.NotAccepted:
+        raise  # the lines after it are not sent either (confirm_batch)
     except Problem as problem:
+        if problem.code == commands.NOT_ACCEPTED:  # this order's run recovering: try later
+            return LineResult(number, refund_id, "refused", NOT_ACCEPTED_LINE)
         return LineResult(number, refund_id, "refused", problem.detail)
     return LineResult(
         number, refund_id, "applied", f"已打款 {amount / 100:.2f} 元（银行流水号 {reference}）"

@@ -28,8 +28,8 @@ from api.web.plumbing import (
     ACTION_NAMES,
     ReviewerPage,
     StaffPage,
-    local_path,
     redirect,
+    referring_page,
     render,
 )
 from domain.commands import Command, InvoiceCommand
@@ -206,14 +206,6 @@ async def admin_invoice(
     return await listings.invoice_detail(request, me, session, invoice_app_no, "admin-invoices")
 
 
-def _referring_page(request: Request) -> str:
-    """The path of the page the form was on: the list, an order or the invoice's own page."""
-    referer = str(request.headers.get("referer") or "")
-    if referer.startswith("http") and referer.count("/") >= 3:
-        return local_path("/" + referer.split("/", 3)[3], "/admin/invoices")
-    return "/admin/invoices"
-
-
 @router.post("/admin/invoices/{invoice_app_no}/{action}", response_model=None)
 async def admin_invoice_action(
     request: Request,
@@ -227,7 +219,8 @@ async def admin_invoice_action(
     """Back to the page the form was on; a refusal goes to the invoice's own page (开票详情),
     which shows the error beside the input and what was typed kept."""
     form = await forms.form_of(request)
-    back = _referring_page(request)
+    # The page the form was on: the list, an order or the invoice's own page.
+    back = referring_page(request, "/admin/invoices")
     if action not in INVOICE_COMMANDS:
         return redirect(back, err="未知操作")
     try:

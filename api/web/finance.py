@@ -3,6 +3,8 @@ by one or from the bank's result file, and the payout ledger."""
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
@@ -23,7 +25,14 @@ from api.web.action_errors import (
     failed_on,
     refused_action,
 )
-from api.web.plumbing import FinancePage, page_number, query_link, redirect, render
+from api.web.plumbing import (
+    FinancePage,
+    page_number,
+    query_link,
+    redirect,
+    referring_page,
+    render,
+)
 from db import queries
 from domain.order import Actor
 from domain.statuses import RefundStatus
@@ -118,8 +127,12 @@ async def payout(
     settings: SettingsDep,
     cipher: CardCipherDep,
 ) -> Response:
-    """确认打款 from the list; a refusal goes back to it, the error beside 银行流水号."""
+    """确认打款 from the list; a refusal goes back to it (the same page of it, where the
+    refund's form is), the error beside 银行流水号."""
     form = await forms.form_of(request)
+    back = referring_page(request, FINANCE_PAGE)
+    if urlsplit(back).path != FINANCE_PAGE:
+        back = FINANCE_PAGE
     try:
         command = build.payout(me, forms.payout(form))
         await refunds.act(
@@ -128,10 +141,10 @@ async def payout(
         )  # fmt: skip
     except (ValidationError, Problem) as error:
         if not beside_the_form(error):
-            return redirect(FINANCE_PAGE, err=str(getattr(error, "detail", "")))
+            return redirect(back, err=str(getattr(error, "detail", "")))
         failed = failed_action(f"payout-{refund_id}", form, ["bank_reference"], error)
-        return refused_action(request, FINANCE_PAGE, failed)
-    return redirect(FINANCE_PAGE, ok=f"{refund_id} 已确认打款")
+        return refused_action(request, back, failed)
+    return redirect(back, ok=f"{refund_id} 已确认打款")
 
 
 @router.get("/finance/ledger", response_class=HTMLResponse, response_model=None)

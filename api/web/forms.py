@@ -81,8 +81,8 @@ def _consignee_choice(form: dict[str, str]) -> dict[str, Any]:
     if choice == TYPED_CONSIGNEE:
         typed = clean(form, *(CONSIGNEE_PREFIX + n for n in CONSIGNEE_FIELDS))
         return {"consignee": {k.removeprefix(CONSIGNEE_PREFIX): v for k, v in typed.items()}}
-    if choice.isdigit():
-        return {"address_id": int(choice)}
+    if choice:  # the model reads the number: what is none is its field's error, not a 500
+        return {"address_id": choice}
     return {}
 
 
@@ -137,7 +137,7 @@ def supplementary_patch(form: dict[str, Any]) -> SupplementaryPatch:
         | emptied
         | consignee
         | remark
-        | ({"invoice_profile_id": int(chosen_profile)} if chosen_profile else {})
+        | ({"invoice_profile_id": chosen_profile} if chosen_profile else {})
     )
 
 

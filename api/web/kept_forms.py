@@ -36,6 +36,8 @@ MAX_COOKIE_CHARS = 3800
 # Where a sealed card number rides, bound to the buyer and to this use only.
 SEALED_CARD_FIELD = "sealed_card_no"
 CARD_REF = "kept-form"
+# The refusal's sentence when not even its errors fit in the cookie.
+CHECK_THE_FORM = "请检查填写的内容"
 
 
 def _signature(request: Request, body: str) -> str:
@@ -51,12 +53,13 @@ def refused(request: Request, page: str, **kept: Any) -> RedirectResponse:
     kept = {k: _without_token(v) for k, v in kept.items()}
     response = redirect(page, **flashes)
     target = urlsplit(local_path(page, "/")).path
-    payload = json.dumps({"page": target, "kept": kept}, ensure_ascii=False)
-    body = base64.urlsafe_b64encode(zlib.compress(payload.encode(), 9)).decode()
-    value = f"{body}.{_signature(request, body)}"
+    value = _signed(request, target, kept)
     if len(value) > MAX_COOKIE_CHARS:
-        # Only a form typed full to every field's limit gets here: its errors still show.
-        return refused(request, page, **flashes, **_without_values(kept))
+        # Only a form typed far past its fields' limits gets here: its errors still show.
+        value = _signed(request, target, _without_values(kept))
+    if len(value) > MAX_COOKIE_CHARS:  # errors alone hardly get here: said above the page
+        said = {k: v for k, v in flashes.items() if v} or {"err": CHECK_THE_FORM}
+        return redirect(page, **said)
     response.set_cookie(
         KEPT_FORM_COOKIE,
         value,
@@ -67,6 +70,12 @@ def refused(request: Request, page: str, **kept: Any) -> RedirectResponse:
         secure=app_state(request).settings.environment == "production",
     )
     return response
+
+
+def _signed(request: Request, page: str, kept: dict[str, Any]) -> str:
+    payload = json.dumps({"page": page, "kept": kept}, ensure_ascii=False)
+    body = base64.urlsafe_b64encode(zlib.compress(payload.encode(), 9)).decode()
+    return f"{body}.{_signature(request, body)}"
 
 
 def _without_token(value: Any) -> Any:
@@ -81,8 +90,20 @@ def _is_file(value: Any) -> bool:
     return not isinstance(value, str | int | float | bool | list | dict | type(None))
 
 
+# Where a kept form's typed values ride (top level, or inside a refused profile or action
+# form); the rest (errors, which form it was) is short, written by the site.
+VALUE_KEYS = frozenset({"form", "values", "new_profile"})
+
+
 def _without_values(kept: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in kept.items() if "error" in k or k == "failed_form"}
+    """``kept`` without what was typed: the errors and which form they are for still show."""
+    return {
+        k: {name: v for name, v in value.items() if name not in VALUE_KEYS}
+        if isinstance(value, dict) and "error" not in k
+        else value
+        for k, value in kept.items()
+        if k not in VALUE_KEYS
+    }
 
 
 def kept_form(request: Request) -> dict[str, Any]:
@@ -90,7 +111,9 @@ def kept_form(request: Request) -> dict[str, Any]:
     altered, or another sign-in's)."""
     value = request.cookies.get(KEPT_FORM_COOKIE, "")
     body, _, signature = value.partition(".")
-    if not body or not hmac.compare_digest(signature, _signature(request, body)):
+    # Compared as bytes: a cookie planted from elsewhere may hold any character.
+    expected = _signature(request, body).encode()
+    if not body or not hmac.compare_digest(signature.encode(), expected):
         return {}
     try:
         payload = json.loads(zlib.decompress(base64.urlsafe_b64decode(body.encode())))

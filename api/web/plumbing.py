@@ -242,6 +242,15 @@ def redirect(path: str, **flash: str) -> RedirectResponse:
     return response
 
 
+def referring_page(request: Request, default: str) -> str:
+    """The path and query of the page a form was posted from (its Referer), so an answer
+    goes back to the same page of a list; ``default`` when the browser sent none."""
+    referer = str(request.headers.get("referer") or "")
+    if referer.startswith("http") and referer.count("/") >= 3:
+        return local_path("/" + referer.split("/", 3)[3], default)
+    return default
+
+
 def local_path(target: str, default: str) -> str:
     """``target`` when it is a path on this site, else ``default`` (no open redirects).
     Browsers read a backslash as a slash, so ``/\\host`` is another site just as ``//host``."""
@@ -269,10 +278,22 @@ def field_errors(error: Problem | ValidationError) -> dict[str, str]:
     }
 
 
+# Past any list's last page (and within what the databases take as an offset).
+MAX_PAGE_NUMBER = 1_000_000
+
+
 def page_number(request: Request) -> int:
     """The ``page`` asked for, from 1; anything else is the first page."""
-    text = request.query_params.get("page", "1")
-    return max(1, int(text)) if text.isdigit() else 1
+    number = number_in(request.query_params.get("page", "1"))
+    return number if number is not None and 1 <= number <= MAX_PAGE_NUMBER else 1
+
+
+def number_in(text: str) -> int | None:
+    """The whole number ``text`` writes in ASCII digits (a link typed by hand may hold
+    anything: '²' passes str.isdigit but not int()), or None."""
+    if not (text.isascii() and text.isdigit()) or len(text) > 18:
+        return None
+    return int(text)
 
 
 def query_link(request: Request, **changes: Any) -> str:

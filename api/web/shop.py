@@ -156,7 +156,7 @@ async def _checkout(
     # The default address is preselected (listed first); the buyer may type one or none.
     default_choice = str(address_book[0].id) if address_book else forms.NO_CONSIGNEE
     modules = [m for m in product.modules if m.code in module_codes]
-    chosen_profile = int(form.get("invoice_profile_id") or 0) or (saved[0].id if saved else None)
+    chosen_profile = _posted_profile_id(form) or (saved[0].id if saved else None)
     return render(
         request,
         "checkout.html",
@@ -180,6 +180,15 @@ async def _checkout(
         profile_errors=kept.get("profile_errors", {}),
         **_editing(kept.get("editing")),
     )
+
+
+def _posted_profile_id(form: dict[str, Any]) -> int:
+    """The profile a refused checkout had chosen; 0 for none, or for a value posted that is
+    no profile's number (kept as typed: the page must still show)."""
+    try:
+        return int(str(form.get("invoice_profile_id") or 0))
+    except ValueError:
+        return 0
 
 
 def _checkout_link(code: str, module_codes: list[str]) -> str:

@@ -16,7 +16,15 @@ from api.errors import Problem, invalid_field
 from api.services import account, messages
 from api.web import forms
 from api.web.kept_forms import kept_form, refused
-from api.web.plumbing import BuyerPage, field_errors, page_number, query_link, redirect, render
+from api.web.plumbing import (
+    BuyerPage,
+    field_errors,
+    number_in,
+    page_number,
+    query_link,
+    redirect,
+    render,
+)
 from db.queries import Page
 from domain.account import AccountInput
 from domain.order import Actor
@@ -53,7 +61,7 @@ async def my_messages(request: Request, me: BuyerPage, session: SessionDep) -> R
             "page_size": MESSAGES_PER_PAGE,
         },
         unread_only=unread_only,
-        opened=int(opened) if opened.isdigit() else None,
+        opened=number_in(opened),
         page_link=lambda n: query_link(request, page=n),
     )
 

@@ -2,8 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+from typing import Any, cast
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
+from temporalio.client import Client
+
+from api.errors import Problem
+from api.services import commands, payout_batch
+from domain.order import OrderState
 from tests.support.http_api import Api, agreed_refund
-from tests.support.samples import ENTERPRISE_REFUND_FORM, unique
+from tests.support.orders import new_order, product
+from tests.support.samples import ENTERPRISE_REFUND_FORM, FINANCE, unique
 
 
 async def test_batch_payout_applies_good_lines_refuses_bad_ones_and_is_safe_to_repeat(
@@ -93,3 +104,53 @@ async def test_daily_totals_add_up_the_ledger(api: Api) -> None:
 async def enterprise_refund_agreed(api: Api) -> str:
     """A JD order with an enterprise refund (no proof) the back office agreed to; its id."""
     return str((await agreed_refund(api, ENTERPRISE_REFUND_FORM))["refund_id"])
+
+
+async def _batch_refused_by(
+    monkeypatch: pytest.MonkeyPatch, refusal: Problem
+) -> tuple[list[str], payout_batch.BatchReport]:
+    """A batch of five lines whose every payout the order service refuses with ``refusal``:
+    the refunds asked, and the report."""
+    asked: list[str] = []
+
+    async def visible(**kwargs: Any) -> OrderState:
+        return new_order(product("JD0001"), order_no="BS-1", placed_at=datetime.now(UTC), tag="t")
+
+    async def act(**kwargs: Any) -> OrderState:
+        asked.append(kwargs["refund_id"])
+        raise refusal
+
+    monkeypatch.setattr(payout_batch.refunds, "visible", visible)
+    monkeypatch.setattr(payout_batch.refunds, "act", act)
+    lines = "".join(f"RF{n},10.00,BANK{n}\n" for n in range(5))
+    report = await payout_batch.confirm_batch(
+        session=cast(AsyncSession, None),
+        client=cast(Client, None),
+        actor=FINANCE,
+        data=f"退款编号,退款金额(元),银行流水号\n{lines}".encode(),
+        accept_within=timedelta(seconds=1),
+    )
+    assert [r.refund_id for r in report.refused] == [f"RF{n}" for n in range(5)]
+    assert {r.detail for r in report.refused} == {payout_batch.NOT_ACCEPTED_LINE}
+    assert not report.applied and not report.already_applied
+    return asked, report
+
+
+async def test_a_batch_stops_asking_once_the_order_service_accepts_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """No worker takes the tasks: the first line waits its acceptance bound and the lines
+    after it are not sent (each would wait as long again: 2000 lines, hours); every one of
+    them says, in Chinese, to upload the same file again later."""
+    asked, _ = await _batch_refused_by(
+        monkeypatch, commands.not_accepted(timedelta(seconds=1), keyed=True)
+    )
+    assert asked == ["RF0"]
+    assert "Idempotency-Key" not in payout_batch.NOT_ACCEPTED_LINE
+
+
+async def test_a_batch_line_whose_run_is_recovering_does_not_stop_the_others(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    asked, _ = await _batch_refused_by(monkeypatch, commands.not_ready(keyed=True))
+    assert asked == [f"RF{n}" for n in range(5)]

@@ -13,13 +13,23 @@ from __future__ import annotations
 
 import base64
 import zlib
+from http.cookies import SimpleCookie
+from types import SimpleNamespace
 
 import httpx
+from starlette.requests import Request
 
+from api.web.kept_forms import CHECK_THE_FORM, refused
 from api.web.kept_forms import MAX_COOKIE_CHARS as KEPT_COOKIE_LIMIT
-from api.web.plumbing import KEPT_FORM_COOKIE
-from tests.support.http_api import Api, refund_chosen, refused_back_to, signed_in_pages
-from tests.support.samples import ENTERPRISE_REFUND_FORM, unique
+from api.web.plumbing import FLASH_COOKIE, KEPT_FORM_COOKIE, decode_flashes
+from tests.support.http_api import (
+    Api,
+    placed_jd_order,
+    refund_chosen,
+    refused_back_to,
+    signed_in_pages,
+)
+from tests.support.samples import ENTERPRISE_REFUND_FORM, PROFILE, unique
 
 BAD_ADDRESS = {"mobile": "139", "postcode": "200120", "address": "上海市浦东新区峨山路91弄"}
 
@@ -124,3 +134,93 @@ async def test_a_form_typed_past_what_a_cookie_holds_still_shows_its_errors(api:
     assert len(_kept_cookie(page)) <= KEPT_COOKIE_LIMIT
     assert "请输入正确的11位手机号" in page.text  # the errors still beside their fields
     assert typed["remark"] not in page.text  # only the values gave way
+
+
+async def test_an_action_reason_typed_past_what_a_cookie_holds_still_shows_its_error(
+    api: Api,
+) -> None:
+    reviewer = await signed_in_pages(api, "bmp")
+    no = await placed_jd_order(api)
+    # A reason far past its 500 characters, of text that hardly compresses.
+    reason = "".join(chr(0x4E00 + (i * 104729) % 20000) for i in range(3000))
+
+    page = await reviewer.post(f"/admin/orders/{no}/return", data={"reason": reason})
+
+    assert refused_back_to(page, f"/admin/orders/{no}")
+    assert len(_kept_cookie(page)) <= KEPT_COOKIE_LIMIT
+    assert "field-error" in page.text and reason not in page.text
+
+
+async def test_a_kept_form_cookie_of_any_characters_shows_the_page_without_it(api: Api) -> None:
+    """A cookie planted from a neighbouring site may hold anything: the page still shows."""
+    buyer = await signed_in_pages(api, "zhangsan")
+
+    signed_in = "; ".join(f"{name}={value}" for name, value in buyer.cookies.items())
+    for value in ("é.é", "x.签名", "é"):
+        cookie = f"{signed_in}; {KEPT_FORM_COOKIE}={value}".encode()  # as bytes: not ASCII
+        page = await buyer.get("/my/addresses", headers={b"Cookie": cookie})
+        assert page.status_code == 200 and "field-error" not in page.text
+
+
+async def test_a_profile_typed_past_what_a_cookie_holds_still_opens_with_its_errors(
+    api: Api,
+) -> None:
+    buyer = await signed_in_pages(api, "leiliang")
+    long_text = "".join(chr(0x4E00 + (i * 104729) % 20000) for i in range(1500))
+
+    page = await buyer.post(
+        "/my/profiles",
+        data=PROFILE | {"title": long_text, "recipient_address": long_text[::-1]},
+    )
+
+    assert refused_back_to(page, "/my/profiles")
+    assert len(_kept_cookie(page)) <= KEPT_COOKIE_LIMIT
+    assert "field-error" in page.text and long_text not in page.text
+
+
+def test_a_refusal_whose_errors_alone_do_not_fit_is_said_above_the_page(api: Api) -> None:
+    app = SimpleNamespace(state=SimpleNamespace(shop_orders=SimpleNamespace(settings=api.settings)))
+    request = Request({"type": "http", "app": app, "headers": [], "path": "/my/profiles"})
+    # Errors no form of the site writes: text that hardly compresses, past a cookie's 4 KB.
+    errors = {f"f{n}": "".join(chr(0x4E00 + (n * 7919 + i) % 20000) for i in range(300))
+              for n in range(8)}  # fmt: skip
+
+    for flash in ({}, {"err": ""}):
+        answer = refused(request, "/my/profiles", errors=errors, **flash)
+        cookies = SimpleCookie()
+        for header in answer.headers.getlist("set-cookie"):
+            cookies.load(header)
+        assert answer.status_code == 303 and KEPT_FORM_COOKIE not in cookies
+        assert decode_flashes(cookies[FLASH_COOKIE].value) == [("error", CHECK_THE_FORM)]
+
+
+async def test_a_checkout_posted_with_a_profile_id_not_a_number_comes_back_refused(
+    api: Api,
+) -> None:
+    buyer = await signed_in_pages(api, "leiliang")
+
+    for posted in ("第一张", "9" * 5000):
+        page = await buyer.post(
+            "/shop/JD0001/checkout",
+            data={"module_codes": "ERP", "invoice_profile_id": posted, "agreement_accepted": "1"},
+        )
+
+        assert refused_back_to(page, "/shop/JD0001/checkout")
+        assert "field-error" in page.text
+
+
+async def test_an_order_edit_posted_with_ids_not_numbers_comes_back_refused(api: Api) -> None:
+    """修改信息 with a chosen profile or address that is no number (a crafted post): refused
+    beside the form, not a 500."""
+    no = await placed_jd_order(api)
+    reviewer = await api.login("bmp")
+    returned = api.http.post(
+        f"/api/admin/orders/{no}/return", json={"reason": "店铺名称有误"}, headers=reviewer
+    )
+    assert (await returned).status_code == 200
+    buyer = await signed_in_pages(api, "leiliang")
+
+    for posted in ({"invoice_profile_id": "第一张"}, {"address_choice": "²"},
+                   {"invoice_profile_id": "9" * 5000}, {"address_choice": "9" * 5000}):  # fmt: skip
+        page = await buyer.post(f"/my/orders/{no}/edit", data={"shop_name": "店"} | posted)
+        assert refused_back_to(page, f"/my/orders/{no}/edit"), page.text

@@ -119,6 +119,36 @@ async def test_finance_pages_show_waiting_refunds_and_the_ledger(api: Api) -> No
     assert reference in ledger.text and "每日打款合计" in ledger.text
 
 
+async def test_a_refused_payout_goes_back_to_the_page_of_the_list_its_form_was_on(
+    api: Api,
+) -> None:
+    """With more refunds waiting than a page holds, the refused form is on a later page:
+    the refusal goes back there, not to the first page where nothing would show it."""
+    refund_id = (await agreed_refund(api, ENTERPRISE_REFUND_FORM))["refund_id"]
+    finance = await signed_in_pages(api, "finance")
+    site = str(finance.base_url).rstrip("/")
+    page_two = f"{site}/finance?status=agreed&page=2"
+
+    refused = await finance.post(
+        f"/finance/refunds/{refund_id}/payout",
+        data={"bank_reference": ""},
+        headers={"Referer": page_two},
+        follow_redirects=False,
+    )
+
+    assert refused.status_code == 303
+    assert refused.headers["location"] == "/finance?status=agreed&page=2"
+    # A Referer naming another page (or site) still goes back to the list, never elsewhere.
+    for referer in ("https://elsewhere.example/finance/ledger", f"{site}/my/orders"):
+        elsewhere = await finance.post(
+            f"/finance/refunds/{refund_id}/payout",
+            data={"bank_reference": ""},
+            headers={"Referer": referer},
+            follow_redirects=False,
+        )
+        assert elsewhere.headers["location"] == "/finance"
+
+
 async def test_dev_mail_page_lists_what_the_catcher_holds(api: Api) -> None:
     from email.message import EmailMessage
 

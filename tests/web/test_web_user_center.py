@@ -164,3 +164,13 @@ async def test_password_change_with_a_different_confirmation_shows_it(api: Api) 
         "/api/auth/token", data={"username": "zhangsan", "password": "demo"}
     )
     assert signed.status_code == 200
+
+
+async def test_page_and_message_numbers_that_are_no_numbers_show_the_first_page(
+    api: Api,
+) -> None:
+    """A link typed by hand (a superscript digit, a number past any page) is the first page."""
+    buyer = await signed_in_pages(api, "leiliang")
+    for query in ("page=²", "open=²", "page=" + "9" * 30, "open=" + "9" * 5000):
+        page = await buyer.get(f"/my/messages?{query}")
+        assert page.status_code == 200, query
