@@ -3,6 +3,9 @@ calling the same address gets problem+json."""
 
 from __future__ import annotations
 
+import httpx
+
+from api.app import create_app
 from tests.support.http_api import Api, signed_in_pages
 
 BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
@@ -58,3 +61,31 @@ async def test_a_refused_page_post_is_a_403_page_for_a_browser(api: Api) -> None
     assert page.status_code == 403 and page.headers["content-type"].startswith("text/html")
     assert "无权访问" in page.text and "页面已过期或不是来自本站，请刷新页面后重试" in page.text
     assert "买家中心" in page.text  # in the site's layout
+
+
+async def test_a_page_that_fails_unexpectedly_is_a_500_page_that_tells_nothing_inside(
+    api: Api,
+) -> None:
+    app = create_app(api.settings, temporal=api.temporal)
+
+    @app.get("/broken-page")
+    async def broken_page() -> None:
+        raise RuntimeError("secret detail of a failure")
+
+    # Starlette raises the error again after answering it (for servers to log); the
+    # answer is what a browser or a program gets.
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="http://api") as client,
+    ):
+        page = await client.get("/broken-page", headers=BROWSER)
+        program = await client.get("/broken-page", headers={"Accept": "application/json"})
+
+    assert page.status_code == 500 and page.headers["content-type"].startswith("text/html")
+    assert "系统出错了" in page.text and "系统内部错误" in page.text
+    assert 'href="/login"' in page.text  # the site's layout, with a way on
+    assert "secret detail" not in page.text
+    assert program.status_code == 500
+    assert program.headers["content-type"] == "application/problem+json"
+    assert "secret detail" not in program.text
