@@ -319,6 +319,5 @@ def _levers(variants: dict[str, Any]) -> str:
         "Not done: sending the projection write less than the whole state. Nothing of it "
         "is recorded (a local activity's marker holds its result, not its input), so it "
         "costs only the worker's own encoding, and the orders row stores the whole state. "
-        "Not tried in the time: keyset paging (API.md fixes page numbers) and cached tab "
-        "counts."
+        "Keyset paging and tab counts kept by the database: see the lists above."
     )
