@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from api.errors import Problem
 from api.web.kept_forms import kept_form, refused
-from api.web.plumbing import field_errors
+from api.web.plumbing import field_errors, redirect
 
 # The API's name of a field where the page's input has another (it asks for yuan).
 PAGE_FIELD = {"platform_amount_fen": "platform_amount_yuan"}
@@ -57,6 +57,25 @@ def failed_action(
         errors = {inputs[0]: "；".join(stray) or general or "请检查填写的内容"}
     values = {name: str(form.get(name, "")) for name in inputs}
     return FailedAction(form_id, values, errors)
+
+
+def answer_refusal(
+    request: Request,
+    error: Problem | ValidationError,
+    *,
+    back: str,
+    form_id: str,
+    form: Mapping[str, Any],
+    inputs: Sequence[str] | None,
+    form_page: str | None = None,
+) -> RedirectResponse:
+    """The one answer to a refused action form: beside its inputs on ``form_page`` (default
+    ``back``) with what was typed kept; a refusal not about what it held (not found, a
+    dependency down), or a form without inputs, as a sentence above ``back``."""
+    if not inputs or not beside_the_form(error):
+        sentence = error.detail if isinstance(error, Problem) else "请检查填写的内容"
+        return redirect(back, err=sentence)
+    return refused_action(request, form_page or back, failed_action(form_id, form, inputs, error))
 
 
 def refused_action(request: Request, page: str, failed: FailedAction) -> RedirectResponse:

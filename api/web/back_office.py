@@ -18,10 +18,8 @@ from api.routes.common import AdminInvoiceParams
 from api.services import invoices, orders, queues, refunds
 from api.web import forms, listings
 from api.web.action_errors import (
-    beside_the_form,
-    failed_action,
+    answer_refusal,
     failed_on,
-    refused_action,
 )
 from api.web.lookups import order_or_404
 from api.web.plumbing import (
@@ -134,14 +132,8 @@ async def admin_order_action(
             idempotency_key=None, accept_within=settings.update_accept_timeout,
         )  # fmt: skip
     except (ValidationError, Problem) as error:
-        if inputs is None or not beside_the_form(error):
-            return redirect(back, err=_refusal(error))
-        return refused_action(request, back, failed_action(action, form, inputs, error))
+        return answer_refusal(request, error, back=back, form_id=action, form=form, inputs=inputs)
     return redirect(back, ok=ORDER_DONE[action])
-
-
-def _refusal(error: ValidationError | Problem) -> str:
-    return error.detail if isinstance(error, Problem) else "请检查填写的内容"
 
 
 # --- refunds -----------------------------------------------------------------------------
@@ -181,10 +173,8 @@ async def admin_refund_action(
             idempotency_key=None, accept_within=settings.update_accept_timeout,
         )  # fmt: skip
     except (ValidationError, Problem) as error:
-        if inputs is None or not beside_the_form(error):
-            return redirect(back, err=_refusal(error))
-        failed = failed_action(f"refund-{action}-{refund_id}", form, inputs, error)
-        return refused_action(request, back, failed)
+        form_id = f"refund-{action}-{refund_id}"
+        return answer_refusal(request, error, back=back, form_id=form_id, form=form, inputs=inputs)
     return redirect(back, ok=REFUND_DONE[action])
 
 
@@ -230,8 +220,8 @@ async def admin_invoice_action(
             idempotency_key=None, accept_within=settings.update_accept_timeout,
         )  # fmt: skip
     except (ValidationError, Problem) as error:
-        if not beside_the_form(error):
-            return redirect(back, err=_refusal(error))
-        failed = failed_action(f"{action}-{invoice_app_no}", form, INVOICE_INPUTS[action], error)
-        return refused_action(request, f"/admin/invoices/{invoice_app_no}", failed)
+        return answer_refusal(
+            request, error, back=back, form_id=f"{action}-{invoice_app_no}", form=form,
+            inputs=INVOICE_INPUTS[action], form_page=f"/admin/invoices/{invoice_app_no}",
+        )  # fmt: skip
     return redirect(back, ok=f"{invoice_app_no} {INVOICE_DONE[action]}")

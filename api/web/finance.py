@@ -20,7 +20,7 @@ from api.errors import Problem
 from api.services import bank_cards, payout_batch, refunds
 from api.web import forms
 from api.web.action_errors import (
-    beside_the_form,
+    answer_refusal,
     failed_action,
     failed_on,
     refused_action,
@@ -140,10 +140,10 @@ async def payout(
             idempotency_key=None, accept_within=settings.update_accept_timeout,
         )  # fmt: skip
     except (ValidationError, Problem) as error:
-        if not beside_the_form(error):
-            return redirect(back, err=str(getattr(error, "detail", "")))
-        failed = failed_action(f"payout-{refund_id}", form, ["bank_reference"], error)
-        return refused_action(request, back, failed)
+        return answer_refusal(
+            request, error, back=back, form_id=f"payout-{refund_id}", form=form,
+            inputs=["bank_reference"],
+        )  # fmt: skip
     return redirect(back, ok=f"{refund_id} 已确认打款")
 
 
